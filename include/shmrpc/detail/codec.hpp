@@ -1,0 +1,119 @@
+#pragma once
+/// Server side of the frame encoding: reads arguments in place from a channel's frame and heap,
+/// writes results. Every offset and length comes from a client and is validated before use.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "shmrpc/layout.hpp"
+#include "shmrpc/types.hpp"
+
+namespace shmrpc::detail {
+
+/// The memory of one call, as the server sees it. The result window is read from the command
+/// block once, before the call.
+struct CallFrame {
+  std::byte* frame = nullptr;
+  std::byte* heap = nullptr;
+  std::uint64_t heap_size = 0;
+  std::uint64_t result_offset = 0;
+  std::uint64_t result_capacity = 0;
+};
+
+/// The request bytes are malformed. The call fails with Status::kBadRequest.
+class BadRequest : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A variable-length result does not fit the client's window. Fails with kResultTooLarge.
+class ResultTooLarge : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Validates `slot` as `element_size`-byte elements aligned to `element_align` inside the heap;
+/// returns where they start. Throws BadRequest.
+std::byte* heap_range(const CallFrame& call, const layout::VarSlot& slot, std::size_t element_size,
+                      std::size_t element_align);
+
+/// Throws BadRequest unless every byte is 0 or 1 (bool is only defined for those).
+void check_bool_bytes(const std::byte* bytes, std::size_t count);
+
+/// Copies `bytes` into the result window and returns the slot pointing at them. Throws
+/// ResultTooLarge.
+layout::VarSlot write_result_bytes(const CallFrame& call, const void* bytes, std::size_t size,
+                                   std::size_t element_align);
+
+template <class T>
+struct InnermostScalar {
+  using Type = T;
+};
+template <class T, std::size_t N>
+struct InnermostScalar<std::array<T, N>> : InnermostScalar<T> {};
+
+template <class T>
+inline constexpr bool kHoldsBool = std::is_same_v<typename InnermostScalar<T>::Type, bool>;
+
+inline layout::VarSlot read_var_slot(const CallFrame& call, std::uint32_t offset) {
+  layout::VarSlot slot{};
+  std::memcpy(&slot, call.frame + offset, sizeof slot);  // read once: the client may change it
+  return slot;
+}
+
+/// Decodes the argument of value type T (decayed) at `offset` in the frame.
+template <class T>
+auto decode_argument(const CallFrame& call, std::uint32_t offset) {
+  if constexpr (is_fixed_type<T>()) {
+    if constexpr (kHoldsBool<T>) {
+      check_bool_bytes(call.frame + offset, sizeof(T));
+    }
+    T value;
+    std::memcpy(&value, call.frame + offset, sizeof(T));
+    return value;
+  } else if constexpr (IsDynamicSpan<T>::value) {
+    using Element = typename T::element_type;
+    using Value = std::remove_const_t<Element>;
+    const layout::VarSlot slot = read_var_slot(call, offset);
+    std::byte* data = heap_range(call, slot, sizeof(Value), alignof(Value));
+    if constexpr (kHoldsBool<Value>) {
+      check_bool_bytes(data, slot.length * sizeof(Value));
+    }
+    // The client laid these elements out in shared memory; the server views them where they lie.
+    return T(reinterpret_cast<Element*>(data), static_cast<std::size_t>(slot.length));
+  } else if constexpr (std::is_same_v<T, std::string_view> || std::is_same_v<T, std::string>) {
+    const layout::VarSlot slot = read_var_slot(call, offset);
+    const std::byte* data = heap_range(call, slot, 1, 1);
+    return T(reinterpret_cast<const char*>(data), static_cast<std::size_t>(slot.length));
+  } else {
+    return UnsupportedType<T>::make();
+  }
+}
+
+/// Encodes a result of value type T at `offset` in the frame.
+template <class T>
+void encode_result(const CallFrame& call, std::uint32_t offset, const T& value) {
+  if constexpr (is_fixed_type<T>()) {
+    std::memcpy(call.frame + offset, &value, sizeof(T));
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    const layout::VarSlot slot = write_result_bytes(call, value.data(), value.size(), 1);
+    std::memcpy(call.frame + offset, &slot, sizeof slot);
+  } else if constexpr (IsVector<T>::value) {
+    using Element = typename T::value_type;
+    layout::VarSlot slot =
+        write_result_bytes(call, value.data(), value.size() * sizeof(Element), alignof(Element));
+    slot.length = value.size();
+    std::memcpy(call.frame + offset, &slot, sizeof slot);
+  } else {
+    UnsupportedType<T>::make();
+  }
+}
+
+}  // namespace shmrpc::detail

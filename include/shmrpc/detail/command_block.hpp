@@ -1,0 +1,81 @@
+#pragma once
+/// The call protocol on a channel's state word (layout::CommandBlock::state).
+///
+///   state     | written by | next states            | who waits for it
+///   ----------+------------+------------------------+-----------------------------------------
+///   kIdle     | client     | kRequest               | server waits for kRequest
+///   kRequest  | client     | kRunning (server),     | client waits for kDone / kFailed
+///             |            | kIdle (client cancels) |
+///   kRunning  | server     | kDone, kFailed         | client waits for kDone / kFailed
+///   kDone     | server     | kIdle, kRequest        | server waits for kRequest
+///   kFailed   | server     | kIdle, kRequest        | server waits for kRequest
+///
+/// At most one side sleeps on the word at a time. Before sleeping it sets layout::kSleeperBit by
+/// CAS and passes the value with the bit to FUTEX_WAIT. A transition the sleeper waits for is an
+/// exchange that clears the bit, and only if the old value had it does the writer call FUTEX_WAKE:
+/// a pair of spinning peers makes no syscall at all. Other transitions keep the bit.
+/// Every change of the word is a read-modify-write, so a sleeper's CAS and the peer's exchange are
+/// totally ordered: either the CAS fails (the state moved on) or the exchange sees the bit.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+
+#include "shmrpc/detail/futex.hpp"
+#include "shmrpc/layout.hpp"
+
+namespace shmrpc::detail {
+
+using layout::CallState;
+using StateWord = std::atomic<std::uint32_t>;
+
+constexpr CallState state_of(std::uint32_t word) {
+  return static_cast<CallState>(word & ~layout::kSleeperBit);
+}
+
+constexpr std::uint32_t word_of(CallState state) {
+  return static_cast<std::uint32_t>(state);
+}
+
+/// Which states a waiter is waiting for.
+enum class WaitFor : std::uint8_t {
+  kRequest,     ///< the server: a call to run
+  kCompletion,  ///< the client: kDone or kFailed
+};
+
+constexpr bool satisfies(CallState state, WaitFor what) {
+  return what == WaitFor::kRequest ? state == CallState::kRequest
+                                   : state == CallState::kDone || state == CallState::kFailed;
+}
+
+/// Waits until the state satisfies `what`: first spins for `spin` (no syscall), then sleeps in
+/// FUTEX_WAIT until `deadline`. Returns the state seen, or nullopt when the deadline passed.
+/// Acquire: the peer's writes before its transition are visible on return.
+std::optional<CallState> wait_for_state(StateWord& word, WaitFor what,
+                                        std::chrono::nanoseconds spin, Deadline deadline);
+
+/// Moves the state to `to` and wakes the peer if it sleeps. Release: pairs with the acquire in
+/// wait_for_state, publishing everything written before (arguments, results, status).
+inline void post_state(StateWord& word, CallState to) {
+  const std::uint32_t old = word.exchange(word_of(to), std::memory_order_acq_rel);
+  if ((old & layout::kSleeperBit) != 0) {
+    futex_wake_all(word);
+  }
+}
+
+/// Moves the state from `from` to `to` if it is still `from`, keeping a sleeper's bit set (the
+/// sleeper does not wait for `to`). Returns false if the state was not `from`.
+inline bool change_state_quietly(StateWord& word, CallState from, CallState to) {
+  std::uint32_t seen = word.load(std::memory_order_relaxed);
+  do {
+    if (state_of(seen) != from) {
+      return false;
+    }
+    // acq_rel: acquire the peer's writes made before it posted `from`; release ours.
+  } while (!word.compare_exchange_weak(seen, word_of(to) | (seen & layout::kSleeperBit),
+                                       std::memory_order_acq_rel, std::memory_order_relaxed));
+  return true;
+}
+
+}  // namespace shmrpc::detail

@@ -1,0 +1,100 @@
+#pragma once
+/// A client's attachment to one server: the mapped segment, the validated schema, and the channel
+/// it owns, with that channel's heap allocator. Shared (std::shared_ptr) by the Client and the
+/// SharedArrays in its heap, so the channel is released only when all of them are gone.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shmrpc/detail/command_block.hpp"
+#include "shmrpc/detail/heap_allocator.hpp"
+#include "shmrpc/detail/process.hpp"
+#include "shmrpc/layout.hpp"
+#include "shmrpc/schema.hpp"
+#include "shmrpc/segment.hpp"
+
+namespace shmrpc {
+
+struct ClientOptions {
+  /// How long a caller spins for the result before sleeping in the kernel. 0 = always sleep.
+  std::chrono::nanoseconds spin = std::chrono::microseconds(50);
+  /// Longest wait for one call; nullopt = as long as the server lives.
+  std::optional<std::chrono::nanoseconds> timeout;
+  /// How often a waiting caller checks that the server process still lives.
+  std::chrono::nanoseconds liveness_interval = std::chrono::milliseconds(100);
+  /// How long to wait for a server that is still starting.
+  std::chrono::nanoseconds connect_timeout = std::chrono::seconds(1);
+};
+
+namespace detail {
+
+class Connection {
+ public:
+  /// Attaches to server `name`, validates its segment and claims a free channel. Throws
+  /// NoServerError, ProtocolError, ChannelsBusyError, std::invalid_argument (bad name).
+  Connection(std::string_view name, const ClientOptions& options);
+  /// Releases the channel.
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  const std::string& server_name() const noexcept { return segment_.name(); }
+  const Schema& schema() const noexcept { return schema_; }
+  const ClientOptions& options() const noexcept { return options_; }
+  void set_timeout(std::optional<std::chrono::nanoseconds> timeout) { options_.timeout = timeout; }
+  std::uint32_t channel() const noexcept { return channel_; }
+  ProcessIdentity server() const noexcept { return server_; }
+
+  /// The function `name` taking `arity` arguments; std::invalid_argument naming what exists.
+  const FunctionSchema& function(std::string_view name, std::size_t arity) const;
+
+  layout::CommandBlock& block() const noexcept { return *block_; }
+  std::byte* frame() const noexcept { return frame_; }
+  std::byte* heap() const noexcept { return heap_; }
+  std::uint64_t heap_size() const noexcept { return schema_.channels().heap_size; }
+  HeapAllocator& allocator() noexcept { return allocator_; }
+
+  /// True when [data, data + bytes) lies inside this channel's heap.
+  bool in_heap(const void* data, std::size_t bytes) const noexcept;
+
+  /// Before writing a call: throws ServerGoneError if the server is gone, and waits out a late
+  /// (timed-out) call, throwing TimeoutError if it still runs at `deadline`.
+  void prepare(Deadline deadline);
+
+  /// Posts the request already written to the frame and waits for its end. Returns kDone or
+  /// kFailed; nullopt when `deadline` passed and the call was cancelled before it started.
+  /// Throws ServerGoneError; TimeoutError when the deadline passed while the server runs the call
+  /// (then `blocks` stay allocated until it finishes).
+  std::optional<CallState> run(const FunctionSchema& function, Deadline deadline,
+                               std::vector<std::uint64_t>& blocks);
+
+  /// The deadline of a call starting now.
+  Deadline call_deadline() const;
+
+ private:
+  void claim_channel();
+  [[noreturn]] void server_gone(std::string_view during);
+  void check_server(std::string_view during);
+  std::optional<CallState> await(Deadline deadline, std::string_view during);
+
+  ClientOptions options_;
+  Segment segment_;
+  const layout::SegmentHeader* header_ = nullptr;
+  ProcessIdentity server_;
+  Schema schema_;
+  std::uint32_t channel_ = 0;
+  layout::CommandBlock* block_ = nullptr;
+  std::byte* frame_ = nullptr;
+  std::byte* heap_ = nullptr;
+  HeapAllocator allocator_;
+  bool gone_ = false;
+  std::string late_call_;                   // name of a timed-out call the server still runs
+  std::vector<std::uint64_t> late_blocks_;  // heap blocks it still uses
+};
+
+}  // namespace detail
+}  // namespace shmrpc

@@ -1,0 +1,37 @@
+#pragma once
+/// Process identity that survives pid reuse: a pid plus the process's start time.
+
+#include <sys/types.h>
+
+#include <cstdint>
+
+namespace shmrpc::detail {
+
+struct ProcessIdentity {
+  pid_t pid = 0;
+  std::uint64_t start_time = 0;  ///< clock ticks since boot, /proc/PID/stat field 22
+};
+
+/// This process (re-read after fork).
+ProcessIdentity current_process();
+
+/// Start time of `pid`, or 0 when there is no such process or it is a zombie.
+std::uint64_t process_start_time(pid_t pid);
+
+/// True when the process `id.pid` runs and started at `id.start_time`. Zombies are dead.
+bool is_alive(ProcessIdentity id);
+
+/// Packs an identity into a channel owner word: pid in bits 0-31, low 32 bits of start time above.
+constexpr std::uint64_t owner_word(ProcessIdentity id) {
+  return (id.start_time << 32U) | static_cast<std::uint32_t>(id.pid);
+}
+
+/// True when the owner word names a process that is still running.
+bool owner_alive(std::uint64_t owner);
+
+/// The pid in an owner word.
+constexpr pid_t owner_pid(std::uint64_t owner) {
+  return static_cast<pid_t>(owner & 0xFFFF'FFFFU);
+}
+
+}  // namespace shmrpc::detail

@@ -1,0 +1,282 @@
+#pragma once
+/// The binary format of a shmrpc segment, version 1. docs/SPEC.md describes it byte for byte; the
+/// static_asserts below pin every offset so that the code and the document cannot drift apart.
+///
+/// Segment:
+///   [SegmentHeader][FunctionMetadata...][ArgumentMetadata...][TypeDesc...][strings][pad to 64]
+///   [Channel 0][Channel 1]...[Channel N-1]
+/// Channel (channel_stride bytes, 64-byte aligned):
+///   [CommandBlock: cold part (owner, error text) | hot line (state word, function index, status,
+///    result window)][call frame][pad to 64][heap]
+///
+/// Every integer is little-endian (the machine's), fixed width, naturally aligned; structs have no
+/// implicit padding. Offsets in the header are from the start of the segment. String references
+/// are byte offsets into the string table; the table starts with "\0", so 0 is the empty string.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace shmrpc::layout {
+
+/// "SHMRPC1\x01" read as a little-endian 64-bit integer.
+inline constexpr std::uint64_t kMagic = 0x0131'4350'524D'4853ULL;
+inline constexpr std::uint32_t kFormatVersion = 1;
+inline constexpr std::size_t kCacheLine = 64;
+inline constexpr std::uint32_t kNoType = 0xFFFF'FFFFU;
+
+/// Lifecycle of a server, in SegmentHeader::state.
+enum class ServerState : std::uint32_t {
+  kStarting = 0,  ///< segment created, metadata being written
+  kReady = 1,     ///< serving calls
+  kStopping = 2,  ///< finishing the calls in flight, taking no new ones
+  kStopped = 3,   ///< gone; the segment is about to be removed
+};
+
+/// Byte map of the header (256 bytes):
+///    0 magic                 8 format_version       12 header_size
+///   16 segment_size         24 layout_hash
+///   32 function_table_offset                        40 function_count     44 argument_count
+///   48 argument_table_offset                        56 type_table_offset
+///   64 type_count           68 string_table_size    72 string_table_offset
+///   80 channel_table_offset 88 channel_count        92 frame_size
+///   96 channel_stride      104 heap_offset         112 heap_size
+///  120 server_pid          124 reserved0           128 server_start_time
+///  136 created_unix_ms     144 state               148 reserved1          152 reserved[104]
+struct SegmentHeader {
+  std::uint64_t magic;
+  std::uint32_t format_version;
+  std::uint32_t header_size;
+  std::uint64_t segment_size;
+  std::uint64_t layout_hash;  ///< FNV-1a over every function's signature, in table order
+  std::uint64_t function_table_offset;
+  std::uint32_t function_count;
+  std::uint32_t argument_count;
+  std::uint64_t argument_table_offset;
+  std::uint64_t type_table_offset;
+  std::uint32_t type_count;
+  std::uint32_t string_table_size;
+  std::uint64_t string_table_offset;
+  std::uint64_t channel_table_offset;
+  std::uint32_t channel_count;
+  std::uint32_t frame_size;      ///< bytes reserved for the call frame in every channel
+  std::uint64_t channel_stride;  ///< bytes from one channel to the next
+  std::uint64_t heap_offset;     ///< from the start of a channel to its heap
+  std::uint64_t heap_size;       ///< bytes of heap in every channel
+  std::int32_t server_pid;
+  std::uint32_t reserved0;
+  std::uint64_t server_start_time;  ///< clock ticks since boot, /proc/PID/stat field 22
+  std::uint64_t created_unix_ms;
+  std::atomic<std::uint32_t> state;  ///< ServerState
+  std::uint32_t reserved1;
+  std::uint8_t reserved[104];
+};
+
+/// One registered function (48 bytes). Slot offsets are relative to the start of the call frame.
+///    0 name      4 doc       8 first_argument  12 arity
+///   16 return_type          20 return_offset   24 return_size   28 frame_size
+///   32 signature_hash       40 signature       44 reserved
+struct FunctionMetadata {
+  std::uint32_t name;
+  std::uint32_t doc;
+  std::uint32_t first_argument;  ///< index into the argument table
+  std::uint32_t arity;
+  std::uint32_t return_type;  ///< index into the type table
+  std::uint32_t return_offset;
+  std::uint32_t return_size;  ///< 0 for void
+  std::uint32_t frame_size;   ///< bytes of the frame this function uses
+  std::uint64_t signature_hash;
+  std::uint32_t signature;  ///< display form, e.g. "add(a: int64, b: int64) -> int64"
+  std::uint32_t reserved;
+};
+
+/// One argument of one function (16 bytes): 0 name, 4 type, 8 offset, 12 size.
+struct ArgumentMetadata {
+  std::uint32_t name;
+  std::uint32_t type;
+  std::uint32_t offset;
+  std::uint32_t size;
+};
+
+/// Kinds of wire types. Values are part of the format.
+enum class TypeKind : std::uint8_t {
+  kVoid = 0,
+  kBool = 1,
+  kInt8 = 2,
+  kInt16 = 3,
+  kInt32 = 4,
+  kInt64 = 5,
+  kUInt8 = 6,
+  kUInt16 = 7,
+  kUInt32 = 8,
+  kUInt64 = 9,
+  kFloat32 = 10,
+  kFloat64 = 11,
+  kArray = 16,   ///< std::array<element, count>, stored inline in the frame
+  kSpan = 17,    ///< std::span<element>, a VarSlot into the heap
+  kString = 18,  ///< UTF-8 bytes, a VarSlot into the heap
+  kVector = 19,  ///< std::vector<element> result, a VarSlot into the heap
+};
+
+/// Type flags.
+inline constexpr std::uint8_t kTypeMutable = 1;  ///< span<T>: the server writes through it
+
+/// One wire type (32 bytes). Elements are always earlier in the table than the types using them.
+///    0 kind   1 flags   2 reserved0   4 element   8 count   16 size   20 align   24 name
+///   28 reserved1
+struct TypeDesc {
+  std::uint8_t kind;  ///< TypeKind
+  std::uint8_t flags;
+  std::uint16_t reserved0;
+  std::uint32_t element;  ///< type index for kArray/kSpan/kVector, else kNoType
+  std::uint64_t count;    ///< N for kArray, else 0
+  std::uint32_t size;     ///< bytes of a value in a frame slot (element size for nothing else)
+  std::uint32_t align;
+  std::uint32_t name;  ///< display name, e.g. "span<const float64>"
+  std::uint32_t reserved1;
+};
+
+/// A variable-length value in a frame slot (16 bytes): where it lies in the channel's heap.
+struct VarSlot {
+  std::uint64_t offset;  ///< bytes from the start of the heap
+  std::uint64_t length;  ///< elements (bytes for kString)
+};
+
+/// States of a call, in the low bits of CommandBlock::state. See detail/command_block.hpp.
+enum class CallState : std::uint32_t {
+  kIdle = 0,     ///< no call; the owner may write a request
+  kRequest = 1,  ///< the client wrote a request; the server may take it
+  kRunning = 2,  ///< the server runs the function
+  kDone = 3,     ///< result in the frame/heap
+  kFailed = 4,   ///< status and error text say why
+};
+
+/// Set in the state word by a side that is about to sleep in FUTEX_WAIT on it.
+inline constexpr std::uint32_t kSleeperBit = 1U << 31U;
+
+/// How a call ended, in CommandBlock::status.
+enum class Status : std::uint32_t {
+  kOk = 0,
+  kRemoteException = 1,  ///< the function threw: error_type and error_message say what
+  kBadRequest = 2,       ///< the server rejected the request bytes (index, lengths, offsets)
+  kResultTooLarge = 3,   ///< the result did not fit the window the client offered
+  kServerStopping = 4,   ///< the server is stopping and did not run the call
+};
+
+inline constexpr std::size_t kErrorTypeSize = 120;
+inline constexpr std::size_t kErrorMessageSize = 896;
+
+/// Per-channel control block (1056 bytes). The cold part (owner, error text) comes first so that
+/// the hot line (state .. result_capacity) and the start of the call frame share one cache line.
+///      0 owner             8 error_type[120]   128 error_message[896]
+///   1024 state          1028 function_index   1032 status   1036 reserved
+///   1040 result_offset  1048 result_capacity  1056 = start of the call frame
+struct CommandBlock {
+  /// 0 = free; else the owning client: pid in bits 0-31, low 32 bits of its start time above.
+  std::atomic<std::uint64_t> owner;
+  char error_type[kErrorTypeSize];        ///< NUL-terminated
+  char error_message[kErrorMessageSize];  ///< NUL-terminated
+  std::atomic<std::uint32_t> state;       ///< CallState | kSleeperBit; the futex word
+  std::uint32_t function_index;
+  std::uint32_t status;  ///< Status
+  std::uint32_t reserved;
+  std::uint64_t result_offset;    ///< heap offset of the window offered for a variable result
+  std::uint64_t result_capacity;  ///< bytes in that window
+};
+
+inline constexpr std::size_t kFrameOffset = sizeof(CommandBlock);
+
+// --- The pinned layout --------------------------------------------------------------------------
+
+static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+static_assert(sizeof(std::atomic<std::uint32_t>) == 4 && sizeof(std::atomic<std::uint64_t>) == 8);
+
+static_assert(std::is_standard_layout_v<SegmentHeader>);
+static_assert(sizeof(SegmentHeader) == 256);
+static_assert(offsetof(SegmentHeader, magic) == 0);
+static_assert(offsetof(SegmentHeader, format_version) == 8);
+static_assert(offsetof(SegmentHeader, header_size) == 12);
+static_assert(offsetof(SegmentHeader, segment_size) == 16);
+static_assert(offsetof(SegmentHeader, layout_hash) == 24);
+static_assert(offsetof(SegmentHeader, function_table_offset) == 32);
+static_assert(offsetof(SegmentHeader, function_count) == 40);
+static_assert(offsetof(SegmentHeader, argument_count) == 44);
+static_assert(offsetof(SegmentHeader, argument_table_offset) == 48);
+static_assert(offsetof(SegmentHeader, type_table_offset) == 56);
+static_assert(offsetof(SegmentHeader, type_count) == 64);
+static_assert(offsetof(SegmentHeader, string_table_size) == 68);
+static_assert(offsetof(SegmentHeader, string_table_offset) == 72);
+static_assert(offsetof(SegmentHeader, channel_table_offset) == 80);
+static_assert(offsetof(SegmentHeader, channel_count) == 88);
+static_assert(offsetof(SegmentHeader, frame_size) == 92);
+static_assert(offsetof(SegmentHeader, channel_stride) == 96);
+static_assert(offsetof(SegmentHeader, heap_offset) == 104);
+static_assert(offsetof(SegmentHeader, heap_size) == 112);
+static_assert(offsetof(SegmentHeader, server_pid) == 120);
+static_assert(offsetof(SegmentHeader, reserved0) == 124);
+static_assert(offsetof(SegmentHeader, server_start_time) == 128);
+static_assert(offsetof(SegmentHeader, created_unix_ms) == 136);
+static_assert(offsetof(SegmentHeader, state) == 144);
+static_assert(offsetof(SegmentHeader, reserved1) == 148);
+static_assert(offsetof(SegmentHeader, reserved) == 152);
+
+static_assert(std::is_trivially_copyable_v<FunctionMetadata>);
+static_assert(sizeof(FunctionMetadata) == 48);
+static_assert(offsetof(FunctionMetadata, name) == 0);
+static_assert(offsetof(FunctionMetadata, doc) == 4);
+static_assert(offsetof(FunctionMetadata, first_argument) == 8);
+static_assert(offsetof(FunctionMetadata, arity) == 12);
+static_assert(offsetof(FunctionMetadata, return_type) == 16);
+static_assert(offsetof(FunctionMetadata, return_offset) == 20);
+static_assert(offsetof(FunctionMetadata, return_size) == 24);
+static_assert(offsetof(FunctionMetadata, frame_size) == 28);
+static_assert(offsetof(FunctionMetadata, signature_hash) == 32);
+static_assert(offsetof(FunctionMetadata, signature) == 40);
+static_assert(offsetof(FunctionMetadata, reserved) == 44);
+
+static_assert(std::is_trivially_copyable_v<ArgumentMetadata>);
+static_assert(sizeof(ArgumentMetadata) == 16);
+static_assert(offsetof(ArgumentMetadata, name) == 0);
+static_assert(offsetof(ArgumentMetadata, type) == 4);
+static_assert(offsetof(ArgumentMetadata, offset) == 8);
+static_assert(offsetof(ArgumentMetadata, size) == 12);
+
+static_assert(std::is_trivially_copyable_v<TypeDesc>);
+static_assert(sizeof(TypeDesc) == 32);
+static_assert(offsetof(TypeDesc, kind) == 0);
+static_assert(offsetof(TypeDesc, flags) == 1);
+static_assert(offsetof(TypeDesc, reserved0) == 2);
+static_assert(offsetof(TypeDesc, element) == 4);
+static_assert(offsetof(TypeDesc, count) == 8);
+static_assert(offsetof(TypeDesc, size) == 16);
+static_assert(offsetof(TypeDesc, align) == 20);
+static_assert(offsetof(TypeDesc, name) == 24);
+static_assert(offsetof(TypeDesc, reserved1) == 28);
+
+static_assert(std::is_trivially_copyable_v<VarSlot>);
+static_assert(sizeof(VarSlot) == 16 && alignof(VarSlot) == 8);
+static_assert(offsetof(VarSlot, offset) == 0);
+static_assert(offsetof(VarSlot, length) == 8);
+
+static_assert(std::is_standard_layout_v<CommandBlock>);
+static_assert(sizeof(CommandBlock) == 1056);
+static_assert(offsetof(CommandBlock, owner) == 0);
+static_assert(offsetof(CommandBlock, error_type) == 8);
+static_assert(offsetof(CommandBlock, error_message) == 128);
+static_assert(offsetof(CommandBlock, state) == 1024);
+static_assert(offsetof(CommandBlock, state) % kCacheLine == 0, "the hot line starts a cache line");
+static_assert(offsetof(CommandBlock, function_index) == 1028);
+static_assert(offsetof(CommandBlock, status) == 1032);
+static_assert(offsetof(CommandBlock, reserved) == 1036);
+static_assert(offsetof(CommandBlock, result_offset) == 1040);
+static_assert(offsetof(CommandBlock, result_capacity) == 1048);
+static_assert(kFrameOffset % 16 == 0, "frame slots may need 16-byte alignment");
+
+/// Rounds `n` up to a multiple of `alignment` (a power of two).
+constexpr std::uint64_t align_up(std::uint64_t n, std::uint64_t alignment) {
+  return (n + alignment - 1) & ~(alignment - 1);
+}
+
+}  // namespace shmrpc::layout

@@ -1,0 +1,155 @@
+#pragma once
+/// FunctionRegistry: turns ordinary C++ callables into published functions.
+///
+/// For a callable R(A...) the templates below compute, at registration, the wire type of every
+/// argument and of the result, and build a type-erased invoker that reads the arguments in place
+/// from a channel's frame and heap, calls the function and writes the result slot. Slot offsets
+/// in the frame are laid out from the types' sizes and alignments.
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "shmrpc/detail/codec.hpp"
+#include "shmrpc/detail/function_traits.hpp"
+#include "shmrpc/types.hpp"
+
+namespace shmrpc {
+
+/// Where a value lives in the call frame.
+struct SlotPlacement {
+  std::uint32_t offset = 0;
+  std::uint32_t size = 0;
+};
+
+/// One registered function: its description and its invoker.
+struct FunctionDefinition {
+  std::string name;
+  std::string doc;
+  std::vector<std::string> argument_names;
+  std::vector<const TypeInfo*> argument_types;
+  const TypeInfo* return_type = nullptr;
+  std::vector<SlotPlacement> argument_slots;  ///< filled in by FunctionRegistry
+  SlotPlacement return_slot;                  ///< filled in by FunctionRegistry
+  std::uint32_t frame_size = 0;               ///< filled in by FunctionRegistry
+  /// Decodes the arguments, calls the function, encodes the result. Throws whatever the function
+  /// throws, detail::BadRequest and detail::ResultTooLarge.
+  std::function<void(const detail::CallFrame&)> invoke;
+
+  /// "dot(a: span<const float64>, b: span<const float64>) -> float64"
+  std::string signature() const;
+};
+
+namespace detail {
+
+template <class A>
+constexpr void check_argument_type() {
+  using V = ArgumentValue<A>;
+  static_assert(!std::is_lvalue_reference_v<A> || std::is_const_v<std::remove_reference_t<A>>,
+                "shmrpc: a function parameter is a non-const reference; take std::span<T> for "
+                "values the function writes in place");
+  static_assert(!IsVector<V>::value,
+                "shmrpc: std::vector is a result type; take arguments as std::span<const T>");
+  static_assert(!std::is_void_v<V>);
+  (void)type_info_of<V>();  // unsupported types fail here, naming the type
+}
+
+template <class R>
+constexpr void check_return_type() {
+  static_assert(!std::is_reference_v<R>, "shmrpc: return values, not references");
+  static_assert(!IsDynamicSpan<R>::value && !std::is_same_v<R, std::string_view>,
+                "shmrpc: a function returns std::vector<T> or std::string, not a view (a span or "
+                "string_view would point into server memory)");
+  (void)type_info_of<R>();
+}
+
+template <class R, class... A>
+struct InvokerFactory {
+  template <class F>
+  static std::function<void(const CallFrame&)> make(F function,
+                                                    const std::vector<SlotPlacement>& slots,
+                                                    SlotPlacement result) {
+    std::array<std::uint32_t, sizeof...(A)> offsets{};
+    for (std::size_t i = 0; i < offsets.size(); ++i) {
+      offsets[i] = slots[i].offset;
+    }
+    return [function = std::move(function), offsets,
+            result = result.offset](const CallFrame& call) mutable {
+      invoke(function, call, offsets, result, std::index_sequence_for<A...>{});
+    };
+  }
+
+  template <class F, std::size_t... I>
+  static void invoke(F& function, const CallFrame& call,
+                     const std::array<std::uint32_t, sizeof...(A)>& offsets,
+                     std::uint32_t result_offset, std::index_sequence<I...> /*indices*/) {
+    if constexpr (std::is_void_v<R>) {
+      std::invoke(function, decode_argument<ArgumentValue<A>>(call, offsets[I])...);
+    } else {
+      encode_result<R>(
+          call, result_offset,
+          std::invoke(function, decode_argument<ArgumentValue<A>>(call, offsets[I])...));
+    }
+  }
+};
+
+template <class R, class... A>
+struct DescribeSignature {
+  static const TypeInfo* result() { return &type_info_of<std::remove_cv_t<R>>(); }
+  static std::vector<const TypeInfo*> arguments() { return {&type_info_of<ArgumentValue<A>>()...}; }
+  static constexpr void check() {
+    check_return_type<R>();
+    (check_argument_type<A>(), ...);
+  }
+};
+
+}  // namespace detail
+
+/// The functions a server publishes. Not thread-safe: register before the server starts.
+class FunctionRegistry {
+ public:
+  /// Registers `function` under `name` (letters, digits, '_'; not starting with a digit).
+  /// `argument_names` names every argument or none (then "arg0", "arg1", ...). The function may be
+  /// called from several channel threads at once. Throws std::invalid_argument for a bad or
+  /// duplicate name or a wrong number of argument names.
+  template <class F>
+  const FunctionDefinition& def(std::string name, F&& function,
+                                std::vector<std::string> argument_names = {},
+                                std::string doc = {}) {
+    using Traits = detail::FunctionTraits<std::decay_t<F>>;
+    using Describe = typename Traits::template Into<detail::DescribeSignature>;
+    using Factory = typename Traits::template Into<detail::InvokerFactory>;
+    Describe::check();
+    FunctionDefinition definition;
+    definition.name = std::move(name);
+    definition.doc = std::move(doc);
+    definition.argument_names = std::move(argument_names);
+    definition.argument_types = Describe::arguments();
+    definition.return_type = Describe::result();
+    FunctionDefinition& added = add(std::move(definition));
+    added.invoke = Factory::make(std::decay_t<F>(std::forward<F>(function)), added.argument_slots,
+                                 added.return_slot);
+    return added;
+  }
+
+  /// Same, with a doc string and default argument names.
+  template <class F>
+  const FunctionDefinition& def(std::string name, F&& function, const char* doc) {
+    return def(std::move(name), std::forward<F>(function), {}, doc);
+  }
+
+  const std::vector<FunctionDefinition>& functions() const noexcept { return functions_; }
+
+ private:
+  // Validates the names, lays out the frame slots and appends the definition.
+  FunctionDefinition& add(FunctionDefinition definition);
+
+  std::vector<FunctionDefinition> functions_;
+};
+
+}  // namespace shmrpc

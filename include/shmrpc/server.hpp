@@ -1,0 +1,107 @@
+#pragma once
+/// The server: publishes a FunctionRegistry through a named segment and serves its channels.
+///
+///   shmrpc::Server server("demo");
+///   server.def("add", [](std::int64_t a, std::int64_t b) { return a + b; }, {"a", "b"}, "Sum");
+///   server.run({.stop_on_signals = true});   // or start() and carry on with your own main loop
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "shmrpc/registry.hpp"
+#include "shmrpc/segment.hpp"
+
+namespace shmrpc {
+
+struct ServerOptions {
+  /// Channels, i.e. clients that can be connected at once. Each has its own serving thread, so
+  /// calls on different channels run in parallel.
+  std::uint32_t channels = 8;
+  /// Bytes per channel for the call frame and the heap that holds arrays and strings. Bounds the
+  /// largest argument or result a call can carry.
+  std::uint64_t arena_size = std::uint64_t{4} << 20U;
+  /// Permission bits of the segment file.
+  mode_t mode = 0600;
+  /// How long a channel thread keeps spinning for the next call after serving one, before it
+  /// sleeps in the kernel. 0 = always sleep (lowest CPU use, a futex wake-up per call).
+  std::chrono::nanoseconds spin = std::chrono::microseconds(50);
+};
+
+struct RunOptions {
+  /// Stop on SIGINT or SIGTERM. The previous handlers are restored when run() returns.
+  bool stop_on_signals = false;
+};
+
+class Server {
+ public:
+  /// Validates `name` (std::invalid_argument). Creates nothing until start().
+  explicit Server(std::string name, ServerOptions options = {});
+  /// Stops the server if it runs.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Registers a function; see FunctionRegistry::def. Only before start() (std::logic_error).
+  template <class F>
+  Server& def(std::string name, F&& function, std::vector<std::string> argument_names = {},
+              std::string doc = {}) {
+    check_not_started();
+    registry_.def(std::move(name), std::forward<F>(function), std::move(argument_names),
+                  std::move(doc));
+    return *this;
+  }
+  template <class F>
+  Server& def(std::string name, F&& function, const char* doc) {
+    return def(std::move(name), std::forward<F>(function), {}, doc);
+  }
+
+  /// Creates the segment, publishes the functions and starts one thread per channel; returns at
+  /// once. Throws shmrpc::Error when a live server already has the name (naming its pid),
+  /// std::system_error when /dev/shm has no room, std::invalid_argument for bad options.
+  /// A segment left by a dead server is replaced.
+  void start();
+
+  /// start()s if needed, then blocks until stop() is called from another thread or, with
+  /// stop_on_signals, SIGINT/SIGTERM arrives; then stops.
+  void run(RunOptions options = {});
+
+  /// Takes no new calls, lets the calls in flight finish, fails calls that were waiting with
+  /// "server is stopping", and removes the segment. Idempotent; safe from any thread.
+  void stop() noexcept;
+
+  bool running() const noexcept { return running_.load(std::memory_order_acquire); }
+  const std::string& name() const noexcept { return name_; }
+  const ServerOptions& options() const noexcept { return options_; }
+  const FunctionRegistry& registry() const noexcept { return registry_; }
+
+ private:
+  void check_not_started() const;
+  Segment create_segment(std::size_t size);
+  void serve(std::uint32_t channel);
+  void run_call(std::uint32_t channel);
+
+  std::string name_;
+  ServerOptions options_;
+  FunctionRegistry registry_;
+  std::mutex lifecycle_;
+  std::optional<Segment> segment_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> running_{false};
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint32_t> stop_requested_{0};  // futex word run() sleeps on
+  std::uint64_t channel_table_offset_ = 0;
+  std::uint64_t channel_stride_ = 0;
+  std::uint64_t heap_offset_ = 0;
+  std::uint64_t heap_size_ = 0;
+};
+
+}  // namespace shmrpc

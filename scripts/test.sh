@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The test command of shmrpc (CI runs it through .ci/run). Stages, failing fast:
+#   1. scripts/setup.sh                       install missing Debian packages
+#   2. build build/release (tests on) and run its ctest
+#   3. build build/asan (Debug, address+undefined sanitizers, no Python, no bench), run its ctest
+#   4. scripts/format.sh --check
+# Environment:
+#   SHMRPC_SKIP_ASAN=1   skip stage 3 (quick local runs; CI always runs it)
+set -euo pipefail
+# shellcheck source=common.sh source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+cd "$SHMRPC_ROOT"
+
+start=$SECONDS
+stages=()
+tests_passed=0
+
+# Runs ctest in a build directory and adds its test count to tests_passed. The tests fork
+# processes and wait on timeouts, so more than 2 in parallel makes them flaky on 2 cores.
+# --timeout bounds any test that sets no TIMEOUT of its own; --no-tests=error turns an empty
+# test list (a broken CMake option) into a failure rather than a green run.
+run_ctest() {
+  local build_dir="$1" log total failed
+  log="$build_dir/ctest.log"
+  ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 300 --no-tests=error 2>&1 |
+    tee "$log"
+  # ctest closes with: "100% tests passed, 0 tests failed out of N".
+  total="$(sed -nE 's/.*tests failed out of ([0-9]+).*/\1/p' "$log" | tail -n 1)"
+  failed="$(sed -nE 's/.* ([0-9]+) tests failed out of.*/\1/p' "$log" | tail -n 1)"
+  tests_passed=$((tests_passed + ${total:-0} - ${failed:-0}))
+}
+
+shmrpc_banner "setup: Debian packages"
+scripts/setup.sh
+stages+=(setup)
+
+shmrpc_banner "build: build/release"
+scripts/build.sh build/release -DSHMRPC_BUILD_TESTS=ON
+stages+=(release-build)
+
+shmrpc_banner "test: build/release"
+run_ctest build/release
+stages+=(release-tests)
+
+if [[ "${SHMRPC_SKIP_ASAN:-0}" == 1 ]]; then
+  shmrpc_banner "sanitizers: skipped (SHMRPC_SKIP_ASAN=1)"
+else
+  shmrpc_banner "build: build/asan (address,undefined)"
+  scripts/build.sh build/asan \
+    -DCMAKE_BUILD_TYPE=Debug \
+    -DSHMRPC_BUILD_TESTS=ON \
+    -DSHMRPC_SANITIZE=address,undefined \
+    -DSHMRPC_BUILD_PYTHON=OFF \
+    -DSHMRPC_BUILD_BENCH=OFF
+  stages+=(asan-build)
+
+  shmrpc_banner "test: build/asan (address,undefined)"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    run_ctest build/asan
+  stages+=(asan-tests)
+fi
+
+shmrpc_banner "format: clang-format --check"
+scripts/format.sh --check
+stages+=(format)
+
+shmrpc_banner "summary"
+echo "stages passed: ${stages[*]} ($((SECONDS - start)) s)"
+echo "test.sh: ${tests_passed} passed, 0 failed"

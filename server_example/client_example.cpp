@@ -1,0 +1,73 @@
+// Calls every function of server_example from C++ and checks each answer.
+// Run it as `client_example [NAME]` while `server_example [NAME]` runs.
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "shmrpc/shmrpc.hpp"
+
+namespace {
+
+int failures = 0;
+
+void check(bool ok, const std::string& what) {
+  std::cout << (ok ? "ok   " : "FAIL ") << what << "\n";
+  failures += ok ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string name = argc > 1 ? argv[1] : "demo";
+  try {
+    shmrpc::Client client(name);
+    std::cout << "connected to '" << name << "' on channel " << client.channel() << "\n";
+
+    check(client.call<std::int64_t>("add", 2, 3) == 5, "add(2, 3) = 5");
+
+    // An ordinary vector is copied into shared memory once.
+    const std::vector<double> a{1, 2, 3};
+    const std::vector<double> b{4, 5, 6};
+    check(client.call<double>("dot", a, b) == 32.0, "dot([1,2,3], [4,5,6]) = 32");
+
+    // An array created in the channel heap crosses without a copy and is scaled in place.
+    auto values = client.zeros<double>(4);
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      values[i] = static_cast<double>(i);
+    }
+    client.call("scale", values, 2.5);
+    check(values[3] == 7.5, "scale(shared [0,1,2,3], 2.5) -> [0,2.5,5,7.5] in place");
+
+    // A typed handle checks the signature once.
+    auto stats = client.function<std::array<double, 4>(std::span<const float>)>("stats");
+    const std::vector<float> samples{1, 2, 3, 4};
+    const auto s = stats(samples);
+    check(s[0] == 1 && s[1] == 4 && s[2] == 2.5 && std::abs(s[3] - std::sqrt(1.25)) < 1e-12,
+          "stats([1,2,3,4]) = {1, 4, 2.5, 1.118}");
+
+    check(client.call<std::string>("greet", "shmrpc") == "Hello, shmrpc!", "greet");
+    check(client.call<std::vector<std::int64_t>>("range", 0, 10, 3) ==
+              std::vector<std::int64_t>{0, 3, 6, 9},
+          "range(0, 10, 3) = [0, 3, 6, 9]");
+    client.call("sleep_ms", 20);
+    check(true, "sleep_ms(20) returned");
+
+    try {
+      client.call("fail", "on purpose");
+      check(false, "fail throws");
+    } catch (const shmrpc::RemoteError& error) {
+      check(error.remote_type() == "std::runtime_error" && error.remote_message() == "on purpose",
+            std::string("fail throws RemoteError: ") + error.what());
+    }
+  } catch (const std::exception& error) {
+    std::cerr << "client_example: " << error.what() << "\n";
+    return 1;
+  }
+  std::cout << (failures == 0 ? "all calls ok" : "some calls failed") << "\n";
+  return failures == 0 ? 0 : 1;
+}

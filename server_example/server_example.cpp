@@ -1,0 +1,119 @@
+// A realistic shmrpc server: numeric kernels over arrays that stay in shared memory, strings, a
+// slow function and one that throws. Run it as `server_example [NAME]` (default "demo"); it
+// serves until SIGINT/SIGTERM. `server_example --help` says so.
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <numeric>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "shmrpc/shmrpc.hpp"
+
+namespace {
+
+std::int64_t add(std::int64_t a, std::int64_t b) {
+  return a + b;
+}
+
+double dot(std::span<const double> a, std::span<const double> b) {
+  if (a.size() != b.size()) {
+    throw std::invalid_argument("dot: a has " + std::to_string(a.size()) + " elements, b has " +
+                                std::to_string(b.size()));
+  }
+  return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
+}
+
+void scale(std::span<double> values, double factor) {
+  for (double& value : values) {
+    value *= factor;
+  }
+}
+
+// min, max, mean, population standard deviation.
+std::array<double, 4> stats(std::span<const float> values) {
+  if (values.empty()) {
+    throw std::invalid_argument("stats: no values");
+  }
+  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
+  double sum = 0;
+  for (const float v : values) {
+    sum += v;
+  }
+  const double mean = sum / static_cast<double>(values.size());
+  double squares = 0;
+  for (const float v : values) {
+    squares += (v - mean) * (v - mean);
+  }
+  return {*lo, *hi, mean, std::sqrt(squares / static_cast<double>(values.size()))};
+}
+
+std::string greet(std::string_view name) {
+  return "Hello, " + std::string(name) + "!";
+}
+
+std::vector<std::int64_t> range(std::int64_t start, std::int64_t stop, std::int64_t step) {
+  if (step == 0) {
+    throw std::invalid_argument("range: step must not be 0");
+  }
+  std::vector<std::int64_t> values;
+  for (std::int64_t v = start; step > 0 ? v < stop : v > stop; v += step) {
+    values.push_back(v);
+  }
+  return values;
+}
+
+void sleep_ms(std::int32_t milliseconds) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(milliseconds));
+}
+
+void fail(std::string message) {
+  throw std::runtime_error(message);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string_view first = argc > 1 ? argv[1] : "";
+  if (first == "--help" || first == "-h" || argc > 2) {
+    std::printf(
+        "usage: server_example [NAME]\n  Serves the example functions as shmrpc server "
+        "NAME (default: demo) until SIGINT or SIGTERM.\n");
+    return argc > 2 ? 2 : 0;
+  }
+  const std::string name = argc > 1 ? argv[1] : "demo";
+  try {
+    shmrpc::Server server(name);
+    server.def("add", add, {"a", "b"}, "Sum of two integers.")
+        .def("dot", dot, {"a", "b"}, "Dot product of two equally long vectors.")
+        .def("scale", scale, {"values", "factor"}, "Multiplies values by factor, in place.")
+        .def("stats", stats, {"values"}, "min, max, mean and standard deviation of values.")
+        .def("greet", greet, {"name"}, "A greeting for name.")
+        .def("range", range, {"start", "stop", "step"}, "start, start + step, ... up to stop.")
+        .def("sleep_ms", sleep_ms, {"milliseconds"}, "Sleeps, then returns.")
+        .def("fail", fail, {"message"}, "Throws std::runtime_error(message).");
+    server.start();
+    std::cout << "shmrpc server '" << name << "' (pid " << ::getpid() << ") serves "
+              << server.registry().functions().size() << " functions on "
+              << server.options().channels << " channels:\n";
+    for (const shmrpc::FunctionDefinition& function : server.registry().functions()) {
+      std::cout << "  " << function.signature() << "\n";
+    }
+    std::cout << std::flush;
+    server.run({.stop_on_signals = true});
+    std::cout << "shmrpc server '" << name << "' stopped\n";
+  } catch (const std::exception& error) {
+    std::cerr << "server_example: " << error.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

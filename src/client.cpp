@@ -1,0 +1,47 @@
+#include "shmrpc/client.hpp"
+
+namespace shmrpc {
+
+Client::Client(std::string_view name, ClientOptions options)
+    : connection_(std::make_shared<detail::Connection>(name, options)) {}
+
+const FunctionSchema& Client::checked_function(std::string_view name, std::size_t arity,
+                                               const Described& expected) const {
+  const FunctionSchema* function = connection_->schema().find(name);
+  if (function == nullptr) {
+    throw std::invalid_argument("shmrpc: server '" + server_name() + "' has no function '" +
+                                std::string(name) +
+                                "'; it has: " + connection_->schema().function_names());
+  }
+  bool same =
+      arity == function->arguments.size() && same_type(*expected.result, *function->return_type);
+  for (std::size_t i = 0; same && i < arity; ++i) {
+    same = same_type(*expected.arguments[i], *function->arguments[i].type);
+  }
+  if (!same) {
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < expected.arguments.size(); ++i) {
+      names.push_back(i < function->arguments.size() ? function->arguments[i].name
+                                                     : "arg" + std::to_string(i));
+    }
+    throw std::invalid_argument(
+        "shmrpc: function '" + std::string(name) + "' of server '" + server_name() +
+        "' has the signature " + function->signature + ", but the caller expects " +
+        format_signature(name, names, expected.arguments, *expected.result));
+  }
+  return *function;
+}
+
+std::uint64_t Client::allocate_array(std::size_t bytes) {
+  auto& allocator = connection_->allocator();
+  const auto offset = allocator.allocate(bytes);
+  if (!offset) {
+    throw std::length_error(
+        "shmrpc: an array of " + std::to_string(bytes) + " bytes does not fit the channel heap (" +
+        std::to_string(allocator.largest_free()) + " bytes free in one piece of " +
+        std::to_string(allocator.size()) + "; raise ServerOptions::arena_size)");
+  }
+  return *offset;
+}
+
+}  // namespace shmrpc

@@ -1,0 +1,67 @@
+#include "shmrpc/detail/command_block.hpp"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace shmrpc::detail {
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Reading the clock costs ~20 ns; check it once per this many spins.
+constexpr unsigned kSpinsPerClockRead = 64;
+
+}  // namespace
+
+std::optional<CallState> wait_for_state(StateWord& word, WaitFor what,
+                                        std::chrono::nanoseconds spin, Deadline deadline) {
+  using Clock = std::chrono::steady_clock;
+  if (spin.count() > 0) {
+    const auto spin_end = std::min(Clock::now() + spin, deadline);
+    for (unsigned i = 1;; ++i) {
+      // acquire: pairs with the peer's release in post_state / change_state_quietly.
+      const CallState state = state_of(word.load(std::memory_order_acquire));
+      if (satisfies(state, what)) {
+        return state;
+      }
+      cpu_relax();
+      if (i % kSpinsPerClockRead == 0 && Clock::now() >= spin_end) {
+        break;
+      }
+    }
+  }
+  for (;;) {
+    std::uint32_t seen = word.load(std::memory_order_acquire);  // pairs as above
+    if (satisfies(state_of(seen), what)) {
+      return state_of(seen);
+    }
+    if ((seen & layout::kSleeperBit) == 0) {
+      // Announce the sleep. If the peer moves the state first, the CAS fails and we re-check;
+      // otherwise the peer's exchange sees the bit and calls FUTEX_WAKE.
+      const std::uint32_t with_bit = seen | layout::kSleeperBit;
+      if (!word.compare_exchange_strong(seen, with_bit, std::memory_order_acq_rel,
+                                        std::memory_order_acquire)) {
+        continue;
+      }
+      seen = with_bit;
+    }
+    // The kernel re-checks the word against `seen` atomically, so a post between our CAS and
+    // this call makes FUTEX_WAIT return at once instead of sleeping through it.
+    if (!futex_wait(word, seen, deadline)) {
+      const CallState state = state_of(word.load(std::memory_order_acquire));
+      if (satisfies(state, what)) {
+        return state;
+      }
+      return std::nullopt;
+    }
+  }
+}
+
+}  // namespace shmrpc::detail

@@ -1,0 +1,221 @@
+#include "shmrpc/detail/connection.hpp"
+
+#include <system_error>
+#include <thread>
+
+#include "shmrpc/errors.hpp"
+
+namespace shmrpc::detail {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using layout::ServerState;
+
+const layout::SegmentHeader& header_of(const Segment& segment) {
+  return *reinterpret_cast<const layout::SegmentHeader*>(segment.data());
+}
+
+ServerState server_state(const layout::SegmentHeader& header) {
+  // Acquire pairs with the server's release store of the state.
+  return static_cast<ServerState>(header.state.load(std::memory_order_acquire));
+}
+
+[[noreturn]] void no_server(std::string_view name, const std::string& why) {
+  throw NoServerError("shmrpc: no server named '" + std::string(name) + "' is running (" + why +
+                      ")");
+}
+
+// Opens the segment of a running server, waiting up to connect_timeout for one still starting.
+Segment open_server_segment(std::string_view name, const ClientOptions& options) {
+  validate_name(name);
+  const auto give_up = Clock::now() + options.connect_timeout;
+  for (;; std::this_thread::sleep_for(std::chrono::milliseconds(5))) {
+    std::optional<Segment> segment;
+    try {
+      segment.emplace(Segment::open(name));
+    } catch (const std::system_error& error) {
+      if (error.code().value() == ENOENT) {
+        no_server(name, "there is no " + shm_object_name(name).substr(1) + " in /dev/shm");
+      }
+      if (error.code().value() != ENODATA) {
+        throw;
+      }
+    }
+    if (segment && segment->size() >= sizeof(layout::SegmentHeader)) {
+      const layout::SegmentHeader& header = header_of(*segment);
+      if (header.magic == layout::kMagic) {
+        if (header.format_version != layout::kFormatVersion) {
+          (void)Schema::read(segment->data(), segment->size(), name);  // throws, saying both
+        }
+        const ProcessIdentity server{header.server_pid, header.server_start_time};
+        const ServerState state = server_state(header);
+        if (state == ServerState::kStopping || state == ServerState::kStopped) {
+          no_server(name, "the server with pid " + std::to_string(server.pid) + " is stopping");
+        }
+        if (!is_alive(server)) {
+          no_server(name, "its segment was left by pid " + std::to_string(server.pid) +
+                              ", which has died; 'shmrpc clean' removes it");
+        }
+        if (state == ServerState::kReady) {
+          return std::move(*segment);
+        }
+      }
+    }
+    if (Clock::now() >= give_up) {
+      no_server(name, "a segment exists but its server did not become ready within " +
+                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             options.connect_timeout)
+                                             .count()) +
+                          " ms");
+    }
+  }
+}
+
+}  // namespace
+
+Connection::Connection(std::string_view name, const ClientOptions& options)
+    : options_(options),
+      segment_(open_server_segment(name, options)),
+      header_(&header_of(segment_)),
+      server_{header_->server_pid, header_->server_start_time},
+      schema_(Schema::read(segment_.data(), segment_.size(), name)),
+      allocator_(schema_.channels().heap_size) {
+  claim_channel();
+}
+
+Connection::~Connection() {
+  if (!late_call_.empty()) {
+    // Withdraw a late request the server has not taken; one it runs ends in kDone, which the
+    // next owner accepts.
+    change_state_quietly(block_->state, CallState::kRequest, CallState::kIdle);
+  }
+  std::uint64_t me = owner_word(current_process());
+  // Release: our last writes to the channel happen before another client claims it.
+  block_->owner.compare_exchange_strong(me, 0, std::memory_order_release,
+                                        std::memory_order_relaxed);
+}
+
+void Connection::claim_channel() {
+  const ChannelGeometry& geometry = schema_.channels();
+  const std::uint64_t me = owner_word(current_process());
+  for (std::uint32_t channel = 0; channel < geometry.count; ++channel) {
+    std::byte* base = segment_.data() + geometry.table_offset + channel * geometry.stride;
+    auto& block = *reinterpret_cast<layout::CommandBlock*>(base);
+    std::uint64_t owner = block.owner.load(std::memory_order_acquire);
+    if (owner != 0 && owner_alive(owner)) {
+      continue;
+    }
+    // acq_rel: acquire the previous owner's writes (released when it let go), publish ours.
+    if (!block.owner.compare_exchange_strong(owner, me, std::memory_order_acq_rel)) {
+      continue;  // another client was quicker
+    }
+    const CallState state = state_of(block.state.load(std::memory_order_acquire));
+    if (state == CallState::kRequest || state == CallState::kRunning) {
+      // A dead client's call is still being served; leave the channel to a later claim.
+      block.owner.store(owner, std::memory_order_release);
+      continue;
+    }
+    change_state_quietly(block.state, state, CallState::kIdle);
+    channel_ = channel;
+    block_ = &block;
+    frame_ = base + layout::kFrameOffset;
+    heap_ = base + geometry.heap_offset;
+    return;
+  }
+  throw ChannelsBusyError("shmrpc: all " + std::to_string(geometry.count) +
+                          " channels of server '" + server_name() + "' are in use by live clients");
+}
+
+const FunctionSchema& Connection::function(std::string_view name, std::size_t arity) const {
+  const FunctionSchema* function = schema_.find(name);
+  if (function == nullptr) {
+    throw std::invalid_argument("shmrpc: server '" + server_name() + "' has no function '" +
+                                std::string(name) + "'; it has: " + schema_.function_names());
+  }
+  if (function->arguments.size() != arity) {
+    throw std::invalid_argument("shmrpc: " + function->signature + " takes " +
+                                std::to_string(function->arguments.size()) + " arguments, " +
+                                std::to_string(arity) + " given");
+  }
+  return *function;
+}
+
+bool Connection::in_heap(const void* data, std::size_t bytes) const noexcept {
+  const auto begin = reinterpret_cast<std::uintptr_t>(heap_);
+  const auto p = reinterpret_cast<std::uintptr_t>(data);
+  return p >= begin && p - begin <= heap_size() && bytes <= heap_size() - (p - begin);
+}
+
+Deadline Connection::call_deadline() const {
+  return options_.timeout ? Clock::now() + *options_.timeout : Deadline::max();
+}
+
+void Connection::server_gone(std::string_view during) {
+  gone_ = true;
+  const bool stopped = server_state(*header_) != ServerState::kReady;
+  std::string message = "shmrpc: server '" + server_name() + "' (pid " +
+                        std::to_string(server_.pid) + ") " + (stopped ? "stopped" : "died");
+  if (!during.empty()) {
+    message += " during the call to '" + std::string(during) + "'";
+  }
+  throw ServerGoneError(message);
+}
+
+void Connection::check_server(std::string_view during) {
+  if (gone_ || server_state(*header_) == ServerState::kStopped || !is_alive(server_)) {
+    server_gone(during);
+  }
+}
+
+void Connection::prepare(Deadline deadline) {
+  if (gone_ || server_state(*header_) != ServerState::kReady) {
+    server_gone("");
+  }
+  if (late_call_.empty()) {
+    return;
+  }
+  if (!await(deadline, late_call_)) {
+    throw TimeoutError("shmrpc: the previous call to '" + late_call_ + "' on server '" +
+                       server_name() + "' is still running");
+  }
+  for (const std::uint64_t block : late_blocks_) {
+    allocator_.free(block);
+  }
+  late_blocks_.clear();
+  late_call_.clear();
+}
+
+std::optional<CallState> Connection::run(const FunctionSchema& function, Deadline deadline,
+                                         std::vector<std::uint64_t>& blocks) {
+  block_->function_index = function.index;
+  // Release (in post_state): the arguments written to the frame and heap reach the server.
+  post_state(block_->state, CallState::kRequest);
+  if (const auto state = await(deadline, function.name)) {
+    return state;
+  }
+  if (change_state_quietly(block_->state, CallState::kRequest, CallState::kIdle)) {
+    return std::nullopt;  // withdrawn before the server took it
+  }
+  late_call_ = function.name;
+  late_blocks_.insert(late_blocks_.end(), blocks.begin(), blocks.end());
+  blocks.clear();
+  throw TimeoutError("shmrpc: call to '" + function.name + "' on server '" + server_name() +
+                     "' timed out; the server still runs it, and the next call waits for it");
+}
+
+std::optional<CallState> Connection::await(Deadline deadline, std::string_view during) {
+  auto spin = options_.spin;
+  for (;;) {
+    const Deadline slice = std::min(deadline, Clock::now() + options_.liveness_interval);
+    if (const auto state = wait_for_state(block_->state, WaitFor::kCompletion, spin, slice)) {
+      return state;
+    }
+    spin = std::chrono::nanoseconds(0);
+    check_server(during);
+    if (Clock::now() >= deadline) {
+      return std::nullopt;
+    }
+  }
+}
+
+}  // namespace shmrpc::detail

@@ -1,0 +1,269 @@
+#include "shmrpc/schema.hpp"
+
+#include <cstring>
+#include <limits>
+
+#include "shmrpc/detail/hash.hpp"
+#include "shmrpc/errors.hpp"
+#include "shmrpc/layout.hpp"
+
+namespace shmrpc {
+namespace {
+
+using layout::TypeDesc;
+
+// Reads the metadata of one segment, checking every offset, length and index it follows.
+class MetadataReader {
+ public:
+  MetadataReader(const std::byte* segment, std::size_t size, std::string_view server)
+      : segment_(segment), size_(size), server_(server) {}
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw ProtocolError("shmrpc: segment of server '" + std::string(server_) +
+                        "' is malformed: " + what);
+  }
+
+  // A table of `count` entries of `entry_size` bytes at `offset`, inside the segment and aligned.
+  template <class T>
+  const T* table(std::uint64_t offset, std::uint64_t count, const char* what) const {
+    if (offset % alignof(T) != 0 || offset > size_ || count > (size_ - offset) / sizeof(T)) {
+      fail(std::string(what) + " table (offset " + std::to_string(offset) + ", " +
+           std::to_string(count) + " entries) does not fit the " + std::to_string(size_) +
+           "-byte segment");
+    }
+    return reinterpret_cast<const T*>(segment_ + offset);
+  }
+
+  void set_strings(const char* strings, std::uint32_t size) {
+    if (size == 0 || strings[size - 1] != '\0') {
+      fail("the string table is not NUL-terminated");
+    }
+    strings_ = strings;
+    strings_size_ = size;
+  }
+
+  std::string string(std::uint32_t offset) const {
+    if (offset >= strings_size_) {
+      fail("string offset " + std::to_string(offset) + " is past the " +
+           std::to_string(strings_size_) + "-byte string table");
+    }
+    return {strings_ + offset};  // the table ends with NUL, checked above
+  }
+
+ private:
+  const std::byte* segment_;
+  std::size_t size_;
+  std::string_view server_;
+  const char* strings_ = nullptr;
+  std::uint32_t strings_size_ = 0;
+};
+
+std::uint32_t scalar_size(TypeKind kind) {
+  switch (kind) {
+    case TypeKind::kBool:
+    case TypeKind::kInt8:
+    case TypeKind::kUInt8:
+      return 1;
+    case TypeKind::kInt16:
+    case TypeKind::kUInt16:
+      return 2;
+    case TypeKind::kInt32:
+    case TypeKind::kUInt32:
+    case TypeKind::kFloat32:
+      return 4;
+    case TypeKind::kInt64:
+    case TypeKind::kUInt64:
+    case TypeKind::kFloat64:
+      return 8;
+    default:
+      return 0;
+  }
+}
+
+// Rebuilds type `index` from its descriptor; `built` holds the earlier (element) types.
+TypeInfo read_type(const MetadataReader& reader, const TypeDesc& desc, std::uint32_t index,
+                   const std::deque<TypeInfo>& built) {
+  const auto kind = static_cast<TypeKind>(desc.kind);
+  TypeInfo type{.kind = kind,
+                .is_mutable = (desc.flags & layout::kTypeMutable) != 0,
+                .count = desc.count,
+                .size = desc.size,
+                .align = desc.align};
+  const auto bad = [&](const std::string& why) {
+    reader.fail("type " + std::to_string(index) + ": " + why);
+  };
+  const bool has_element =
+      kind == TypeKind::kArray || kind == TypeKind::kSpan || kind == TypeKind::kVector;
+  if (has_element) {
+    if (desc.element >= index) {
+      bad("element type " + std::to_string(desc.element) + " is not an earlier type");
+    }
+    type.element = &built[desc.element];
+    if (!is_scalar(type.element->kind) && type.element->kind != TypeKind::kArray) {
+      bad("element type is not a fixed-size type");
+    }
+  } else if (desc.element != layout::kNoType) {
+    bad("has an element type but is not an array, span or vector");
+  }
+  if (type.is_mutable && kind != TypeKind::kSpan) {
+    bad("only spans can be mutable");
+  }
+  const auto expect_size = [&](std::uint64_t size, std::uint32_t align) {
+    if (desc.size != size || desc.align != align) {
+      bad("size " + std::to_string(desc.size) + " / alignment " + std::to_string(desc.align) +
+          " should be " + std::to_string(size) + " / " + std::to_string(align));
+    }
+  };
+  if (kind == TypeKind::kVoid) {
+    expect_size(0, 1);
+  } else if (is_scalar(kind)) {
+    expect_size(scalar_size(kind), scalar_size(kind));
+  } else if (kind == TypeKind::kArray) {
+    const std::uint64_t element_size = type.element->size;
+    if (desc.count == 0 || desc.count > std::numeric_limits<std::uint32_t>::max() / element_size) {
+      bad("array of " + std::to_string(desc.count) + " elements");
+    }
+    expect_size(element_size * desc.count, type.element->align);
+  } else if (is_variable(kind)) {
+    expect_size(sizeof(layout::VarSlot), alignof(layout::VarSlot));
+  } else {
+    bad("unknown kind " + std::to_string(desc.kind));
+  }
+  if (kind != TypeKind::kArray && desc.count != 0) {
+    bad("has a count but is not an array");
+  }
+  return type;
+}
+
+}  // namespace
+
+Schema Schema::read(const std::byte* segment, std::size_t size, std::string_view server) {
+  MetadataReader reader(segment, size, server);
+  if (size < sizeof(layout::SegmentHeader)) {
+    reader.fail("it is " + std::to_string(size) + " bytes, smaller than a header");
+  }
+  const auto& header = *reinterpret_cast<const layout::SegmentHeader*>(segment);
+  if (header.magic != layout::kMagic) {
+    reader.fail("it does not start with the shmrpc magic number");
+  }
+  if (header.format_version != layout::kFormatVersion) {
+    throw ProtocolError("shmrpc: server '" + std::string(server) +
+                        "' uses segment format version " + std::to_string(header.format_version) +
+                        "; this client reads version " + std::to_string(layout::kFormatVersion));
+  }
+  if (header.header_size != sizeof(layout::SegmentHeader) || header.segment_size != size) {
+    reader.fail("header size " + std::to_string(header.header_size) + " / segment size " +
+                std::to_string(header.segment_size) + " do not match the mapping (" +
+                std::to_string(size) + " bytes)");
+  }
+
+  Schema schema;
+  const auto* strings =
+      reader.table<char>(header.string_table_offset, header.string_table_size, "string");
+  reader.set_strings(strings, header.string_table_size);
+
+  const auto* types = reader.table<TypeDesc>(header.type_table_offset, header.type_count, "type");
+  for (std::uint32_t i = 0; i < header.type_count; ++i) {
+    schema.types_.push_back(read_type(reader, types[i], i, schema.types_));
+  }
+  const auto type_at = [&](std::uint32_t index, const std::string& what) -> const TypeInfo* {
+    if (index >= schema.types_.size()) {
+      reader.fail(what + " refers to type " + std::to_string(index) + " of " +
+                  std::to_string(schema.types_.size()));
+    }
+    return &schema.types_[index];
+  };
+
+  ChannelGeometry& channels = schema.channels_;
+  channels = {header.channel_table_offset, header.channel_count, header.frame_size,
+              header.channel_stride,       header.heap_offset,   header.heap_size};
+  const bool geometry_ok = channels.count > 0 && channels.table_offset % layout::kCacheLine == 0 &&
+                           channels.stride % layout::kCacheLine == 0 &&
+                           channels.heap_offset % layout::kCacheLine == 0 &&
+                           channels.heap_offset >= layout::kFrameOffset + channels.frame_size &&
+                           channels.heap_size <= channels.stride &&
+                           channels.heap_offset <= channels.stride - channels.heap_size &&
+                           channels.table_offset <= size &&
+                           channels.count <= (size - channels.table_offset) / channels.stride;
+  if (!geometry_ok) {
+    reader.fail("channel table (offset " + std::to_string(channels.table_offset) + ", " +
+                std::to_string(channels.count) + " channels of " + std::to_string(channels.stride) +
+                " bytes, heap at " + std::to_string(channels.heap_offset) + ") is inconsistent");
+  }
+
+  const auto* functions = reader.table<layout::FunctionMetadata>(header.function_table_offset,
+                                                                 header.function_count, "function");
+  const auto* arguments = reader.table<layout::ArgumentMetadata>(header.argument_table_offset,
+                                                                 header.argument_count, "argument");
+  detail::LayoutHasher layout_hash;
+  for (std::uint32_t i = 0; i < header.function_count; ++i) {
+    const layout::FunctionMetadata& entry = functions[i];
+    FunctionSchema function;
+    function.index = i;
+    function.name = reader.string(entry.name);
+    function.doc = reader.string(entry.doc);
+    const std::string what = "function '" + function.name + "'";
+    function.return_type = type_at(entry.return_type, what);
+    function.return_offset = entry.return_offset;
+    function.return_size = entry.return_size;
+    function.frame_size = entry.frame_size;
+    if (entry.frame_size > header.frame_size ||
+        entry.return_offset > entry.frame_size - std::min(entry.frame_size, entry.return_size) ||
+        entry.return_size != function.return_type->size ||
+        entry.return_offset % function.return_type->align != 0 ||
+        function.return_type->kind == TypeKind::kSpan) {
+      reader.fail(what + " has a bad result slot or frame size");
+    }
+    if (entry.first_argument > header.argument_count ||
+        entry.arity > header.argument_count - entry.first_argument) {
+      reader.fail(what + " has arguments outside the argument table");
+    }
+    std::vector<std::string> names;
+    std::vector<const TypeInfo*> argument_types;
+    for (std::uint32_t a = 0; a < entry.arity; ++a) {
+      const layout::ArgumentMetadata& arg = arguments[entry.first_argument + a];
+      ArgumentSchema argument{reader.string(arg.name), type_at(arg.type, what), arg.offset,
+                              arg.size};
+      if (arg.size != argument.type->size || arg.size == 0 ||
+          arg.offset > entry.frame_size - std::min(entry.frame_size, arg.size) ||
+          arg.offset % argument.type->align != 0 || argument.type->kind == TypeKind::kVector) {
+        reader.fail(what + " argument " + std::to_string(a) + " has a bad slot or type");
+      }
+      names.push_back(argument.name);
+      argument_types.push_back(argument.type);
+      function.arguments.push_back(std::move(argument));
+    }
+    function.signature =
+        format_signature(function.name, names, argument_types, *function.return_type);
+    function.signature_hash = detail::fnv1a(function.signature);
+    if (function.signature_hash != entry.signature_hash ||
+        reader.string(entry.signature) != function.signature) {
+      reader.fail(what + " signature does not match its stored hash");
+    }
+    layout_hash.add(function.signature);
+    if (!schema.by_name_.emplace(function.name, i).second) {
+      reader.fail("function '" + function.name + "' appears twice");
+    }
+    schema.functions_.push_back(std::move(function));
+  }
+  if (layout_hash.value() != header.layout_hash) {
+    reader.fail("the layout hash does not match the functions");
+  }
+  schema.layout_hash_ = header.layout_hash;
+  return schema;
+}
+
+const FunctionSchema* Schema::find(std::string_view name) const noexcept {
+  const auto it = by_name_.find(name);
+  return it == by_name_.end() ? nullptr : &functions_[it->second];
+}
+
+std::string Schema::function_names() const {
+  std::string names;
+  for (const FunctionSchema& function : functions_) {
+    names += (names.empty() ? "" : ", ") + function.name;
+  }
+  return names.empty() ? "(none)" : names;
+}
+
+}  // namespace shmrpc

@@ -1,0 +1,275 @@
+#include "shmrpc/server.hpp"
+
+#include <cxxabi.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+#include <system_error>
+#include <typeinfo>
+
+#include "shmrpc/detail/command_block.hpp"
+#include "shmrpc/detail/metadata_writer.hpp"
+#include "shmrpc/errors.hpp"
+#include "shmrpc/layout.hpp"
+#include "shmrpc/probe.hpp"
+
+namespace shmrpc {
+namespace {
+
+using detail::CallState;
+using layout::Status;
+
+// A sleeping channel thread wakes this often to notice stop() even if its wake-up was lost in
+// the race between checking stopping_ and sleeping. Idle cost: a few wake-ups per second.
+constexpr auto kIdleWakeInterval = std::chrono::milliseconds(250);
+
+// While a segment of the name is being created by another process, wait this long for its header.
+constexpr auto kStartingGrace = std::chrono::seconds(1);
+
+std::string demangle(const char* mangled) {
+  int status = 0;
+  std::unique_ptr<char, decltype(&std::free)> name(
+      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), &std::free);
+  return status == 0 && name ? std::string(name.get()) : std::string(mangled);
+}
+
+void copy_text(char* destination, std::size_t capacity, const std::string& text) {
+  const std::size_t n = std::min(text.size(), capacity - 1);
+  std::memcpy(destination, text.data(), n);
+  destination[n] = '\0';
+}
+
+// The stop word of the server whose run() handles signals; read by the signal handler.
+std::atomic<std::atomic<std::uint32_t>*> g_signal_stop_word{nullptr};
+
+extern "C" void on_stop_signal(int /*signal*/) {
+  // Async-signal-safe: lock-free atomics and a raw futex syscall.
+  if (auto* word = g_signal_stop_word.load(std::memory_order_acquire)) {
+    word->store(1, std::memory_order_release);  // pairs with the acquire load in run()
+    detail::futex_wake_all(*word);
+  }
+}
+
+// Installs SIGINT/SIGTERM handlers for the life of one run() and restores the previous ones.
+class SignalScope {
+ public:
+  explicit SignalScope(std::atomic<std::uint32_t>* stop_word) : active_(stop_word != nullptr) {
+    if (!active_) {
+      return;
+    }
+    std::atomic<std::uint32_t>* expected = nullptr;
+    if (!g_signal_stop_word.compare_exchange_strong(expected, stop_word)) {
+      throw std::logic_error("shmrpc: another Server::run() already handles signals");
+    }
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous_int_);
+    sigaction(SIGTERM, &action, &previous_term_);
+  }
+  ~SignalScope() {
+    if (active_) {
+      sigaction(SIGINT, &previous_int_, nullptr);
+      sigaction(SIGTERM, &previous_term_, nullptr);
+      g_signal_stop_word.store(nullptr, std::memory_order_release);
+    }
+  }
+  SignalScope(const SignalScope&) = delete;
+  SignalScope& operator=(const SignalScope&) = delete;
+
+ private:
+  bool active_;
+  struct sigaction previous_int_ {};
+  struct sigaction previous_term_ {};
+};
+
+}  // namespace
+
+Server::Server(std::string name, ServerOptions options)
+    : name_(std::move(name)), options_(options) {
+  validate_name(name_);
+}
+
+Server::~Server() {
+  stop();
+}
+
+void Server::check_not_started() const {
+  if (running()) {
+    throw std::logic_error("shmrpc: server '" + name_ +
+                           "' is running; def() functions before start()");
+  }
+}
+
+Segment Server::create_segment(std::size_t size) {
+  const auto give_up = std::chrono::steady_clock::now() + kStartingGrace;
+  for (;;) {
+    try {
+      return Segment::create(name_, size, options_.mode);
+    } catch (const std::system_error& error) {
+      if (error.code().value() != EEXIST) {
+        throw;
+      }
+    }
+    const ServerProbe probe = probe_server(name_);
+    if (probe.liveness == Liveness::kAlive) {
+      throw Error("shmrpc: a server named '" + name_ + "' is already running (pid " +
+                  std::to_string(probe.server.pid) + ")");
+    }
+    if (probe.liveness == Liveness::kStarting && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      continue;
+    }
+    // Left by a dead server (or never finished): replace it. Its clients keep their mapping of
+    // the old file and find its server dead.
+    Segment::unlink(name_);
+  }
+}
+
+void Server::start() {
+  const std::lock_guard lock(lifecycle_);
+  if (running()) {
+    return;
+  }
+  if (stopping_.load()) {
+    throw std::logic_error("shmrpc: server '" + name_ + "' was stopped; create a new Server");
+  }
+  const detail::SegmentPlan plan =
+      detail::plan_segment(registry_.functions(), options_.channels, options_.arena_size);
+  Segment segment = create_segment(plan.segment_size);
+  detail::write_segment(segment.data(), plan, detail::current_process());
+  channel_table_offset_ = plan.channels.table_offset;
+  channel_stride_ = plan.channels.stride;
+  heap_offset_ = plan.channels.heap_offset;
+  heap_size_ = plan.channels.heap_size;
+  segment_.emplace(std::move(segment));
+  for (std::uint32_t channel = 0; channel < options_.channels; ++channel) {
+    threads_.emplace_back([this, channel] { serve(channel); });
+  }
+  running_.store(true, std::memory_order_release);
+  auto& header = *reinterpret_cast<layout::SegmentHeader*>(segment_->data());
+  // Release: clients that read kReady (acquire) see the whole metadata written above.
+  header.state.store(static_cast<std::uint32_t>(layout::ServerState::kReady),
+                     std::memory_order_release);
+}
+
+void Server::run(RunOptions options) {
+  start();
+  const SignalScope signals(options.stop_on_signals ? &stop_requested_ : nullptr);
+  // Acquire pairs with the release store in stop() or the signal handler.
+  while (stop_requested_.load(std::memory_order_acquire) == 0) {
+    detail::futex_wait(stop_requested_, 0, detail::Deadline::max());
+  }
+  stop();
+}
+
+void Server::stop() noexcept {
+  stop_requested_.store(1, std::memory_order_release);  // pairs with the acquire in run()
+  detail::futex_wake_all(stop_requested_);
+  const std::lock_guard lock(lifecycle_);
+  if (!running()) {
+    return;
+  }
+  auto& header = *reinterpret_cast<layout::SegmentHeader*>(segment_->data());
+  header.state.store(static_cast<std::uint32_t>(layout::ServerState::kStopping),
+                     std::memory_order_release);
+  stopping_.store(true, std::memory_order_release);  // read by the channel threads
+  const auto block = [&](std::uint32_t channel) -> layout::CommandBlock& {
+    return *reinterpret_cast<layout::CommandBlock*>(segment_->data() + channel_table_offset_ +
+                                                    channel * channel_stride_);
+  };
+  for (std::uint32_t channel = 0; channel < options_.channels; ++channel) {
+    detail::futex_wake_all(block(channel).state);  // a sleeping channel thread sees stopping_
+  }
+  for (std::thread& thread : threads_) {
+    thread.join();  // each finishes the call it runs
+  }
+  threads_.clear();
+  // Requests that no thread took fail with "stopping", waking their clients.
+  for (std::uint32_t channel = 0; channel < options_.channels; ++channel) {
+    layout::CommandBlock& cb = block(channel);
+    if (detail::state_of(cb.state.load(std::memory_order_acquire)) == CallState::kRequest) {
+      cb.status = static_cast<std::uint32_t>(Status::kServerStopping);
+      copy_text(cb.error_message, sizeof cb.error_message, "server '" + name_ + "' is stopping");
+      detail::post_state(cb.state, CallState::kFailed);
+    }
+  }
+  header.state.store(static_cast<std::uint32_t>(layout::ServerState::kStopped),
+                     std::memory_order_release);
+  Segment::unlink(name_);
+  segment_.reset();
+  running_.store(false, std::memory_order_release);
+}
+
+void Server::serve(std::uint32_t channel) {
+  auto& block = *reinterpret_cast<layout::CommandBlock*>(segment_->data() + channel_table_offset_ +
+                                                         channel * channel_stride_);
+  bool just_served = false;
+  // Acquire pairs with the release store in stop().
+  while (!stopping_.load(std::memory_order_acquire)) {
+    const auto spin = just_served ? options_.spin : std::chrono::nanoseconds(0);
+    const auto state = detail::wait_for_state(block.state, detail::WaitFor::kRequest, spin,
+                                              std::chrono::steady_clock::now() + kIdleWakeInterval);
+    just_served = false;
+    if (!state || stopping_.load(std::memory_order_acquire)) {
+      continue;
+    }
+    // The client may cancel a request it timed out on; then this fails and we wait again.
+    if (detail::change_state_quietly(block.state, CallState::kRequest, CallState::kRunning)) {
+      run_call(channel);
+      just_served = true;
+    }
+  }
+}
+
+void Server::run_call(std::uint32_t channel) {
+  std::byte* base = segment_->data() + channel_table_offset_ + channel * channel_stride_;
+  auto& block = *reinterpret_cast<layout::CommandBlock*>(base);
+  // Each field is read once: the client could rewrite it while we run.
+  const detail::CallFrame call{.frame = base + layout::kFrameOffset,
+                               .heap = base + heap_offset_,
+                               .heap_size = heap_size_,
+                               .result_offset = block.result_offset,
+                               .result_capacity = block.result_capacity};
+  const std::uint32_t index = block.function_index;
+  const auto& functions = registry_.functions();
+  Status status = Status::kOk;
+  std::string error_type;
+  std::string error_message;
+  if (index >= functions.size()) {
+    status = Status::kBadRequest;
+    error_message = "function index " + std::to_string(index) + " is out of range: server '" +
+                    name_ + "' has " + std::to_string(functions.size()) + " functions";
+  } else {
+    const FunctionDefinition& function = functions[index];
+    try {
+      function.invoke(call);
+    } catch (const detail::BadRequest& error) {
+      status = Status::kBadRequest;
+      error_message = function.name + ": " + error.what();
+    } catch (const detail::ResultTooLarge& error) {
+      status = Status::kResultTooLarge;
+      error_message = function.name + ": " + error.what();
+    } catch (const std::exception& error) {
+      status = Status::kRemoteException;
+      error_type = demangle(typeid(error).name());
+      error_message = error.what();
+    } catch (...) {
+      status = Status::kRemoteException;
+      error_type = "unknown";
+      error_message = "an exception not derived from std::exception";
+    }
+  }
+  block.status = static_cast<std::uint32_t>(status);
+  if (status != Status::kOk) {
+    copy_text(block.error_type, sizeof block.error_type, error_type);
+    copy_text(block.error_message, sizeof block.error_message, error_message);
+  }
+  // Release (in post_state): the result, status and error text are visible to the client that
+  // sees kDone/kFailed.
+  detail::post_state(block.state, status == Status::kOk ? CallState::kDone : CallState::kFailed);
+}
+
+}  // namespace shmrpc
