@@ -190,17 +190,30 @@ std::optional<CallState> Connection::run(const FunctionSchema& function, Deadlin
   block_->function_index = function.index;
   // Release (in post_state): the arguments written to the frame and heap reach the server.
   post_state(block_->state, CallState::kRequest);
-  if (const auto state = await(deadline, function.name)) {
-    return state;
+  std::optional<CallState> state;
+  try {
+    state = await(deadline, function.name);
+  } catch (const ServerGoneError&) {
+    throw;
+  } catch (...) {
+    abandon(function, blocks);  // interrupted: the call goes on without us
+    throw;
   }
+  if (state || change_state_quietly(block_->state, CallState::kRequest, CallState::kIdle)) {
+    return state;  // done, or withdrawn before the server took it
+  }
+  abandon(function, blocks);
+  throw TimeoutError("shmrpc: call to '" + function.name + "' on server '" + server_name() +
+                     "' timed out; the server still runs it, and the next call waits for it");
+}
+
+void Connection::abandon(const FunctionSchema& function, std::vector<std::uint64_t>& blocks) {
   if (change_state_quietly(block_->state, CallState::kRequest, CallState::kIdle)) {
-    return std::nullopt;  // withdrawn before the server took it
+    return;  // never started: its blocks are free again when the caller's scope ends
   }
   late_call_ = function.name;
   late_blocks_.insert(late_blocks_.end(), blocks.begin(), blocks.end());
   blocks.clear();
-  throw TimeoutError("shmrpc: call to '" + function.name + "' on server '" + server_name() +
-                     "' timed out; the server still runs it, and the next call waits for it");
 }
 
 std::optional<CallState> Connection::await(Deadline deadline, std::string_view during) {
@@ -212,6 +225,9 @@ std::optional<CallState> Connection::await(Deadline deadline, std::string_view d
     }
     spin = std::chrono::nanoseconds(0);
     check_server(during);
+    if (options_.interrupt_check) {
+      options_.interrupt_check();
+    }
     if (Clock::now() >= deadline) {
       return std::nullopt;
     }

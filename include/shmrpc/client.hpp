@@ -112,11 +112,11 @@ void put_argument(CallScope& call, std::size_t index, V&& value) {
     using Element = std::remove_reference_t<std::ranges::range_reference_t<V>>;
     using Value = std::remove_const_t<Element>;
     static_assert(is_fixed_type<Value>(), "shmrpc: range elements must be a supported fixed type");
-    call.put_span(
-        index, type_info_of<Value>(),
-        const_cast<Value*>(std::ranges::data(value)),  // NOLINT(cppcoreguidelines-pro-type-const-cast):
-                                                       // written only when Element is not const
-        std::ranges::size(value), !std::is_const_v<Element>);
+    call.put_span(index, type_info_of<Value>(),
+                  const_cast<Value*>(
+                      std::ranges::data(value)),  // NOLINT(cppcoreguidelines-pro-type-const-cast):
+                                                  // written only when Element is not const
+                  std::ranges::size(value), !std::is_const_v<Element>);
   } else {
     UnsupportedType<T>::make();
   }
@@ -246,6 +246,8 @@ class Client {
   std::span<const std::byte> heap() const noexcept {
     return {connection_->heap(), connection_->heap_size()};
   }
+  /// The connection under this client, for language bindings that drive detail::CallScope.
+  const std::shared_ptr<detail::Connection>& connection() const noexcept { return connection_; }
 
  private:
   struct Described {

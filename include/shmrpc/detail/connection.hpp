@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,6 +29,9 @@ struct ClientOptions {
   std::chrono::nanoseconds liveness_interval = std::chrono::milliseconds(100);
   /// How long to wait for a server that is still starting.
   std::chrono::nanoseconds connect_timeout = std::chrono::seconds(1);
+  /// Called by a waiting caller every liveness_interval; may throw to abandon the wait (the
+  /// Python client raises KeyboardInterrupt from it). The abandoned call is treated as timed out.
+  std::function<void()> interrupt_check;
 };
 
 namespace detail {
@@ -80,6 +84,7 @@ class Connection {
   [[noreturn]] void server_gone(std::string_view during);
   void check_server(std::string_view during);
   std::optional<CallState> await(Deadline deadline, std::string_view during);
+  void abandon(const FunctionSchema& function, std::vector<std::uint64_t>& blocks);
 
   ClientOptions options_;
   Segment segment_;

@@ -1,0 +1,124 @@
+#include "server_process.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <stdexcept>
+#include <thread>
+
+#include "shmrpc/segment.hpp"
+
+namespace shmrpc::test {
+namespace {
+
+int reap(pid_t pid, std::chrono::milliseconds patience) {
+  int status = 0;
+  const auto give_up = std::chrono::steady_clock::now() + patience;
+  while (std::chrono::steady_clock::now() < give_up) {
+    const pid_t done = ::waitpid(pid, &status, WNOHANG);
+    if (done == pid || (done < 0 && errno == ECHILD)) {
+      return status;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+  return status;
+}
+
+}  // namespace
+
+std::string unique_name(std::string_view label) {
+  static std::atomic<int> counter{0};
+  return "t" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+         std::string(label);
+}
+
+ServerProcess::ServerProcess(std::string name, const std::function<void(Server&)>& setup,
+                             ServerOptions options)
+    : name_(std::move(name)) {
+  std::array<int, 2> pipe_fds{};
+  if (::pipe(pipe_fds.data()) != 0) {
+    throw std::runtime_error("pipe failed");
+  }
+  pid_ = ::fork();
+  if (pid_ < 0) {
+    throw std::runtime_error("fork failed");
+  }
+  if (pid_ == 0) {
+    ::close(pipe_fds[0]);
+    std::string report = "ok";
+    int code = 0;
+    try {
+      Server server(name_, options);
+      setup(server);
+      server.start();
+      (void)::write(pipe_fds[1], report.data(), report.size());
+      ::close(pipe_fds[1]);
+      server.run({.stop_on_signals = true});
+    } catch (const std::exception& error) {
+      report = error.what();
+      (void)::write(pipe_fds[1], report.data(), report.size());
+      code = 1;
+    }
+    ::_exit(code);
+  }
+  ::close(pipe_fds[1]);
+  std::string report;
+  std::array<char, 512> buffer{};
+  ssize_t n = 0;
+  while ((n = ::read(pipe_fds[0], buffer.data(), buffer.size())) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) {
+      report.append(buffer.data(), static_cast<std::size_t>(n));
+      if (report == "ok") {
+        break;
+      }
+    }
+  }
+  ::close(pipe_fds[0]);
+  if (report != "ok") {
+    reap(pid_, std::chrono::milliseconds(5000));
+    pid_ = -1;
+    Segment::unlink(name_);
+    throw std::runtime_error("test server '" + name_ + "' did not start: " + report);
+  }
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) {
+    kill(SIGTERM);
+  }
+  Segment::unlink(name_);
+}
+
+int ServerProcess::kill(int signal) {
+  ::kill(pid_, signal);
+  const int status = reap(pid_, std::chrono::milliseconds(5000));
+  pid_ = -1;
+  return status;
+}
+
+int run_in_child(const std::function<int()>& body) {
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    int code = 99;
+    try {
+      code = body();
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "child: %s\n", error.what());
+    }
+    ::_exit(code);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace shmrpc::test

@@ -1,0 +1,126 @@
+// The functions of the test server: one or more per supported type, plus failure and timing
+// helpers.
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <chrono>
+#include <cstdint>
+#include <numeric>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "server_process.hpp"
+
+namespace shmrpc::test {
+namespace {
+
+template <class T>
+T echo(T value) {
+  return value;
+}
+
+// Callers that enter together; proves calls on different channels overlap without timing them.
+std::atomic<int> g_arrived{0};
+
+bool rendezvous(std::int32_t parties, std::int32_t timeout_ms) {
+  g_arrived.fetch_add(1);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (g_arrived.load() < parties) {
+    if (std::chrono::steady_clock::now() > give_up) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  return true;
+}
+
+}  // namespace
+
+void define_test_functions(Server& server) {
+  server.def("noop", [] {})
+      .def(
+          "add", [](std::int64_t a, std::int64_t b) { return a + b; }, {"a", "b"}, "a + b")
+      .def("echo_bool", echo<bool>)
+      .def("echo_i8", echo<std::int8_t>)
+      .def("echo_i16", echo<std::int16_t>)
+      .def("echo_i32", echo<std::int32_t>)
+      .def("echo_i64", echo<std::int64_t>)
+      .def("echo_u8", echo<std::uint8_t>)
+      .def("echo_u16", echo<std::uint16_t>)
+      .def("echo_u32", echo<std::uint32_t>)
+      .def("echo_u64", echo<std::uint64_t>)
+      .def("echo_f32", echo<float>)
+      .def("echo_f64", echo<double>)
+      .def("echo_array", echo<std::array<std::int32_t, 3>>)
+      .def("echo_matrix", echo<std::array<std::array<double, 2>, 2>>)
+      .def("mixed",
+           [](bool b, std::int8_t i8, std::uint16_t u16, std::int32_t i32, std::uint64_t u64,
+              float f, double d) {
+             return (b ? 1.0 : 0.0) + i8 + u16 + i32 + static_cast<double>(u64) + f + d;
+           },
+           {"b", "i8", "u16", "i32", "u64", "f", "d"})
+      .def("sum_i16",
+           [](std::span<const std::int16_t> v) {
+             return std::accumulate(v.begin(), v.end(), std::int64_t{0});
+           })
+      .def("sum_u64",
+           [](std::span<const std::uint64_t> v) {
+             return std::accumulate(v.begin(), v.end(), std::uint64_t{0});
+           })
+      .def("count_true",
+           [](std::span<const bool> v) {
+             return static_cast<std::int64_t>(std::count(v.begin(), v.end(), true));
+           })
+      .def("sum_points",
+           [](std::span<const std::array<float, 2>> points) {
+             double sum = 0;
+             for (const auto& p : points) {
+               sum += p[0] + p[1];
+             }
+             return sum;
+           })
+      .def("negate",
+           [](std::span<float> v) {
+             for (float& x : v) {
+               x = -x;
+             }
+           })
+      .def("length", [](std::string_view s) { return static_cast<std::uint64_t>(s.size()); })
+      .def("upper",
+           [](std::string s) {
+             for (char& c : s) {
+               c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+             }
+             return s;
+           })
+      .def("concat", [](std::string_view a, const std::string& b) { return std::string(a) + b; })
+      .def("iota_f64",
+           [](std::int32_t n) {
+             std::vector<double> v(static_cast<std::size_t>(n));
+             std::iota(v.begin(), v.end(), 0.0);
+             return v;
+           })
+      .def("bytes_of",
+           [](std::span<const std::uint8_t> v) {
+             return std::vector<std::uint8_t>(v.begin(), v.end());
+           })
+      .def("big_result",
+           [](std::uint64_t bytes) { return std::vector<std::uint8_t>(bytes, std::uint8_t{7}); })
+      .def("sleep_ms",
+           [](std::int32_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); })
+      .def("fail", [](std::string message) { throw std::runtime_error(message); })
+      .def("fail_invalid",
+           [](std::int32_t x) -> std::int32_t {
+             throw std::invalid_argument("bad x = " + std::to_string(x));
+           })
+      .def("fail_int", []() { throw 42; })
+      .def("rendezvous", rendezvous, {"parties", "timeout_ms"});
+}
+
+}  // namespace shmrpc::test
