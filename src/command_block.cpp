@@ -53,14 +53,15 @@ std::optional<CallState> wait_for_state(StateWord& word, WaitFor what,
       seen = with_bit;
     }
     // The kernel re-checks the word against `seen` atomically, so a post between our CAS and
-    // this call makes FUTEX_WAIT return at once instead of sleeping through it.
-    if (!futex_wait(word, seen, deadline)) {
-      const CallState state = state_of(word.load(std::memory_order_acquire));
-      if (satisfies(state, what)) {
-        return state;
-      }
-      return std::nullopt;
+    // this call makes FUTEX_WAIT return at once instead of sleeping through it. Any return ends
+    // the wait: a wake-up without the awaited state is the owner's stop() or a spurious wake,
+    // and the caller decides whether to wait again.
+    futex_wait(word, seen, deadline);
+    const CallState state = state_of(word.load(std::memory_order_acquire));
+    if (satisfies(state, what)) {
+      return state;
     }
+    return std::nullopt;
   }
 }
 

@@ -1,1 +1,84 @@
-// placeholder
+// Clients in different processes and threads own different channels and call in parallel.
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "server_process.hpp"
+#include "shmrpc/client.hpp"
+
+namespace shmrpc::test {
+namespace {
+
+TEST(ConcurrencyTest, TwoClientProcessesCallInParallel) {
+  ServerProcess server(unique_name("parallel"), define_test_functions);
+  // rendezvous(2) returns true only if both calls are inside the server at the same time, so
+  // serialized calls would fail here without any timing being measured.
+  const auto meet = [&] {
+    Client client(server.name());
+    return client.call<bool>("rendezvous", 2, 5000) ? 0 : 1;
+  };
+  int other_exit = -1;
+  std::thread other([&] { other_exit = run_in_child(meet); });
+  const int this_exit = run_in_child(meet);
+  other.join();
+  EXPECT_EQ(this_exit, 0);
+  EXPECT_EQ(other_exit, 0);
+}
+
+TEST(ConcurrencyTest, ClientsInThreadsGetSeparateChannels) {
+  ServerProcess server(unique_name("threads"), define_test_functions);
+  constexpr std::size_t kThreads = 4;
+  std::vector<std::thread> threads;
+  std::vector<int> wrong(kThreads, 0);
+  for (std::size_t t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      Client client(server.name());
+      for (std::int64_t i = 0; i < 2000; ++i) {
+        // Distinct arguments per thread: a mixed-up reply would show as a wrong sum.
+        const auto offset = static_cast<std::int64_t>(t) * 1000000;
+        wrong[t] += client.call<std::int64_t>("add", i, offset) == i + offset ? 0 : 1;
+      }
+    });
+  }
+  for (std::thread& thread : threads) {
+    thread.join();
+  }
+  EXPECT_THAT(wrong, ::testing::Each(0));
+}
+
+TEST(ConcurrencyTest, AllChannelsBusyIsAClearError) {
+  ServerProcess server(unique_name("busy"), define_test_functions, ServerOptions{.channels = 2});
+  Client first(server.name());
+  Client second(server.name());
+  EXPECT_NE(first.channel(), second.channel());
+  try {
+    Client third(server.name());
+    FAIL() << "a third client got a channel";
+  } catch (const ChannelsBusyError& error) {
+    EXPECT_THAT(error.what(), ::testing::HasSubstr("all 2 channels"));
+  }
+}
+
+TEST(ConcurrencyTest, ClosedAndDeadClientsReleaseTheirChannels) {
+  ServerProcess server(unique_name("reclaim"), define_test_functions, ServerOptions{.channels = 1});
+  { Client first(server.name()); }  // closed: releases its channel
+  // A client process that dies without closing leaves its channel to be reclaimed.
+  EXPECT_EQ(run_in_child([&] {
+              static std::optional<Client> leaked;
+              leaked.emplace(server.name());
+              ::_exit(0);  // no destructors: the channel stays owned by a dead process
+              return 0;
+            }),
+            0);
+  Client next(server.name());
+  EXPECT_EQ(next.channel(), 0U);
+  EXPECT_EQ(next.call<std::int64_t>("add", 20, 22), 42);
+}
+
+}  // namespace
+}  // namespace shmrpc::test

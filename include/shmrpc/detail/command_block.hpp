@@ -50,7 +50,8 @@ constexpr bool satisfies(CallState state, WaitFor what) {
 }
 
 /// Waits until the state satisfies `what`: first spins for `spin` (no syscall), then sleeps in
-/// FUTEX_WAIT until `deadline`. Returns the state seen, or nullopt when the deadline passed.
+/// FUTEX_WAIT until woken or `deadline`. Returns the state seen, or nullopt when the deadline
+/// passed or the sleeper was woken without the state changing as awaited (stop(), spurious).
 /// Acquire: the peer's writes before its transition are visible on return.
 std::optional<CallState> wait_for_state(StateWord& word, WaitFor what,
                                         std::chrono::nanoseconds spin, Deadline deadline);
