@@ -1,44 +1,10 @@
 #include "shmrpc/detail/command_block.hpp"
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
-#endif
-
 namespace shmrpc::detail {
-namespace {
 
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  _mm_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield");
-#endif
-}
-
-// Reading the clock costs ~20 ns; check it once per this many spins.
-constexpr unsigned kSpinsPerClockRead = 64;
-
-}  // namespace
-
-std::optional<CallState> wait_for_state(StateWord& word, WaitFor what,
-                                        std::chrono::nanoseconds spin, Deadline deadline) {
-  using Clock = std::chrono::steady_clock;
-  if (spin.count() > 0) {
-    const auto spin_end = std::min(Clock::now() + spin, deadline);
-    for (unsigned i = 1;; ++i) {
-      // acquire: pairs with the peer's release in post_state / change_state_quietly.
-      const CallState state = state_of(word.load(std::memory_order_acquire));
-      if (satisfies(state, what)) {
-        return state;
-      }
-      cpu_relax();
-      if (i % kSpinsPerClockRead == 0 && Clock::now() >= spin_end) {
-        break;
-      }
-    }
-  }
-  for (;;) {
-    std::uint32_t seen = word.load(std::memory_order_acquire);  // pairs as above
+std::optional<CallState> sleep_for_state(StateWord& word, WaitFor what, Deadline deadline) {
+  for (;;) {  // Acquire pairs with the peer's release in post_state / change_state_quietly.
+    std::uint32_t seen = word.load(std::memory_order_acquire);
     if (satisfies(state_of(seen), what)) {
       return state_of(seen);
     }

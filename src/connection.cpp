@@ -217,13 +217,14 @@ void Connection::abandon(const FunctionSchema& function, std::vector<std::uint64
 }
 
 std::optional<CallState> Connection::await(Deadline deadline, std::string_view during) {
-  auto spin = options_.spin;
+  if (const auto state = spin_for_state(block_->state, WaitFor::kCompletion, options_.spin)) {
+    return state;
+  }
   for (;;) {
     const Deadline slice = std::min(deadline, Clock::now() + options_.liveness_interval);
-    if (const auto state = wait_for_state(block_->state, WaitFor::kCompletion, spin, slice)) {
+    if (const auto state = sleep_for_state(block_->state, WaitFor::kCompletion, slice)) {
       return state;
     }
-    spin = std::chrono::nanoseconds(0);
     check_server(during);
     if (options_.interrupt_check) {
       options_.interrupt_check();

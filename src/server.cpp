@@ -209,9 +209,14 @@ void Server::serve(std::uint32_t channel) {
   bool just_served = false;
   // Acquire pairs with the release store in stop().
   while (!stopping_.load(std::memory_order_acquire)) {
-    const auto spin = just_served ? options_.spin : std::chrono::nanoseconds(0);
-    const auto state = detail::wait_for_state(block.state, detail::WaitFor::kRequest, spin,
-                                              std::chrono::steady_clock::now() + kIdleWakeInterval);
+    std::optional<CallState> state;
+    if (just_served) {
+      state = detail::spin_for_state(block.state, detail::WaitFor::kRequest, options_.spin);
+    }
+    if (!state) {
+      state = detail::sleep_for_state(block.state, detail::WaitFor::kRequest,
+                                      std::chrono::steady_clock::now() + kIdleWakeInterval);
+    }
     just_served = false;
     if (!state || stopping_.load(std::memory_order_acquire)) {
       continue;

@@ -49,12 +49,57 @@ constexpr bool satisfies(CallState state, WaitFor what) {
                                    : state == CallState::kDone || state == CallState::kFailed;
 }
 
-/// Waits until the state satisfies `what`: first spins for `spin` (no syscall), then sleeps in
-/// FUTEX_WAIT until woken or `deadline`. Returns the state seen, or nullopt when the deadline
-/// passed or the sleeper was woken without the state changing as awaited (stop(), spurious).
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+/// Spins for up to `spin` (at least one look) until the state satisfies `what`; makes no
+/// syscall. Returns the state, or nullopt when the spin ran out. Inline, and the clock is first
+/// read after some spins, because this is the whole wait of a fast call.
 /// Acquire: the peer's writes before its transition are visible on return.
-std::optional<CallState> wait_for_state(StateWord& word, WaitFor what,
-                                        std::chrono::nanoseconds spin, Deadline deadline);
+inline std::optional<CallState> spin_for_state(const StateWord& word, WaitFor what,
+                                               std::chrono::nanoseconds spin) {
+  constexpr unsigned kSpinsPerClockRead = 64;  // a clock read costs about as much as a spin
+  std::chrono::steady_clock::time_point spin_end{};
+  for (unsigned i = 1;; ++i) {
+    // Acquire pairs with the peer's release in post_state / change_state_quietly.
+    const CallState state = state_of(word.load(std::memory_order_acquire));
+    if (satisfies(state, what)) {
+      return state;
+    }
+    if (spin.count() <= 0) {
+      return std::nullopt;
+    }
+    cpu_relax();
+    if (i % kSpinsPerClockRead == 0) {
+      const auto now = std::chrono::steady_clock::now();
+      if (i == kSpinsPerClockRead) {
+        spin_end = now + spin;
+      } else if (now >= spin_end) {
+        return std::nullopt;
+      }
+    }
+  }
+}
+
+/// Sleeps in FUTEX_WAIT until the state satisfies `what`, the peer wakes us, or `deadline`.
+/// Returns the state seen, or nullopt when the deadline passed or the sleeper was woken without
+/// the awaited state (the owner's stop(), a spurious wake): the caller decides whether to wait
+/// again. Acquire, as above.
+std::optional<CallState> sleep_for_state(StateWord& word, WaitFor what, Deadline deadline);
+
+/// spin_for_state, then sleep_for_state.
+inline std::optional<CallState> wait_for_state(StateWord& word, WaitFor what,
+                                               std::chrono::nanoseconds spin, Deadline deadline) {
+  if (const auto state = spin_for_state(word, what, spin)) {
+    return state;
+  }
+  return sleep_for_state(word, what, deadline);
+}
 
 /// Moves the state to `to` and wakes the peer if it sleeps. Release: pairs with the acquire in
 /// wait_for_state, publishing everything written before (arguments, results, status).
