@@ -4,6 +4,7 @@
 #   2. build build/release (tests on) and run its ctest
 #   3. build build/asan (Debug, address+undefined sanitizers, no Python, no bench), run its ctest
 #   4. scripts/format.sh --check
+#   5. scripts/lint.sh build/release (clang-tidy)
 # Environment:
 #   SHMRPC_SKIP_ASAN=1   skip stage 3 (quick local runs; CI always runs it)
 set -euo pipefail
@@ -64,6 +65,10 @@ fi
 shmrpc_banner "format: clang-format --check"
 scripts/format.sh --check
 stages+=(format)
+
+shmrpc_banner "lint: clang-tidy"
+scripts/lint.sh build/release
+stages+=(lint)
 
 shmrpc_banner "summary"
 echo "stages passed: ${stages[*]} ($((SECONDS - start)) s)"

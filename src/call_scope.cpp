@@ -218,9 +218,11 @@ void CallScope::execute() {
   }
   // The server wrote status and text before posting kFailed (acquire in run()).
   const auto status = static_cast<Status>(block.status);
-  const std::string type(block.error_type, strnlen(block.error_type, sizeof block.error_type));
-  const std::string message(block.error_message,
-                            strnlen(block.error_message, sizeof block.error_message));
+  const auto text = [](const auto& chars) {
+    return std::string(chars.data(), strnlen(chars.data(), chars.size()));
+  };
+  const std::string type = text(block.error_type);
+  const std::string message = text(block.error_message);
   switch (status) {
     case Status::kRemoteException:
       throw RemoteError(function_.name, type, message);

@@ -2,7 +2,7 @@
 
 namespace shmrpc {
 
-Client::Client(std::string_view name, ClientOptions options)
+Client::Client(std::string_view name, const ClientOptions& options)
     : connection_(std::make_shared<detail::Connection>(name, options)) {}
 
 const FunctionSchema& Client::checked_function(std::string_view name, std::size_t arity,

@@ -25,49 +25,62 @@ ServerState server_state(const layout::SegmentHeader& header) {
                       ")");
 }
 
+// The segment `name`, or nullopt while it is being created and still empty.
+std::optional<Segment> open_segment(std::string_view name) {
+  try {
+    return Segment::open(name);
+  } catch (const std::system_error& error) {
+    if (error.code().value() == ENOENT) {
+      no_server(name, "there is no " + shm_object_name(name).substr(1) + " in /dev/shm");
+    }
+    if (error.code().value() == ENODATA) {
+      return std::nullopt;
+    }
+    throw;
+  }
+}
+
+// True when the segment's server is ready; false while its header is still being written.
+// Throws NoServerError for a dead or stopping server, ProtocolError for another format version.
+bool server_ready(const Segment& segment, std::string_view name) {
+  if (segment.size() < sizeof(layout::SegmentHeader)) {
+    return false;
+  }
+  const layout::SegmentHeader& header = header_of(segment);
+  if (header.magic != layout::kMagic) {
+    return false;
+  }
+  if (header.format_version != layout::kFormatVersion) {
+    (void)Schema::read(segment.data(), segment.size(), name);  // throws, naming both versions
+  }
+  const ProcessIdentity server{header.server_pid, header.server_start_time};
+  const ServerState state = server_state(header);
+  if (state == ServerState::kStopping || state == ServerState::kStopped) {
+    no_server(name, "the server with pid " + std::to_string(server.pid) + " is stopping");
+  }
+  if (!is_alive(server)) {
+    no_server(name, "its segment was left by pid " + std::to_string(server.pid) +
+                        ", which has died; a new server of that name replaces it");
+  }
+  return state == ServerState::kReady;
+}
+
 // Opens the segment of a running server, waiting up to connect_timeout for one still starting.
 Segment open_server_segment(std::string_view name, const ClientOptions& options) {
   validate_name(name);
   const auto give_up = Clock::now() + options.connect_timeout;
-  for (;; std::this_thread::sleep_for(std::chrono::milliseconds(5))) {
-    std::optional<Segment> segment;
-    try {
-      segment.emplace(Segment::open(name));
-    } catch (const std::system_error& error) {
-      if (error.code().value() == ENOENT) {
-        no_server(name, "there is no " + shm_object_name(name).substr(1) + " in /dev/shm");
-      }
-      if (error.code().value() != ENODATA) {
-        throw;
-      }
-    }
-    if (segment && segment->size() >= sizeof(layout::SegmentHeader)) {
-      const layout::SegmentHeader& header = header_of(*segment);
-      if (header.magic == layout::kMagic) {
-        if (header.format_version != layout::kFormatVersion) {
-          (void)Schema::read(segment->data(), segment->size(), name);  // throws, saying both
-        }
-        const ProcessIdentity server{header.server_pid, header.server_start_time};
-        const ServerState state = server_state(header);
-        if (state == ServerState::kStopping || state == ServerState::kStopped) {
-          no_server(name, "the server with pid " + std::to_string(server.pid) + " is stopping");
-        }
-        if (!is_alive(server)) {
-          no_server(name, "its segment was left by pid " + std::to_string(server.pid) +
-                              ", which has died; 'shmrpc clean' removes it");
-        }
-        if (state == ServerState::kReady) {
-          return std::move(*segment);
-        }
-      }
+  for (;;) {
+    std::optional<Segment> segment = open_segment(name);
+    if (segment && server_ready(*segment, name)) {
+      return std::move(*segment);
     }
     if (Clock::now() >= give_up) {
+      const auto waited =
+          std::chrono::duration_cast<std::chrono::milliseconds>(options.connect_timeout);
       no_server(name, "a segment exists but its server did not become ready within " +
-                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                             options.connect_timeout)
-                                             .count()) +
-                          " ms");
+                          std::to_string(waited.count()) + " ms");
     }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
 

@@ -11,14 +11,15 @@
 namespace shmrpc::detail {
 namespace {
 
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables): a process-wide statistic
 std::atomic<std::uint64_t> g_wake_count{0};
 
 // The kernel compares and sleeps on the word's address; std::atomic<uint32_t> is a plain 4-byte
 // word (pinned in layout.hpp), so its address is the futex.
 auto* futex_address(const std::atomic<std::uint32_t>& word) {
-  return const_cast<std::uint32_t*>(reinterpret_cast<const std::uint32_t*>(
-      &word));  // NOLINT(cppcoreguidelines-pro-type-const-cast): futex(2) takes a non-const pointer
-                // but does not write
+  // futex(2) takes a non-const pointer but does not write through it for WAIT and WAKE.
+  // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast)
+  return const_cast<std::uint32_t*>(reinterpret_cast<const std::uint32_t*>(&word));
 }
 
 }  // namespace

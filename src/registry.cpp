@@ -113,8 +113,7 @@ void check_bool_bytes(const std::byte* bytes, std::size_t count) {
   }
 }
 
-layout::VarSlot write_result_bytes(const CallFrame& call, const void* bytes, std::size_t size,
-                                   std::size_t element_align) {
+void check_result_window(const CallFrame& call, std::size_t element_align) {
   const bool window_valid = call.result_offset <= call.heap_size &&
                             call.result_capacity <= call.heap_size - call.result_offset &&
                             call.result_offset % element_align == 0;
@@ -123,6 +122,11 @@ layout::VarSlot write_result_bytes(const CallFrame& call, const void* bytes, std
                      std::to_string(call.result_capacity) + " bytes) is not inside the " +
                      std::to_string(call.heap_size) + "-byte heap or is misaligned");
   }
+}
+
+layout::VarSlot write_result_bytes(const CallFrame& call, const void* bytes, std::size_t size,
+                                   std::size_t element_align) {
+  check_result_window(call, element_align);
   if (size > call.result_capacity) {
     throw ResultTooLarge("the result is " + std::to_string(size) + " bytes but only " +
                          std::to_string(call.result_capacity) +

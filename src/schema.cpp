@@ -135,6 +135,86 @@ TypeInfo read_type(const MetadataReader& reader, const TypeDesc& desc, std::uint
   return type;
 }
 
+const TypeInfo* type_at(const MetadataReader& reader, const std::deque<TypeInfo>& types,
+                        std::uint32_t index, const std::string& what) {
+  if (index >= types.size()) {
+    reader.fail(what + " refers to type " + std::to_string(index) + " of " +
+                std::to_string(types.size()));
+  }
+  return &types[index];
+}
+
+ChannelGeometry read_geometry(const MetadataReader& reader, const layout::SegmentHeader& header,
+                              std::size_t size) {
+  const ChannelGeometry channels{header.channel_table_offset, header.channel_count,
+                                 header.frame_size,           header.channel_stride,
+                                 header.heap_offset,          header.heap_size};
+  const bool ok = channels.count > 0 && channels.stride > 0 &&
+                  channels.table_offset % layout::kCacheLine == 0 &&
+                  channels.stride % layout::kCacheLine == 0 &&
+                  channels.heap_offset % layout::kCacheLine == 0 &&
+                  channels.heap_offset >= layout::kFrameOffset + channels.frame_size &&
+                  channels.heap_size <= channels.stride &&
+                  channels.heap_offset <= channels.stride - channels.heap_size &&
+                  channels.table_offset <= size &&
+                  channels.count <= (size - channels.table_offset) / channels.stride;
+  if (!ok) {
+    reader.fail("channel table (offset " + std::to_string(channels.table_offset) + ", " +
+                std::to_string(channels.count) + " channels of " + std::to_string(channels.stride) +
+                " bytes, heap at " + std::to_string(channels.heap_offset) + ") is inconsistent");
+  }
+  return channels;
+}
+
+FunctionSchema read_function(const MetadataReader& reader, const layout::SegmentHeader& header,
+                             const layout::FunctionMetadata& entry,
+                             const layout::ArgumentMetadata* arguments,
+                             const std::deque<TypeInfo>& types, std::uint32_t index) {
+  FunctionSchema function;
+  function.index = index;
+  function.name = reader.string(entry.name);
+  function.doc = reader.string(entry.doc);
+  const std::string what = "function '" + function.name + "'";
+  function.return_type = type_at(reader, types, entry.return_type, what);
+  function.return_offset = entry.return_offset;
+  function.return_size = entry.return_size;
+  function.frame_size = entry.frame_size;
+  if (entry.frame_size > header.frame_size ||
+      entry.return_offset > entry.frame_size - std::min(entry.frame_size, entry.return_size) ||
+      entry.return_size != function.return_type->size ||
+      entry.return_offset % function.return_type->align != 0 ||
+      function.return_type->kind == TypeKind::kSpan) {
+    reader.fail(what + " has a bad result slot or frame size");
+  }
+  if (entry.first_argument > header.argument_count ||
+      entry.arity > header.argument_count - entry.first_argument) {
+    reader.fail(what + " has arguments outside the argument table");
+  }
+  std::vector<std::string> names;
+  std::vector<const TypeInfo*> argument_types;
+  for (std::uint32_t a = 0; a < entry.arity; ++a) {
+    const layout::ArgumentMetadata& arg = arguments[entry.first_argument + a];
+    ArgumentSchema argument{reader.string(arg.name), type_at(reader, types, arg.type, what),
+                            arg.offset, arg.size};
+    if (arg.size != argument.type->size || arg.size == 0 ||
+        arg.offset > entry.frame_size - std::min(entry.frame_size, arg.size) ||
+        arg.offset % argument.type->align != 0 || argument.type->kind == TypeKind::kVector) {
+      reader.fail(what + " argument " + std::to_string(a) + " has a bad slot or type");
+    }
+    names.push_back(argument.name);
+    argument_types.push_back(argument.type);
+    function.arguments.push_back(std::move(argument));
+  }
+  function.signature =
+      format_signature(function.name, names, argument_types, *function.return_type);
+  function.signature_hash = detail::fnv1a(function.signature);
+  if (function.signature_hash != entry.signature_hash ||
+      reader.string(entry.signature) != function.signature) {
+    reader.fail(what + " signature does not match its stored hash");
+  }
+  return function;
+}
+
 }  // namespace
 
 Schema Schema::read(const std::byte* segment, std::size_t size, std::string_view server) {
@@ -166,80 +246,15 @@ Schema Schema::read(const std::byte* segment, std::size_t size, std::string_view
   for (std::uint32_t i = 0; i < header.type_count; ++i) {
     schema.types_.push_back(read_type(reader, types[i], i, schema.types_));
   }
-  const auto type_at = [&](std::uint32_t index, const std::string& what) -> const TypeInfo* {
-    if (index >= schema.types_.size()) {
-      reader.fail(what + " refers to type " + std::to_string(index) + " of " +
-                  std::to_string(schema.types_.size()));
-    }
-    return &schema.types_[index];
-  };
-
-  ChannelGeometry& channels = schema.channels_;
-  channels = {header.channel_table_offset, header.channel_count, header.frame_size,
-              header.channel_stride,       header.heap_offset,   header.heap_size};
-  const bool geometry_ok = channels.count > 0 && channels.table_offset % layout::kCacheLine == 0 &&
-                           channels.stride % layout::kCacheLine == 0 &&
-                           channels.heap_offset % layout::kCacheLine == 0 &&
-                           channels.heap_offset >= layout::kFrameOffset + channels.frame_size &&
-                           channels.heap_size <= channels.stride &&
-                           channels.heap_offset <= channels.stride - channels.heap_size &&
-                           channels.table_offset <= size &&
-                           channels.count <= (size - channels.table_offset) / channels.stride;
-  if (!geometry_ok) {
-    reader.fail("channel table (offset " + std::to_string(channels.table_offset) + ", " +
-                std::to_string(channels.count) + " channels of " + std::to_string(channels.stride) +
-                " bytes, heap at " + std::to_string(channels.heap_offset) + ") is inconsistent");
-  }
-
+  schema.channels_ = read_geometry(reader, header, size);
   const auto* functions = reader.table<layout::FunctionMetadata>(header.function_table_offset,
                                                                  header.function_count, "function");
   const auto* arguments = reader.table<layout::ArgumentMetadata>(header.argument_table_offset,
                                                                  header.argument_count, "argument");
   detail::LayoutHasher layout_hash;
   for (std::uint32_t i = 0; i < header.function_count; ++i) {
-    const layout::FunctionMetadata& entry = functions[i];
-    FunctionSchema function;
-    function.index = i;
-    function.name = reader.string(entry.name);
-    function.doc = reader.string(entry.doc);
-    const std::string what = "function '" + function.name + "'";
-    function.return_type = type_at(entry.return_type, what);
-    function.return_offset = entry.return_offset;
-    function.return_size = entry.return_size;
-    function.frame_size = entry.frame_size;
-    if (entry.frame_size > header.frame_size ||
-        entry.return_offset > entry.frame_size - std::min(entry.frame_size, entry.return_size) ||
-        entry.return_size != function.return_type->size ||
-        entry.return_offset % function.return_type->align != 0 ||
-        function.return_type->kind == TypeKind::kSpan) {
-      reader.fail(what + " has a bad result slot or frame size");
-    }
-    if (entry.first_argument > header.argument_count ||
-        entry.arity > header.argument_count - entry.first_argument) {
-      reader.fail(what + " has arguments outside the argument table");
-    }
-    std::vector<std::string> names;
-    std::vector<const TypeInfo*> argument_types;
-    for (std::uint32_t a = 0; a < entry.arity; ++a) {
-      const layout::ArgumentMetadata& arg = arguments[entry.first_argument + a];
-      ArgumentSchema argument{reader.string(arg.name), type_at(arg.type, what), arg.offset,
-                              arg.size};
-      if (arg.size != argument.type->size || arg.size == 0 ||
-          arg.offset > entry.frame_size - std::min(entry.frame_size, arg.size) ||
-          arg.offset % argument.type->align != 0 || argument.type->kind == TypeKind::kVector) {
-        reader.fail(what + " argument " + std::to_string(a) + " has a bad slot or type");
-      }
-      names.push_back(argument.name);
-      argument_types.push_back(argument.type);
-      function.arguments.push_back(std::move(argument));
-    }
-    function.signature =
-        format_signature(function.name, names, argument_types, *function.return_type);
-    function.signature_hash = detail::fnv1a(function.signature);
-    if (function.signature_hash != entry.signature_hash ||
-        reader.string(entry.signature) != function.signature) {
-      reader.fail(what + " signature does not match its stored hash");
-    }
+    FunctionSchema function =
+        read_function(reader, header, functions[i], arguments, schema.types_, i);
     layout_hash.add(function.signature);
     if (!schema.by_name_.emplace(function.name, i).second) {
       reader.fail("function '" + function.name + "' appears twice");

@@ -25,8 +25,9 @@ using layout::Status;
 // the race between checking stopping_ and sleeping. Idle cost: a few wake-ups per second.
 constexpr auto kIdleWakeInterval = std::chrono::milliseconds(250);
 
-// While a segment of the name is being created by another process, wait this long for its header.
-constexpr auto kStartingGrace = std::chrono::seconds(1);
+// While a segment of the name is being created by another process, look this often, 10 ms
+// apart, for its header before taking the segment for a leftover.
+constexpr int kStartingChecks = 100;
 
 std::string demangle(const char* mangled) {
   int status = 0;
@@ -35,13 +36,17 @@ std::string demangle(const char* mangled) {
   return status == 0 && name ? std::string(name.get()) : std::string(mangled);
 }
 
-void copy_text(char* destination, std::size_t capacity, const std::string& text) {
-  const std::size_t n = std::min(text.size(), capacity - 1);
-  std::memcpy(destination, text.data(), n);
-  destination[n] = '\0';
+// Copies as much of `text` as fits, always NUL-terminated.
+template <std::size_t N>
+void copy_text(std::array<char, N>& destination, const std::string& text) {
+  const std::size_t n = std::min(text.size(), N - 1);
+  std::memcpy(destination.data(), text.data(), n);
+  destination.at(n) = '\0';
 }
 
 // The stop word of the server whose run() handles signals; read by the signal handler.
+// A signal handler can reach nothing but globals.
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
 std::atomic<std::atomic<std::uint32_t>*> g_signal_stop_word{nullptr};
 
 extern "C" void on_stop_signal(int /*signal*/) {
@@ -78,6 +83,8 @@ class SignalScope {
   }
   SignalScope(const SignalScope&) = delete;
   SignalScope& operator=(const SignalScope&) = delete;
+  SignalScope(SignalScope&&) = delete;
+  SignalScope& operator=(SignalScope&&) = delete;
 
  private:
   bool active_;
@@ -104,8 +111,7 @@ void Server::check_not_started() const {
 }
 
 Segment Server::create_segment(std::size_t size) {
-  const auto give_up = std::chrono::steady_clock::now() + kStartingGrace;
-  for (;;) {
+  for (int check = 0;; ++check) {
     try {
       return Segment::create(name_, size, options_.mode);
     } catch (const std::system_error& error) {
@@ -118,7 +124,7 @@ Segment Server::create_segment(std::size_t size) {
       throw Error("shmrpc: a server named '" + name_ + "' is already running (pid " +
                   std::to_string(probe.server.pid) + ")");
     }
-    if (probe.liveness == Liveness::kStarting && std::chrono::steady_clock::now() < give_up) {
+    if (probe.liveness == Liveness::kStarting && check < kStartingChecks) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       continue;
     }
@@ -192,8 +198,10 @@ void Server::stop() noexcept {
     layout::CommandBlock& cb = block(channel);
     if (detail::state_of(cb.state.load(std::memory_order_acquire)) == CallState::kRequest) {
       cb.status = static_cast<std::uint32_t>(Status::kServerStopping);
-      copy_text(cb.error_message, sizeof cb.error_message, "server '" + name_ + "' is stopping");
-      detail::post_state(cb.state, CallState::kFailed);
+      copy_text(cb.error_type, "");
+      copy_text(cb.error_message, "server '" + name_ + "' is stopping");
+      // Only if the client has not withdrawn the request meanwhile.
+      detail::post_state_if(cb.state, CallState::kRequest, CallState::kFailed);
     }
   }
   header.state.store(static_cast<std::uint32_t>(layout::ServerState::kStopped),
@@ -250,6 +258,11 @@ void Server::run_call(std::uint32_t channel) {
   } else {
     const FunctionDefinition& function = functions[index];
     try {
+      if (is_variable(function.return_type->kind)) {
+        detail::check_result_window(call, function.return_type->element != nullptr
+                                              ? function.return_type->element->align
+                                              : 1);  // before the function has any effect
+      }
       function.invoke(call);
     } catch (const detail::BadRequest& error) {
       status = Status::kBadRequest;
@@ -269,8 +282,8 @@ void Server::run_call(std::uint32_t channel) {
   }
   block.status = static_cast<std::uint32_t>(status);
   if (status != Status::kOk) {
-    copy_text(block.error_type, sizeof block.error_type, error_type);
-    copy_text(block.error_message, sizeof block.error_message, error_message);
+    copy_text(block.error_type, error_type);
+    copy_text(block.error_message, error_message);
   }
   // Release (in post_state): the result, status and error text are visible to the client that
   // sees kDone/kFailed.

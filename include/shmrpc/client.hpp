@@ -105,18 +105,18 @@ void put_argument(CallScope& call, std::size_t index, V&& value) {
     call.put_string(index, std::string_view(value));
   } else if constexpr (IsStdArray<T>::value && is_fixed_type<T>()) {
     constexpr bool kWritable = !std::is_const_v<std::remove_reference_t<V>>;
-    call.put_fixed(
-        index, type_info_of<T>(), const_cast<T*>(&value),
-        kWritable);  // NOLINT(cppcoreguidelines-pro-type-const-cast): not written unless kWritable
+    // Written through only when kWritable, i.e. when the caller's array is not const.
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast)
+    call.put_fixed(index, type_info_of<T>(), const_cast<T*>(&value), kWritable);
   } else if constexpr (std::ranges::contiguous_range<V> && std::ranges::sized_range<V>) {
     using Element = std::remove_reference_t<std::ranges::range_reference_t<V>>;
     using Value = std::remove_const_t<Element>;
     static_assert(is_fixed_type<Value>(), "shmrpc: range elements must be a supported fixed type");
-    call.put_span(index, type_info_of<Value>(),
-                  const_cast<Value*>(
-                      std::ranges::data(value)),  // NOLINT(cppcoreguidelines-pro-type-const-cast):
-                                                  // written only when Element is not const
-                  std::ranges::size(value), !std::is_const_v<Element>);
+    // Written through only when Element is not const.
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast)
+    auto* data = const_cast<Value*>(std::ranges::data(value));
+    call.put_span(index, type_info_of<Value>(), data, std::ranges::size(value),
+                  !std::is_const_v<Element>);
   } else {
     UnsupportedType<T>::make();
   }
@@ -194,7 +194,7 @@ class Client {
   /// Attaches to the server `name`, validates its segment and claims a channel. Throws
   /// NoServerError (no such server), ProtocolError (incompatible or damaged segment),
   /// ChannelsBusyError, std::invalid_argument (bad name).
-  explicit Client(std::string_view name, ClientOptions options = {});
+  explicit Client(std::string_view name, const ClientOptions& options = {});
 
   /// Calls `function` with `args` and returns its result as R, which must be the function's result
   /// type. Checks the name, arity and every argument type before writing anything

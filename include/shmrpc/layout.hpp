@@ -13,6 +13,7 @@
 /// implicit padding. Offsets in the header are from the start of the segment. String references
 /// are byte offsets into the string table; the table starts with "\0", so 0 is the empty string.
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -70,7 +71,7 @@ struct SegmentHeader {
   std::uint64_t created_unix_ms;
   std::atomic<std::uint32_t> state;  ///< ServerState
   std::uint32_t reserved1;
-  std::uint8_t reserved[104];
+  std::array<std::uint8_t, 104> reserved;
 };
 
 /// One registered function (48 bytes). Slot offsets are relative to the start of the call frame.
@@ -175,9 +176,9 @@ inline constexpr std::size_t kErrorMessageSize = 896;
 struct CommandBlock {
   /// 0 = free; else the owning client: pid in bits 0-31, low 32 bits of its start time above.
   std::atomic<std::uint64_t> owner;
-  char error_type[kErrorTypeSize];        ///< NUL-terminated
-  char error_message[kErrorMessageSize];  ///< NUL-terminated
-  std::atomic<std::uint32_t> state;       ///< CallState | kSleeperBit; the futex word
+  std::array<char, kErrorTypeSize> error_type;        ///< NUL-terminated
+  std::array<char, kErrorMessageSize> error_message;  ///< NUL-terminated
+  std::atomic<std::uint32_t> state;                   ///< CallState | kSleeperBit; the futex word
   std::uint32_t function_index;
   std::uint32_t status;  ///< Status
   std::uint32_t reserved;

@@ -49,6 +49,8 @@ class Server {
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
+  Server(Server&&) = delete;
+  Server& operator=(Server&&) = delete;
 
   /// Registers a function; see FunctionRegistry::def. Only before start() (std::logic_error).
   template <class F>

@@ -85,7 +85,7 @@ constexpr bool is_fixed_type() {
   } else if constexpr (std::is_integral_v<T>) {
     return !kIsCharacter<T>;
   } else if constexpr (IsStdArray<T>::value) {
-    return is_fixed_type<typename T::value_type>();
+    return std::tuple_size_v<T> > 0 && is_fixed_type<typename T::value_type>();
   } else {
     return false;
   }
@@ -136,8 +136,8 @@ using ArgumentValue = std::remove_cvref_t<A>;
 /// Unsupported types fail to compile with a message naming what is supported.
 template <class T>
 const TypeInfo& type_info_of() {
-  static const TypeInfo kInfo = detail::make_type_info<T>();
-  return kInfo;
+  static const TypeInfo info = detail::make_type_info<T>();
+  return info;
 }
 
 namespace detail {

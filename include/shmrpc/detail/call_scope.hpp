@@ -22,6 +22,8 @@ class CallScope {
   ~CallScope();
   CallScope(const CallScope&) = delete;
   CallScope& operator=(const CallScope&) = delete;
+  CallScope(CallScope&&) = delete;
+  CallScope& operator=(CallScope&&) = delete;
 
   // Argument `index` from a value of the given category. Each throws std::invalid_argument when
   // the parameter has another type, std::out_of_range when an integer does not fit it, and

@@ -47,6 +47,9 @@ std::byte* heap_range(const CallFrame& call, const layout::VarSlot& slot, std::s
 /// Throws BadRequest unless every byte is 0 or 1 (bool is only defined for those).
 void check_bool_bytes(const std::byte* bytes, std::size_t count);
 
+/// Throws BadRequest unless the client's result window lies inside the heap and is aligned.
+void check_result_window(const CallFrame& call, std::size_t element_align);
+
 /// Copies `bytes` into the result window and returns the slot pointing at them. Throws
 /// ResultTooLarge.
 layout::VarSlot write_result_bytes(const CallFrame& call, const void* bytes, std::size_t size,
@@ -72,11 +75,14 @@ inline layout::VarSlot read_var_slot(const CallFrame& call, std::uint32_t offset
 template <class T>
 auto decode_argument(const CallFrame& call, std::uint32_t offset) {
   if constexpr (is_fixed_type<T>()) {
+    // Copy first, then check the copy: the client may rewrite the frame meanwhile.
+    std::array<std::byte, sizeof(T)> bytes;
+    std::memcpy(bytes.data(), call.frame + offset, sizeof(T));
     if constexpr (kHoldsBool<T>) {
-      check_bool_bytes(call.frame + offset, sizeof(T));
+      check_bool_bytes(bytes.data(), sizeof(T));
     }
     T value;
-    std::memcpy(&value, call.frame + offset, sizeof(T));
+    std::memcpy(&value, bytes.data(), sizeof(T));
     return value;
   } else if constexpr (IsDynamicSpan<T>::value) {
     using Element = typename T::element_type;

@@ -110,6 +110,22 @@ inline void post_state(StateWord& word, CallState to) {
   }
 }
 
+/// Moves the state from `from` to `to` if it is still `from`, and wakes the peer if it sleeps.
+/// Returns false if the state was not `from`. Release, as post_state.
+inline bool post_state_if(StateWord& word, CallState from, CallState to) {
+  std::uint32_t seen = word.load(std::memory_order_relaxed);
+  do {
+    if (state_of(seen) != from) {
+      return false;
+    }
+  } while (!word.compare_exchange_weak(seen, word_of(to), std::memory_order_acq_rel,
+                                       std::memory_order_relaxed));
+  if ((seen & layout::kSleeperBit) != 0) {
+    futex_wake_all(word);
+  }
+  return true;
+}
+
 /// Moves the state from `from` to `to` if it is still `from`, keeping a sleeper's bit set (the
 /// sleeper does not wait for `to`). Returns false if the state was not `from`.
 inline bool change_state_quietly(StateWord& word, CallState from, CallState to) {

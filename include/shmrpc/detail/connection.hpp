@@ -45,6 +45,8 @@ class Connection {
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
+  Connection(Connection&&) = delete;
+  Connection& operator=(Connection&&) = delete;
 
   const std::string& server_name() const noexcept { return segment_.name(); }
   const Schema& schema() const noexcept { return schema_; }

@@ -25,15 +25,14 @@ struct FunctionTraits<R (*)(A...) noexcept> : FunctionTraits<R (*)(A...)> {};
 template <class R, class... A>
 struct FunctionTraits<R(A...)> : FunctionTraits<R (*)(A...)> {};
 
-#define SHMRPC_MEMBER_TRAITS(QUALIFIERS)  \
-  template <class C, class R, class... A> \
-  struct FunctionTraits<R (C::*)(A...) QUALIFIERS> : FunctionTraits<R (*)(A...)> {};
-SHMRPC_MEMBER_TRAITS()
-SHMRPC_MEMBER_TRAITS(const)
-SHMRPC_MEMBER_TRAITS(noexcept)
-SHMRPC_MEMBER_TRAITS(const noexcept)
-SHMRPC_MEMBER_TRAITS(&)
-SHMRPC_MEMBER_TRAITS(const&)
-#undef SHMRPC_MEMBER_TRAITS
+// Call operators of lambdas and function objects.
+template <class C, class R, class... A>
+struct FunctionTraits<R (C::*)(A...)> : FunctionTraits<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct FunctionTraits<R (C::*)(A...) const> : FunctionTraits<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct FunctionTraits<R (C::*)(A...) noexcept> : FunctionTraits<R (*)(A...)> {};
+template <class C, class R, class... A>
+struct FunctionTraits<R (C::*)(A...) const noexcept> : FunctionTraits<R (*)(A...)> {};
 
 }  // namespace shmrpc::detail
