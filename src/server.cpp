@@ -1,15 +1,11 @@
 #include "shmrpc/server.hpp"
 
-#include <cxxabi.h>
-
 #include <csignal>
-#include <cstdlib>
-#include <cstring>
 #include <stdexcept>
 #include <system_error>
-#include <typeinfo>
 
 #include "shmrpc/detail/command_block.hpp"
+#include "shmrpc/detail/dispatch.hpp"
 #include "shmrpc/detail/metadata_writer.hpp"
 #include "shmrpc/errors.hpp"
 #include "shmrpc/layout.hpp"
@@ -28,21 +24,6 @@ constexpr auto kIdleWakeInterval = std::chrono::milliseconds(250);
 // While a segment of the name is being created by another process, look this often, 10 ms
 // apart, for its header before taking the segment for a leftover.
 constexpr int kStartingChecks = 100;
-
-std::string demangle(const char* mangled) {
-  int status = 0;
-  std::unique_ptr<char, decltype(&std::free)> name(
-      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), &std::free);
-  return status == 0 && name ? std::string(name.get()) : std::string(mangled);
-}
-
-// Copies as much of `text` as fits, always NUL-terminated.
-template <std::size_t N>
-void copy_text(std::array<char, N>& destination, const std::string& text) {
-  const std::size_t n = std::min(text.size(), N - 1);
-  std::memcpy(destination.data(), text.data(), n);
-  destination.at(n) = '\0';
-}
 
 // The stop word of the server whose run() handles signals; read by the signal handler.
 // A signal handler can reach nothing but globals.
@@ -197,9 +178,7 @@ void Server::stop() noexcept {
   for (std::uint32_t channel = 0; channel < options_.channels; ++channel) {
     layout::CommandBlock& cb = block(channel);
     if (detail::state_of(cb.state.load(std::memory_order_acquire)) == CallState::kRequest) {
-      cb.status = static_cast<std::uint32_t>(Status::kServerStopping);
-      copy_text(cb.error_type, "");
-      copy_text(cb.error_message, "server '" + name_ + "' is stopping");
+      detail::write_failure(cb, Status::kServerStopping, "", "server '" + name_ + "' is stopping");
       // Only if the client has not withdrawn the request meanwhile.
       detail::post_state_if(cb.state, CallState::kRequest, CallState::kFailed);
     }
@@ -240,51 +219,8 @@ void Server::serve(std::uint32_t channel) {
 void Server::run_call(std::uint32_t channel) {
   std::byte* base = segment_->data() + channel_table_offset_ + channel * channel_stride_;
   auto& block = *reinterpret_cast<layout::CommandBlock*>(base);
-  // Each field is read once: the client could rewrite it while we run.
-  const detail::CallFrame call{.frame = base + layout::kFrameOffset,
-                               .heap = base + heap_offset_,
-                               .heap_size = heap_size_,
-                               .result_offset = block.result_offset,
-                               .result_capacity = block.result_capacity};
-  const std::uint32_t index = block.function_index;
-  const auto& functions = registry_.functions();
-  Status status = Status::kOk;
-  std::string error_type;
-  std::string error_message;
-  if (index >= functions.size()) {
-    status = Status::kBadRequest;
-    error_message = "function index " + std::to_string(index) + " is out of range: server '" +
-                    name_ + "' has " + std::to_string(functions.size()) + " functions";
-  } else {
-    const FunctionDefinition& function = functions[index];
-    try {
-      if (is_variable(function.return_type->kind)) {
-        detail::check_result_window(call, function.return_type->element != nullptr
-                                              ? function.return_type->element->align
-                                              : 1);  // before the function has any effect
-      }
-      function.invoke(call);
-    } catch (const detail::BadRequest& error) {
-      status = Status::kBadRequest;
-      error_message = function.name + ": " + error.what();
-    } catch (const detail::ResultTooLarge& error) {
-      status = Status::kResultTooLarge;
-      error_message = function.name + ": " + error.what();
-    } catch (const std::exception& error) {
-      status = Status::kRemoteException;
-      error_type = demangle(typeid(error).name());
-      error_message = error.what();
-    } catch (...) {
-      status = Status::kRemoteException;
-      error_type = "unknown";
-      error_message = "an exception not derived from std::exception";
-    }
-  }
-  block.status = static_cast<std::uint32_t>(status);
-  if (status != Status::kOk) {
-    copy_text(block.error_type, error_type);
-    copy_text(block.error_message, error_message);
-  }
+  const Status status = detail::dispatch(registry_.functions(), block, base + layout::kFrameOffset,
+                                         base + heap_offset_, heap_size_);
   // Release (in post_state): the result, status and error text are visible to the client that
   // sees kDone/kFailed.
   detail::post_state(block.state, status == Status::kOk ? CallState::kDone : CallState::kFailed);

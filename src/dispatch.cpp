@@ -1,0 +1,90 @@
+#include "shmrpc/detail/dispatch.hpp"
+
+#include <cxxabi.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <typeinfo>
+
+namespace shmrpc::detail {
+namespace {
+
+using layout::Status;
+
+std::string demangle(const char* mangled) {
+  int status = 0;
+  const std::unique_ptr<char, decltype(&std::free)> name(
+      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), &std::free);
+  return status == 0 && name ? std::string(name.get()) : std::string(mangled);
+}
+
+template <std::size_t N>
+void copy_text(std::array<char, N>& destination, const std::string& text) noexcept {
+  const std::size_t n = std::min(text.size(), N - 1);
+  std::memcpy(destination.data(), text.data(), n);
+  destination.at(n) = '\0';
+}
+
+}  // namespace
+
+void write_failure(layout::CommandBlock& block, Status status, const std::string& type,
+                   const std::string& message) noexcept {
+  block.status = static_cast<std::uint32_t>(status);
+  copy_text(block.error_type, type);
+  copy_text(block.error_message, message);
+}
+
+Status dispatch(const std::vector<FunctionDefinition>& functions, layout::CommandBlock& block,
+                std::byte* frame, std::byte* heap, std::uint64_t heap_size) noexcept {
+  // Each field is read once: the client could rewrite it while the function runs.
+  const CallFrame call{.frame = frame,
+                       .heap = heap,
+                       .heap_size = heap_size,
+                       .result_offset = block.result_offset,
+                       .result_capacity = block.result_capacity};
+  const std::uint32_t index = block.function_index;
+  try {
+    if (index >= functions.size()) {
+      write_failure(block, Status::kBadRequest, "",
+                    "function index " + std::to_string(index) +
+                        " is out of range: the server has " + std::to_string(functions.size()) +
+                        " functions");
+      return Status::kBadRequest;
+    }
+    const FunctionDefinition& function = functions[index];
+    try {
+      if (is_variable(function.return_type->kind)) {
+        // Before the function runs, so that a bad window cannot follow its side effects.
+        const TypeInfo* element = function.return_type->element;
+        check_result_window(call, element != nullptr ? element->align : 1);
+      }
+      function.invoke(call);
+      block.status = static_cast<std::uint32_t>(Status::kOk);
+      return Status::kOk;
+    } catch (const BadRequest& error) {
+      write_failure(block, Status::kBadRequest, "", function.name + ": " + error.what());
+      return Status::kBadRequest;
+    } catch (const ResultTooLarge& error) {
+      write_failure(block, Status::kResultTooLarge, "", function.name + ": " + error.what());
+      return Status::kResultTooLarge;
+    } catch (const std::exception& error) {
+      write_failure(block, Status::kRemoteException, demangle(typeid(error).name()), error.what());
+      return Status::kRemoteException;
+    } catch (...) {
+      write_failure(block, Status::kRemoteException, "unknown",
+                    "an exception not derived from std::exception");
+      return Status::kRemoteException;
+    }
+  } catch (...) {
+    // Building an error message failed (out of memory): report without text.
+    block.status = static_cast<std::uint32_t>(Status::kRemoteException);
+    block.error_type.at(0) = '\0';
+    block.error_message.at(0) = '\0';
+    return Status::kRemoteException;
+  }
+}
+
+}  // namespace shmrpc::detail
