@@ -32,6 +32,11 @@ const FunctionSchema& Client::checked_function(std::string_view name, std::size_
   return *function;
 }
 
+void Client::reconnect() {
+  connection_ =
+      std::make_shared<detail::Connection>(connection_->server_name(), connection_->options());
+}
+
 std::uint64_t Client::allocate_array(std::size_t bytes) {
   auto& allocator = connection_->allocator();
   const auto offset = allocator.allocate(bytes);

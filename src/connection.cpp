@@ -109,6 +109,19 @@ Connection::~Connection() {
 }
 
 void Connection::claim_channel() {
+  const auto give_up = Clock::now() + options_.channel_wait.value_or(std::chrono::nanoseconds(0));
+  while (!try_claim_channel()) {
+    if (Clock::now() >= give_up) {
+      throw ChannelsBusyError("shmrpc: all " + std::to_string(schema_.channels().count) +
+                              " channels of server '" + server_name() +
+                              "' are in use by live clients" +
+                              (options_.channel_wait ? " (waited for one to be released)" : ""));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+bool Connection::try_claim_channel() {
   const ChannelGeometry& geometry = schema_.channels();
   const std::uint64_t me = owner_word(current_process());
   for (std::uint32_t channel = 0; channel < geometry.count; ++channel) {
@@ -133,10 +146,9 @@ void Connection::claim_channel() {
     block_ = &block;
     frame_ = base + layout::kFrameOffset;
     heap_ = base + geometry.heap_offset;
-    return;
+    return true;
   }
-  throw ChannelsBusyError("shmrpc: all " + std::to_string(geometry.count) +
-                          " channels of server '" + server_name() + "' are in use by live clients");
+  return false;
 }
 
 const FunctionSchema& Connection::function(std::string_view name, std::size_t arity) const {

@@ -85,14 +85,15 @@ std::string shm_object_name(std::string_view name) {
   return "/shmrpc." + std::string(name);
 }
 
-Segment Segment::create(std::string_view name, std::size_t size, mode_t mode) {
+Segment Segment::create(std::string_view name, std::size_t size, mode_t mode, gid_t group) {
   validate_name(name);
   const std::string object = shm_object_name(name);
   const int fd = checked(
       [&] { return ::shm_open(object.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode); }, name,
       "cannot create");
   // shm_open applies the umask; the requested mode is what the user asked for, so set it exactly.
-  if (::fchmod(fd, mode) != 0 || ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+  if ((group != static_cast<gid_t>(-1) && ::fchown(fd, static_cast<uid_t>(-1), group) != 0) ||
+      ::fchmod(fd, mode) != 0 || ::ftruncate(fd, static_cast<off_t>(size)) != 0) {
     const int error = errno;
     ::close(fd);
     ::shm_unlink(object.c_str());

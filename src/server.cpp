@@ -6,6 +6,7 @@
 
 #include "shmrpc/detail/command_block.hpp"
 #include "shmrpc/detail/dispatch.hpp"
+#include "shmrpc/detail/process.hpp"
 #include "shmrpc/detail/metadata_writer.hpp"
 #include "shmrpc/errors.hpp"
 #include "shmrpc/layout.hpp"
@@ -20,6 +21,9 @@ using layout::Status;
 // A sleeping channel thread wakes this often to notice stop() even if its wake-up was lost in
 // the race between checking stopping_ and sleeping. Idle cost: a few wake-ups per second.
 constexpr auto kIdleWakeInterval = std::chrono::milliseconds(250);
+
+// Every this many idle wake-ups a channel thread checks whether its client died.
+constexpr unsigned kIdleWakesPerOwnerCheck = 4;
 
 // While a segment of the name is being created by another process, look this often, 10 ms
 // apart, for its header before taking the segment for a leftover.
@@ -94,7 +98,8 @@ void Server::check_not_started() const {
 Segment Server::create_segment(std::size_t size) {
   for (int check = 0;; ++check) {
     try {
-      return Segment::create(name_, size, options_.mode);
+      return Segment::create(name_, size, options_.mode,
+                             options_.group.value_or(static_cast<gid_t>(-1)));
     } catch (const std::system_error& error) {
       if (error.code().value() != EEXIST) {
         throw;
@@ -194,6 +199,7 @@ void Server::serve(std::uint32_t channel) {
   auto& block = *reinterpret_cast<layout::CommandBlock*>(segment_->data() + channel_table_offset_ +
                                                          channel * channel_stride_);
   bool just_served = false;
+  unsigned idle_wakes = 0;
   // Acquire pairs with the release store in stop().
   while (!stopping_.load(std::memory_order_acquire)) {
     std::optional<CallState> state;
@@ -205,7 +211,13 @@ void Server::serve(std::uint32_t channel) {
                                       std::chrono::steady_clock::now() + kIdleWakeInterval);
     }
     just_served = false;
-    if (!state || stopping_.load(std::memory_order_acquire)) {
+    if (!state) {
+      if (++idle_wakes % kIdleWakesPerOwnerCheck == 0) {
+        reclaim_if_abandoned(channel);
+      }
+      continue;
+    }
+    if (stopping_.load(std::memory_order_acquire)) {
       continue;
     }
     // The client may cancel a request it timed out on; then this fails and we wait again.
@@ -213,6 +225,24 @@ void Server::serve(std::uint32_t channel) {
       run_call(channel);
       just_served = true;
     }
+  }
+}
+
+void Server::reclaim_if_abandoned(std::uint32_t channel) {
+  auto& block = *reinterpret_cast<layout::CommandBlock*>(segment_->data() + channel_table_offset_ +
+                                                         channel * channel_stride_);
+  std::uint64_t owner = block.owner.load(std::memory_order_acquire);
+  if (owner == 0 || detail::owner_alive(owner)) {
+    return;
+  }
+  // The owner died between calls: free the channel for the next client. (A client that finds a
+  // dead owner claims the channel itself too; whichever CAS comes first wins.)
+  const CallState state = detail::state_of(block.state.load(std::memory_order_acquire));
+  if (state != CallState::kRequest && state != CallState::kRunning) {
+    detail::change_state_quietly(block.state, state, CallState::kIdle);
+    // Release: our reset of the state happens before a new owner's claim.
+    block.owner.compare_exchange_strong(owner, 0, std::memory_order_release,
+                                        std::memory_order_relaxed);
   }
 }
 

@@ -233,6 +233,12 @@ class Client {
     return array;
   }
 
+  /// Attaches anew to the server of the same name, with the same options: after a
+  /// ServerGoneError, once a restarted server runs. Throws as the constructor; on failure the old
+  /// connection stays. Function handles and SharedArrays taken before belong to the old
+  /// connection (a handle then throws ServerGoneError): take new ones.
+  void reconnect();
+
   /// The functions the server publishes.
   const Schema& schema() const noexcept { return connection_->schema(); }
   const std::string& server_name() const noexcept { return connection_->server_name(); }

@@ -22,10 +22,12 @@ std::string shm_object_name(std::string_view name);
 
 class Segment {
  public:
-  /// Creates a new segment of `size` bytes with permission bits `mode`; fails with
+  /// Creates a new segment of `size` bytes with permission bits `mode`, owned by group `group`
+  /// unless it is -1 (the creator's group); fails with
   /// std::system_error(EEXIST) when the name is taken. The space is reserved with
   /// posix_fallocate, so a full /dev/shm is an error here and never a SIGBUS later.
-  static Segment create(std::string_view name, std::size_t size, mode_t mode);
+  static Segment create(std::string_view name, std::size_t size, mode_t mode,
+                        gid_t group = static_cast<gid_t>(-1));
 
   /// Maps an existing segment. Throws std::system_error (ENOENT when there is none).
   static Segment open(std::string_view name);

@@ -29,8 +29,11 @@ struct ServerOptions {
   /// Bytes per channel for the call frame and the heap that holds arrays and strings. Bounds the
   /// largest argument or result a call can carry.
   std::uint64_t arena_size = std::uint64_t{4} << 20U;
-  /// Permission bits of the segment file.
+  /// Permission bits of the segment file: by default only the server's user may attach.
   mode_t mode = 0600;
+  /// Group that owns the segment file; with mode 0660 its members may attach too. nullopt: the
+  /// server's own group. The server's user must be a member (else start() fails with EPERM).
+  std::optional<gid_t> group{};
   /// How long a channel thread keeps spinning for the next call after serving one, before it
   /// sleeps in the kernel. 0 = always sleep (lowest CPU use, a futex wake-up per call).
   std::chrono::nanoseconds spin = std::chrono::microseconds(50);
@@ -90,6 +93,7 @@ class Server {
   Segment create_segment(std::size_t size);
   void serve(std::uint32_t channel);
   void run_call(std::uint32_t channel);
+  void reclaim_if_abandoned(std::uint32_t channel);
 
   std::string name_;
   ServerOptions options_;

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <thread>
@@ -10,6 +11,8 @@
 
 #include "server_process.hpp"
 #include "shmrpc/client.hpp"
+#include "shmrpc/layout.hpp"
+#include "shmrpc/segment.hpp"
 
 namespace shmrpc::test {
 namespace {
@@ -78,6 +81,44 @@ TEST(ConcurrencyTest, ClosedAndDeadClientsReleaseTheirChannels) {
   Client next(server.name());
   EXPECT_EQ(next.channel(), 0U);
   EXPECT_EQ(next.call<std::int64_t>("add", 20, 22), 42);
+}
+
+TEST(ConcurrencyTest, ClientCanWaitForAChannel) {
+  ServerProcess server(unique_name("wait"), define_test_functions, ServerOptions{.channels = 1});
+  std::optional<Client> holder(std::in_place, server.name());
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    holder.reset();
+  });
+  ClientOptions options;
+  options.channel_wait = std::chrono::seconds(10);
+  Client waiter(server.name(), options);  // blocks until the holder lets go
+  releaser.join();
+  EXPECT_FALSE(holder.has_value());
+  EXPECT_EQ(waiter.call<std::int64_t>("add", 1, 1), 2);
+}
+
+TEST(ConcurrencyTest, ServerFreesTheChannelOfAClientThatDied) {
+  ServerProcess server(unique_name("abandoned"), define_test_functions,
+                       ServerOptions{.channels = 1});
+  EXPECT_EQ(run_in_child([&] {
+              static std::optional<Client> leaked;
+              leaked.emplace(server.name());
+              ::_exit(leaked->call<std::int64_t>("add", 1, 2) == 3 ? 0 : 1);
+              return 1;
+            }),
+            0);
+  // The server's channel thread notices the dead owner on an idle wake-up and frees the
+  // channel, without any client claiming it.
+  const Segment segment = Segment::open(server.name());
+  const auto& header = *reinterpret_cast<const layout::SegmentHeader*>(segment.data());
+  const auto& block =
+      *reinterpret_cast<const layout::CommandBlock*>(segment.data() + header.channel_table_offset);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (block.owner.load() != 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(block.owner.load(), 0U);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -150,6 +151,20 @@ TEST(ServerGoneTest, GracefulStopFailsLaterCalls) {
   server.kill(SIGTERM);
   EXPECT_THAT(message_of<ServerGoneError>([&] { client.call<std::int64_t>("add", 1, 2); }),
               HasSubstr("stopped"));
+}
+
+TEST(ServerGoneTest, ReconnectAfterARestart) {
+  const std::string name = unique_name("restart");
+  std::optional<ServerProcess> server(std::in_place, name, define_test_functions);
+  Client client(name);
+  EXPECT_EQ(client.call<std::int64_t>("add", 1, 2), 3);
+  server->kill(SIGKILL);
+  EXPECT_THROW(client.call<std::int64_t>("add", 1, 2), ServerGoneError);
+  EXPECT_THROW(client.reconnect(), NoServerError) << "the dead server's segment is no server";
+  server.reset();
+  server.emplace(name, define_test_functions);  // replaces the dead server's segment
+  client.reconnect();
+  EXPECT_EQ(client.call<std::int64_t>("add", 1, 2), 3);
 }
 
 TEST(ServerGoneTest, StopFinishesTheCallInFlight) {

@@ -24,14 +24,17 @@ struct ClientOptions {
   /// How long a caller spins for the result before sleeping in the kernel. 0 = always sleep.
   std::chrono::nanoseconds spin = std::chrono::microseconds(50);
   /// Longest wait for one call; nullopt = as long as the server lives.
-  std::optional<std::chrono::nanoseconds> timeout;
+  std::optional<std::chrono::nanoseconds> timeout{};
   /// How often a waiting caller checks that the server process still lives.
   std::chrono::nanoseconds liveness_interval = std::chrono::milliseconds(100);
   /// How long to wait for a server that is still starting.
   std::chrono::nanoseconds connect_timeout = std::chrono::seconds(1);
+  /// When every channel is taken: nullopt fails at once with ChannelsBusyError; a duration waits
+  /// up to that long for a channel to be released (or its owner to die).
+  std::optional<std::chrono::nanoseconds> channel_wait{};
   /// Called by a waiting caller every liveness_interval; may throw to abandon the wait (the
   /// Python client raises KeyboardInterrupt from it). The abandoned call is treated as timed out.
-  std::function<void()> interrupt_check;
+  std::function<void()> interrupt_check{};
 };
 
 namespace detail {
@@ -83,6 +86,7 @@ class Connection {
 
  private:
   void claim_channel();
+  bool try_claim_channel();
   [[noreturn]] void server_gone(std::string_view during);
   void check_server(std::string_view during);
   std::optional<CallState> await(Deadline deadline, std::string_view during);
