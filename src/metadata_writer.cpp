@@ -1,5 +1,6 @@
 #include "shmrpc/detail/metadata_writer.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
@@ -183,10 +184,10 @@ void write_segment(std::byte* segment, const SegmentPlan& plan, ProcessIdentity 
                                      std::chrono::system_clock::now().time_since_epoch())
                                      .count());
   std::memcpy(segment + sizeof(layout::SegmentHeader), plan.metadata.data(), plan.metadata.size());
-  // The magic number goes last: a reader that sees it also finds the server's identity. Readers
-  // trust the rest only after state becomes kReady (release in the server, acquire in readers).
-  std::atomic_thread_fence(std::memory_order_release);
-  header.magic = layout::kMagic;
+  // The magic number goes last, with release: a reader that sees it also finds the server's
+  // identity. Readers trust the rest only after state becomes kReady (release in the server,
+  // acquire in readers).
+  std::atomic_ref<std::uint64_t>(header.magic).store(layout::kMagic, std::memory_order_release);
 }
 
 }  // namespace shmrpc::detail
