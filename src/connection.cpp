@@ -242,7 +242,8 @@ void Connection::abandon(const FunctionSchema& function, std::vector<std::uint64
 }
 
 std::optional<CallState> Connection::await(Deadline deadline, std::string_view during) {
-  if (const auto state = spin_for_state(block_->state, WaitFor::kCompletion, options_.spin)) {
+  if (const auto state =
+          spin_for_state(block_->state, WaitFor::kCompletion, options_.spin, deadline)) {
     return state;
   }
   for (;;) {

@@ -6,8 +6,8 @@
 
 #include "shmrpc/detail/command_block.hpp"
 #include "shmrpc/detail/dispatch.hpp"
-#include "shmrpc/detail/process.hpp"
 #include "shmrpc/detail/metadata_writer.hpp"
+#include "shmrpc/detail/process.hpp"
 #include "shmrpc/errors.hpp"
 #include "shmrpc/layout.hpp"
 #include "shmrpc/probe.hpp"

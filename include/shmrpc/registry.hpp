@@ -137,10 +137,12 @@ class FunctionRegistry {
     return added;
   }
 
-  /// Same, with a doc string and default argument names.
-  template <class F>
-  const FunctionDefinition& def(std::string name, F&& function, const char* doc) {
-    return def(std::move(name), std::forward<F>(function), {}, doc);
+  /// Same, with a doc string and default argument names. (A template, so that a braced list
+  /// of one name, def("f", f, {"x"}), still names the argument rather than becoming the doc.)
+  template <class F, class Doc>
+  requires std::is_convertible_v<const Doc&, std::string_view>
+  const FunctionDefinition& def(std::string name, F&& function, const Doc& doc) {
+    return def(std::move(name), std::forward<F>(function), {}, std::string(std::string_view(doc)));
   }
 
   const std::vector<FunctionDefinition>& functions() const noexcept { return functions_; }

@@ -64,9 +64,11 @@ class Server {
                   std::move(doc));
     return *this;
   }
-  template <class F>
-  Server& def(std::string name, F&& function, const char* doc) {
-    return def(std::move(name), std::forward<F>(function), {}, doc);
+  template <class F, class Doc>
+  requires std::is_convertible_v<const Doc&, std::string_view> Server& def(std::string name,
+                                                                           F&& function,
+                                                                           const Doc& doc) {
+    return def(std::move(name), std::forward<F>(function), {}, std::string(std::string_view(doc)));
   }
 
   /// Creates the segment, publishes the functions and starts one thread per channel; returns at

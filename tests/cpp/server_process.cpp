@@ -56,12 +56,21 @@ ServerProcess::ServerProcess(std::string name, const std::function<void(Server&)
     std::string report = "ok";
     int code = 0;
     try {
+      // SIGTERM/SIGINT stay pending until sigwait below, in every thread (the channel threads
+      // inherit the mask), so a signal sent right after "ok" stops the server cleanly.
+      sigset_t stop_signals;
+      sigemptyset(&stop_signals);
+      sigaddset(&stop_signals, SIGTERM);
+      sigaddset(&stop_signals, SIGINT);
+      pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
       Server server(name_, options);
       setup(server);
       server.start();
       (void)::write(pipe_fds[1], report.data(), report.size());
       ::close(pipe_fds[1]);
-      server.run({.stop_on_signals = true});
+      int signal = 0;
+      sigwait(&stop_signals, &signal);
+      server.stop();
     } catch (const std::exception& error) {
       report = error.what();
       (void)::write(pipe_fds[1], report.data(), report.size());

@@ -57,12 +57,13 @@ inline void cpu_relax() {
 #endif
 }
 
-/// Spins for up to `spin` (at least one look) until the state satisfies `what`; makes no
-/// syscall. Returns the state, or nullopt when the spin ran out. Inline, and the clock is first
-/// read after some spins, because this is the whole wait of a fast call.
+/// Spins for up to `spin`, and not past `deadline`, until the state satisfies `what` (it looks at
+/// least once); makes no syscall. Returns the state, or nullopt when the spin ran out. Inline,
+/// and the clock is first read after some spins, because this is the whole wait of a fast call.
 /// Acquire: the peer's writes before its transition are visible on return.
 inline std::optional<CallState> spin_for_state(const StateWord& word, WaitFor what,
-                                               std::chrono::nanoseconds spin) {
+                                               std::chrono::nanoseconds spin,
+                                               Deadline deadline = Deadline::max()) {
   constexpr unsigned kSpinsPerClockRead = 64;  // a clock read costs about as much as a spin
   std::chrono::steady_clock::time_point spin_end{};
   for (unsigned i = 1;; ++i) {
@@ -78,8 +79,9 @@ inline std::optional<CallState> spin_for_state(const StateWord& word, WaitFor wh
     if (i % kSpinsPerClockRead == 0) {
       const auto now = std::chrono::steady_clock::now();
       if (i == kSpinsPerClockRead) {
-        spin_end = now + spin;
-      } else if (now >= spin_end) {
+        spin_end = deadline - now > spin ? now + spin : deadline;
+      }
+      if (now >= spin_end) {
         return std::nullopt;
       }
     }
@@ -95,7 +97,7 @@ std::optional<CallState> sleep_for_state(StateWord& word, WaitFor what, Deadline
 /// spin_for_state, then sleep_for_state.
 inline std::optional<CallState> wait_for_state(StateWord& word, WaitFor what,
                                                std::chrono::nanoseconds spin, Deadline deadline) {
-  if (const auto state = spin_for_state(word, what, spin)) {
+  if (const auto state = spin_for_state(word, what, spin, deadline)) {
     return state;
   }
   return sleep_for_state(word, what, deadline);
