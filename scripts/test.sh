@@ -2,11 +2,12 @@
 # The test command of shmrpc (CI runs it through .ci/run). Stages, failing fast:
 #   1. scripts/setup.sh                       install missing Debian packages
 #   2. build build/release (tests on) and run its ctest
-#   3. build build/asan (Debug, address+undefined sanitizers, no Python, no bench), run its ctest
+#   3. build build/asan (Debug, address+undefined sanitizers, no Python, no bench), run its ctest;
+#      build build/tsan (ThreadSanitizer), run its ctest
 #   4. scripts/format.sh --check
 #   5. scripts/lint.sh build/release (clang-tidy)
 # Environment:
-#   SHMRPC_SKIP_ASAN=1   skip stage 3 (quick local runs; CI always runs it)
+#   SHMRPC_SKIP_SANITIZERS=1   skip stage 3 (quick local runs; CI always runs it)
 set -euo pipefail
 # shellcheck source=common.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -22,8 +23,9 @@ tests_passed=0
 # test list (a broken CMake option) into a failure rather than a green run.
 run_ctest() {
   local build_dir="$1" log total failed
+  shift
   log="$build_dir/ctest.log"
-  ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 300 --no-tests=error 2>&1 |
+  ctest --test-dir "$build_dir" --output-on-failure -j2 --timeout 300 --no-tests=error "$@" 2>&1 |
     tee "$log"
   # ctest closes with: "100% tests passed, 0 tests failed out of N".
   total="$(sed -nE 's/.*tests failed out of ([0-9]+).*/\1/p' "$log" | tail -n 1)"
@@ -43,8 +45,8 @@ shmrpc_banner "test: build/release"
 run_ctest build/release
 stages+=(release-tests)
 
-if [[ "${SHMRPC_SKIP_ASAN:-0}" == 1 ]]; then
-  shmrpc_banner "sanitizers: skipped (SHMRPC_SKIP_ASAN=1)"
+if [[ "${SHMRPC_SKIP_SANITIZERS:-0}" == 1 ]]; then
+  shmrpc_banner "sanitizers: skipped (SHMRPC_SKIP_SANITIZERS=1)"
 else
   shmrpc_banner "build: build/asan (address,undefined)"
   scripts/build.sh build/asan \
@@ -56,12 +58,29 @@ else
   stages+=(asan-build)
 
   shmrpc_banner "test: build/asan (address,undefined)"
-  # The load test runs a tenth of its calls here: the same code, at sanitizer speed.
+  # The load test runs a tenth of its calls here: the same code, at sanitizer speed. The
+  # compile-fail tests compile nothing of the build, so they run in the release stage only.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     SHMRPC_LOAD_CALLS=20000 \
-    run_ctest build/asan
+    run_ctest build/asan -LE compile_fail
   stages+=(asan-tests)
+
+  shmrpc_banner "build: build/tsan (thread)"
+  scripts/build.sh build/tsan \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DSHMRPC_BUILD_TESTS=ON \
+    -DSHMRPC_SANITIZE=thread \
+    -DSHMRPC_BUILD_PYTHON=OFF \
+    -DSHMRPC_BUILD_BENCH=OFF
+  stages+=(tsan-build)
+
+  shmrpc_banner "test: build/tsan (thread)"
+  # Test processes fork servers and clients; die_after_fork=0 lets a forked child start threads.
+  TSAN_OPTIONS="halt_on_error=1 die_after_fork=0 second_deadlock_stack=1" \
+    SHMRPC_LOAD_CALLS=20000 \
+    run_ctest build/tsan -LE compile_fail
+  stages+=(tsan-tests)
 fi
 
 shmrpc_banner "format: clang-format --check"
