@@ -182,6 +182,22 @@ TEST(SegmentTest, ServerModeOptionSetsThePermissionBits) {
   EXPECT_FALSE(shm_file_exists(cleanup.name()));
 }
 
+TEST(SegmentTest, ServerGroupOptionSetsTheOwningGroup) {
+  const SegmentCleanup cleanup(unique_name("group"));
+  // root may give the segment any group; anyone else only one of their own.
+  const gid_t group = ::geteuid() == 0 ? 4242 : ::getegid();
+  ServerOptions options = small_options();
+  options.mode = 0660;
+  options.group = group;
+  Server server(cleanup.name(), options);
+  server.def("noop", [] {});
+  server.start();
+  struct stat st {};
+  ASSERT_EQ(::stat(shm_path(cleanup.name()).c_str(), &st), 0) << std::strerror(errno);
+  EXPECT_EQ(st.st_gid, group);
+  EXPECT_EQ(st.st_mode & 07777U, 0660U);
+}
+
 TEST(SegmentTest, ServerWithoutRoomFailsAtStartNotLater) {
   constexpr std::uint64_t kTiB = std::uint64_t{1} << 40U;
   struct statvfs fs {};
