@@ -38,15 +38,7 @@ void Client::reconnect() {
 }
 
 std::uint64_t Client::allocate_array(std::size_t bytes) {
-  auto& allocator = connection_->allocator();
-  const auto offset = allocator.allocate(bytes);
-  if (!offset) {
-    throw std::length_error(
-        "shmrpc: an array of " + std::to_string(bytes) + " bytes does not fit the channel heap (" +
-        std::to_string(allocator.largest_free()) + " bytes free in one piece of " +
-        std::to_string(allocator.size()) + "; raise ServerOptions::arena_size)");
-  }
-  return *offset;
+  return connection_->allocate(bytes);
 }
 
 }  // namespace shmrpc

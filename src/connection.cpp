@@ -117,6 +117,9 @@ void Connection::claim_channel() {
                               "' are in use by live clients" +
                               (options_.channel_wait ? " (waited for one to be released)" : ""));
     }
+    if (options_.interrupt_check) {
+      options_.interrupt_check();
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
 }
@@ -149,6 +152,19 @@ bool Connection::try_claim_channel() {
     return true;
   }
   return false;
+}
+
+std::uint64_t Connection::allocate(std::uint64_t bytes) {
+  const auto offset = allocator_.allocate(bytes);
+  if (!offset) {
+    throw std::length_error("shmrpc: an array of " + std::to_string(bytes) +
+                            " bytes does not fit the channel heap of server '" + server_name() +
+                            "' (" + std::to_string(allocator_.largest_free()) +
+                            " bytes free in one piece, heap size " +
+                            std::to_string(allocator_.size()) +
+                            "; free arrays no longer needed, or raise ServerOptions::arena_size)");
+  }
+  return *offset;
 }
 
 const FunctionSchema& Connection::function(std::string_view name, std::size_t arity) const {

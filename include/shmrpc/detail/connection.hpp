@@ -66,6 +66,9 @@ class Connection {
   std::byte* heap() const noexcept { return heap_; }
   std::uint64_t heap_size() const noexcept { return schema_.channels().heap_size; }
   HeapAllocator& allocator() noexcept { return allocator_; }
+  /// A block of `bytes` in the heap, for an array the caller fills; returns its heap offset.
+  /// Throws std::length_error with the sizes when no free piece is that big.
+  std::uint64_t allocate(std::uint64_t bytes);
 
   /// True when [data, data + bytes) lies inside this channel's heap.
   bool in_heap(const void* data, std::size_t bytes) const noexcept;

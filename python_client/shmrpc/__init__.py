@@ -1,0 +1,41 @@
+"""shmrpc: call C++ functions published through POSIX shared memory, with no serialization and,
+for numpy arrays in shared memory, no copies.
+
+    import shmrpc
+    with shmrpc.connect("demo") as client:
+        client.add(2, 3)                  # 5
+        x = client.zeros(1000)            # lives in shared memory: passing it copies nothing
+        client.scale(x, 2.0)              # std::span<double>: changed in place
+"""
+
+from ._errors import (
+    ChannelsBusyError,
+    Error,
+    NoServerError,
+    ProtocolError,
+    RemoteError,
+    ServerGoneError,
+    TimeoutError,
+)
+from ._client import ArgumentInfo, Client, FunctionInfo, connect
+
+__version__ = "0.1.0"
+
+for _exported in (ArgumentInfo, Client, FunctionInfo, ChannelsBusyError, Error, NoServerError,
+                  ProtocolError, RemoteError, ServerGoneError, TimeoutError):
+    _exported.__module__ = __name__  # shown as shmrpc.RemoteError, where users find it
+del _exported
+
+__all__ = [
+    "ArgumentInfo",
+    "ChannelsBusyError",
+    "Client",
+    "Error",
+    "FunctionInfo",
+    "NoServerError",
+    "ProtocolError",
+    "RemoteError",
+    "ServerGoneError",
+    "TimeoutError",
+    "connect",
+]

@@ -1,0 +1,421 @@
+"""The Python client: remote functions as attributes, one channel per calling thread."""
+
+from __future__ import annotations
+
+import inspect
+import keyword
+import operator
+import os
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from . import _core
+
+__all__ = ["ArgumentInfo", "Client", "FunctionInfo", "connect"]
+
+
+@dataclass(frozen=True)
+class ArgumentInfo:
+    """One argument of a remote function."""
+
+    name: str
+    """The name it was registered with (also its keyword in Python, unless that is a keyword)."""
+    type: str
+    """The C++ wire type, e.g. ``"int64"``, ``"span<const float64>"``."""
+    dtype: np.dtype[Any] | None
+    """For arrays and spans: the numpy dtype of the elements."""
+    mutable: bool
+    """True for ``std::span<T>``: the function writes into the array."""
+
+
+@dataclass(frozen=True)
+class FunctionInfo:
+    """A remote function as the server describes it."""
+
+    name: str
+    signature: str
+    """The C++ view, e.g. ``"add(a: int64, b: int64) -> int64"``."""
+    doc: str
+    arguments: tuple[ArgumentInfo, ...]
+    return_type: str
+    """The C++ wire type of the result, ``"void"`` when there is none."""
+    python_signature: inspect.Signature
+    """The Python view, with annotations: ``(a: int, b: int) -> int``."""
+
+
+_ANNOTATIONS: dict[str, Any] = {
+    "bool": bool,
+    "int": int,
+    "float": float,
+    "str": str,
+    "array": np.ndarray,
+    "span": np.ndarray,
+    "vector": np.ndarray,
+}
+
+
+def _annotation(description: dict[str, Any]) -> Any:
+    if description["category"] == "void":
+        return None
+    return _ANNOTATIONS[description["category"]]
+
+
+def _python_name(name: str, position: int) -> str:
+    if name.isidentifier() and not keyword.iskeyword(name):
+        return name
+    return f"arg{position}"
+
+
+def _describe(entry: dict[str, Any]) -> FunctionInfo:
+    arguments = tuple(
+        ArgumentInfo(name, description["name"], description["dtype"], description["mutable"])
+        for name, description in entry["arguments"]
+    )
+    parameters = [
+        inspect.Parameter(
+            _python_name(name, position),
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            annotation=_annotation(description),
+        )
+        for position, (name, description) in enumerate(entry["arguments"])
+    ]
+    signature = inspect.Signature(parameters, return_annotation=_annotation(entry["returns"]))
+    return FunctionInfo(
+        name=entry["name"],
+        signature=entry["signature"],
+        doc=entry["doc"],
+        arguments=arguments,
+        return_type=entry["returns"]["name"],
+        python_signature=signature,
+    )
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def _join_names(names: list[str]) -> str:
+    quoted = [repr(name) for name in names]
+    if len(quoted) == 1:
+        return quoted[0]
+    return ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def _bind(name: str, parameters: tuple[str, ...], args: tuple[Any, ...],
+          kwargs: dict[str, Any]) -> tuple[Any, ...]:
+    """The argument tuple of a call with keywords or a wrong count, with Python's TypeErrors."""
+    if len(args) > len(parameters):
+        raise TypeError(
+            f"{name}() takes {_plural(len(parameters), 'positional argument')} but "
+            f"{len(args)} {'was' if len(args) == 1 else 'were'} given"
+        )
+    for keyword_name in kwargs:
+        if keyword_name not in parameters:
+            raise TypeError(
+                f"{name}() got an unexpected keyword argument {keyword_name!r} "
+                f"(its arguments are {', '.join(parameters) or 'none'})"
+            )
+        if parameters.index(keyword_name) < len(args):
+            raise TypeError(f"{name}() got multiple values for argument {keyword_name!r}")
+    missing = [parameter for parameter in parameters[len(args):] if parameter not in kwargs]
+    if missing:
+        raise TypeError(
+            f"{name}() missing {len(missing)} required "
+            f"{'argument' if len(missing) == 1 else 'arguments'}: {_join_names(missing)}"
+        )
+    return args + tuple(kwargs[parameter] for parameter in parameters[len(args):])
+
+
+class _Channels:
+    """The connections of one Client: one per thread that calls, made on first use."""
+
+    def __init__(self, name: str, timeout: float | None, connect_timeout: float,
+                 channel_wait: float | None) -> None:
+        self.name = name
+        self.timeout = timeout
+        self.connect_timeout = connect_timeout
+        self.channel_wait = channel_wait
+        self.local = threading.local()
+        self._lock = threading.Lock()
+        self._by_thread: dict[threading.Thread, _core.Connection] = {}
+        self._closed = False
+        _all_channels.add(self)
+
+    def forget_after_fork(self) -> None:
+        """In a forked child: the channels belong to the parent, so open new ones on use."""
+        self._lock = threading.Lock()
+        self._by_thread = {}
+        self.local = threading.local()
+
+    def get(self) -> _core.Connection:
+        """This thread's connection (the fast path is one attribute lookup)."""
+        try:
+            return self.local.connection  # type: ignore[no-any-return]
+        except AttributeError:
+            pass
+        return self._open()  # outside the except block: errors here have no chained context
+
+    def _open(self) -> _core.Connection:
+        with self._lock:
+            if self._closed:
+                raise ValueError(f"shmrpc: the client of server {self.name!r} is closed")
+            # Threads that ended took their thread-local reference along; drop ours too, so
+            # that their channels go back to the server.
+            for thread in [thread for thread in self._by_thread if not thread.is_alive()]:
+                del self._by_thread[thread]
+            local = self.local
+        connection = _core.Connection(
+            self.name, self.timeout, self.connect_timeout, self.channel_wait
+        )
+        with self._lock:
+            if self._closed:
+                connection.close()
+                raise ValueError(f"shmrpc: the client of server {self.name!r} is closed")
+            self._by_thread[threading.current_thread()] = connection
+            local.connection = connection
+        return connection
+
+    def all(self) -> list[_core.Connection]:
+        with self._lock:
+            return list(self._by_thread.values())
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            connections = list(self._by_thread.values())
+            self._by_thread.clear()
+            self.local = threading.local()  # forget every thread's cached connection
+        for connection in connections:
+            connection.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+
+# Every live _Channels, so that a forked child stops using its parent's channels.
+_all_channels: weakref.WeakSet[_Channels] = weakref.WeakSet()
+
+
+def _forget_channels_after_fork() -> None:
+    for channels in list(_all_channels):
+        channels.forget_after_fork()
+
+
+os.register_at_fork(after_in_child=_forget_channels_after_fork)
+
+
+def _remote_function(channels: _Channels, info: FunctionInfo, index: int) -> Callable[..., Any]:
+    parameters = tuple(info.python_signature.parameters)
+    arity = len(parameters)
+    name = info.name
+
+    def remote(*args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != arity:
+            args = _bind(name, parameters, args, kwargs)
+        try:
+            connection = channels.local.connection
+        except AttributeError:
+            connection = None
+        if connection is None:
+            connection = channels.get()
+        return connection.call(index, args)
+
+    remote.__name__ = name
+    remote.__qualname__ = name
+    remote.__module__ = "shmrpc.remote"
+    doc = info.doc.strip()
+    remote.__doc__ = (doc + "\n\n" if doc else "") + f"Remote function {info.signature}"
+    remote.__signature__ = info.python_signature  # type: ignore[attr-defined]
+    return remote
+
+
+class Client:
+    """A connection to one shmrpc server. Make one with :func:`connect`.
+
+    The server's functions are attributes: ``client.add(2, 3)``, ``client.dot(a=x, b=y)``. Each
+    thread that calls gets its own channel of the server, so threads call in parallel (a server
+    has 8 channels unless configured otherwise). :meth:`close`, or leaving a ``with`` block,
+    releases them; arrays still alive in a channel's heap keep that channel until they are gone.
+    """
+
+    def __init__(self, name: str, timeout: float | None = None, *,
+                 connect_timeout: float = 1.0, channel_wait: float | None = None) -> None:
+        self._attach(_Channels(name, timeout, connect_timeout, channel_wait))
+
+    def _attach(self, channels: _Channels) -> None:
+        first = channels.get()  # raises NoServerError etc. here, not at the first call
+        infos: dict[str, FunctionInfo] = {}
+        functions: dict[str, Callable[..., Any]] = {}
+        for index, entry in enumerate(first.functions()):
+            info = _describe(entry)
+            infos[info.name] = info
+            functions[info.name] = _remote_function(channels, info, index)
+        for function_name in self.__dict__.get("_functions", {}):
+            if function_name in self.__dict__:
+                del self.__dict__[function_name]  # the previous server's function
+        self._channels = channels
+        self._infos = infos
+        self._functions = functions
+        # Instance attributes make the lookup as fast as a method's. A function whose name a
+        # Client attribute has (or may have: private names) stays reachable through
+        # client.function(name).
+        for function_name, function in functions.items():
+            if not hasattr(type(self), function_name) and not function_name.startswith("_"):
+                self.__dict__[function_name] = function
+
+    def reconnect(self) -> None:
+        """Attaches anew to the server of the same name, with the same options: after a
+        ServerGoneError, once a restarted server runs. Raises as :func:`connect`; on failure the
+        client stays as it was. Functions taken from the client before (``add = client.add``)
+        and arrays in its heap belong to the old connection: take new ones."""
+        old = self._channels
+        self._attach(_Channels(old.name, old.timeout, old.connect_timeout, old.channel_wait))
+        old.close()
+
+    # --- remote functions -------------------------------------------------------------------
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for names that are not attributes: unknown functions.
+        functions = self.__dict__.get("_functions")
+        if functions is None or name.startswith("__"):
+            raise AttributeError(name)
+        if name in functions:
+            return functions[name]  # a private name such as _reset
+        raise AttributeError(
+            f"server {self._channels.name!r} has no function {name!r}; it has: "
+            f"{', '.join(functions) or '(none)'}"
+        )
+
+    def __dir__(self) -> Iterable[str]:
+        return sorted(set(super().__dir__()) | set(self._functions))
+
+    def function(self, name: str) -> Callable[..., Any]:
+        """The remote function `name`, also one whose name a Client method has (``close``)."""
+        try:
+            return self._functions[name]
+        except KeyError:
+            raise AttributeError(
+                f"server {self.name!r} has no function {name!r}; it has: "
+                f"{', '.join(self._functions) or '(none)'}"
+            ) from None
+
+    def functions(self) -> list[FunctionInfo]:
+        """Descriptions of the server's functions, in the order the server registered them."""
+        return list(self._infos.values())
+
+    # --- arrays in shared memory ------------------------------------------------------------
+
+    def empty(self, shape: int | Iterable[int], dtype: Any = np.float64) -> np.ndarray[Any, Any]:
+        """An uninitialised array in this thread's channel heap: passing it to a call copies
+        nothing, and a function taking ``std::span<T>`` writes into it in place. Freed when the
+        array (and every view of it) is gone. MemoryError when the heap has no room."""
+        return self._channels.get().empty(_shape(shape), _heap_dtype(dtype), False)
+
+    def zeros(self, shape: int | Iterable[int], dtype: Any = np.float64) -> np.ndarray[Any, Any]:
+        """Like :meth:`empty`, filled with zeros."""
+        return self._channels.get().empty(_shape(shape), _heap_dtype(dtype), True)
+
+    def asarray(self, values: Any, dtype: Any = None) -> np.ndarray[Any, Any]:
+        """`values` as an array in this thread's channel heap: returned as it is when it already
+        lies there (with that dtype), else copied there once."""
+        array = np.asarray(values, dtype=dtype)
+        connection = self._channels.get()
+        if array.flags.c_contiguous and connection.owns(array):
+            return array
+        copy = connection.empty(array.shape, _heap_dtype(array.dtype), False)
+        np.copyto(copy, array)
+        return copy
+
+    def heap_range(self) -> tuple[int, int]:
+        """(address, size) of this thread's channel heap as mapped in this process."""
+        connection = self._channels.get()
+        return connection.heap_address, connection.heap_size
+
+    def heap_free(self) -> int:
+        """Bytes of this thread's channel heap not held by arrays (or a call)."""
+        return self._channels.get().heap_free  # type: ignore[no-any-return]
+
+    # --- connection -------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The server's name."""
+        return self._channels.name
+
+    @property
+    def server_pid(self) -> int:
+        return self._channels.get().server_pid  # type: ignore[no-any-return]
+
+    @property
+    def channel(self) -> int:
+        """The server channel this thread calls on."""
+        return self._channels.get().channel  # type: ignore[no-any-return]
+
+    @property
+    def timeout(self) -> float | None:
+        """Seconds a call may take (None: as long as the server lives). Settable."""
+        return self._channels.timeout
+
+    @timeout.setter
+    def timeout(self, seconds: float | None) -> None:
+        if seconds is not None:
+            seconds = float(seconds)
+        for connection in self._channels.all():
+            connection.set_timeout(seconds)
+        self._channels.timeout = seconds
+
+    @property
+    def closed(self) -> bool:
+        return self._channels.closed
+
+    def close(self) -> None:
+        """Releases this client's channels (each once no array lives in its heap any more).
+        Calls afterwards raise ValueError. Idempotent."""
+        self._channels.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"{len(self._functions)} functions"
+        return f"<shmrpc.Client of server {self.name!r}, {state}>"
+
+
+def _shape(shape: int | Iterable[int]) -> list[int]:
+    if isinstance(shape, Iterable):
+        dims = [operator.index(dim) for dim in shape]
+    else:
+        dims = [operator.index(shape)]
+    if any(dim < 0 for dim in dims):
+        raise ValueError(f"shmrpc: negative dimensions are not allowed: {tuple(dims)}")
+    return dims
+
+
+def _heap_dtype(dtype: Any) -> np.dtype[Any]:
+    resolved = np.dtype(dtype)
+    if resolved.hasobject:
+        raise TypeError(
+            f"shmrpc: dtype {resolved} holds Python objects, which cannot live in shared memory"
+        )
+    return resolved
+
+
+def connect(name: str, timeout: float | None = None, *, connect_timeout: float = 1.0,
+            channel_wait: float | None = None) -> Client:
+    """Connects to the shmrpc server `name`.
+
+    In seconds: `timeout` is how long each call may take before TimeoutError (None: as long as
+    the server lives); `connect_timeout` how long to wait for a server that is still starting;
+    `channel_wait` how long a thread waits for a free channel when all are taken (None: raise
+    ChannelsBusyError at once). Raises NoServerError (no server of that name runs),
+    ChannelsBusyError, ProtocolError, ValueError (a name that cannot be a server's).
+    """
+    return Client(name, timeout, connect_timeout=connect_timeout, channel_wait=channel_wait)

@@ -1,0 +1,195 @@
+#include "arguments.hpp"
+
+#include <pybind11/numpy.h>
+
+#include <climits>
+#include <stdexcept>
+#include <string>
+
+#include "numpy_types.hpp"
+
+namespace py = pybind11;
+
+namespace shmrpc::python {
+namespace {
+
+const TypeInfo& parameter(const detail::CallScope& call, std::size_t index) {
+  return *call.function().arguments[index].type;
+}
+
+// "argument 1 ('a') of add(a: int64, b: int64) -> int64", the subject of argument errors.
+std::string describe_argument(const detail::CallScope& call, std::size_t index) {
+  const FunctionSchema& function = call.function();
+  return "argument " + std::to_string(index + 1) + " ('" + function.arguments[index].name +
+         "') of " + function.signature;
+}
+
+[[noreturn]] void unsupported(const detail::CallScope& call, std::size_t index, py::handle value,
+                              std::string_view what) {
+  throw std::invalid_argument("shmrpc: " + describe_argument(call, index) + " is " +
+                              type_name(parameter(call, index)) + ", but " + std::string(what) +
+                              " of Python type '" + Py_TYPE(value.ptr())->tp_name + "' was given");
+}
+
+bool is_integer(TypeKind kind) {
+  return kind >= TypeKind::kInt8 && kind <= TypeKind::kUInt64;
+}
+
+bool is_float(TypeKind kind) {
+  return kind == TypeKind::kFloat32 || kind == TypeKind::kFloat64;
+}
+
+// A Python int of any size: int64 or uint64 when it fits one, else only a float parameter takes
+// it (rounded, as Python's float() would).
+void put_integer(detail::CallScope& call, std::size_t index, py::handle value) {
+  int overflow = 0;
+  const long long small = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+  if (small == -1 && PyErr_Occurred() != nullptr) {
+    throw py::error_already_set();
+  }
+  if (overflow == 0) {
+    call.put_int(index, small);
+    return;
+  }
+  if (overflow > 0) {
+    const unsigned long long large = PyLong_AsUnsignedLongLong(value.ptr());
+    if (large != ULLONG_MAX || PyErr_Occurred() == nullptr) {
+      call.put_uint(index, large);
+      return;
+    }
+    PyErr_Clear();
+  }
+  const TypeKind kind = parameter(call, index).kind;
+  if (is_float(kind)) {
+    const double rounded = PyLong_AsDouble(value.ptr());
+    if (rounded == -1.0 && PyErr_Occurred() != nullptr) {
+      throw py::error_already_set();
+    }
+    call.put_float(index, rounded);
+    return;
+  }
+  if (!is_integer(kind)) {
+    unsupported(call, index, value, "an integer");
+  }
+  throw std::out_of_range("shmrpc: " + describe_argument(call, index) + ": " +
+                          std::string(py::str(value)) + " does not fit " +
+                          type_name(parameter(call, index)));
+}
+
+// numpy.bool_, numpy integers and numpy floating-point scalars; false for other objects.
+bool put_numpy_scalar(detail::CallScope& call, std::size_t index, py::handle value) {
+  const py::module_ numpy = py::module_::import("numpy");
+  if (!py::isinstance(value, numpy.attr("generic"))) {
+    return false;
+  }
+  const py::dtype dtype = value.attr("dtype");
+  switch (dtype.kind()) {
+    case 'b':
+      call.put_bool(index, PyObject_IsTrue(value.ptr()) == 1);
+      return true;
+    case 'i':
+    case 'u':
+      put_integer(call, index, py::reinterpret_steal<py::object>(PyNumber_Index(value.ptr())));
+      return true;
+    case 'f': {
+      const double number = PyFloat_AsDouble(value.ptr());
+      if (number == -1.0 && PyErr_Occurred() != nullptr) {
+        throw py::error_already_set();
+      }
+      call.put_float(index, number);
+      return true;
+    }
+    default:
+      unsupported(call, index, value, "a numpy scalar");
+  }
+}
+
+// True when `value` is a numpy array that the parameter takes as it is: the exact dtype, the
+// shape of a span (n, dims...) or of a fixed array (dims...), C-contiguous, writable if the
+// function writes to it.
+bool usable_as_is(py::handle value, const py::dtype& dtype, const NumpyShape& shape, bool span,
+                  bool writes) {
+  if (!py::isinstance<py::array>(value)) {
+    return false;
+  }
+  const auto array = py::reinterpret_borrow<py::array>(value);
+  const auto rank = static_cast<py::ssize_t>(shape.dims.size()) + (span ? 1 : 0);
+  if (array.ndim() != rank || !array.dtype().equal(dtype)) {
+    return false;
+  }
+  for (std::size_t i = 0; i < shape.dims.size(); ++i) {
+    if (array.shape(rank - static_cast<py::ssize_t>(shape.dims.size() - i)) != shape.dims[i]) {
+      return false;
+    }
+  }
+  return (array.flags() & py::array::c_style) != 0 && (!writes || array.writeable());
+}
+
+// A span<T>, span<const T> or std::array parameter. Arrays that fit are passed as they are (zero
+// copy when they lie in the channel heap); anything else goes through shmrpc._convert, which
+// converts what it can and explains what it cannot.
+void put_array_like(detail::CallScope& call, std::size_t index, py::handle value,
+                    std::vector<py::object>& temporaries) {
+  const TypeInfo& wanted = parameter(call, index);
+  const bool span = wanted.kind == TypeKind::kSpan;
+  const NumpyShape shape = numpy_shape(span ? *wanted.element : wanted);
+  const py::dtype dtype = numpy_dtype(*shape.scalar);
+  py::array array;
+  if (usable_as_is(value, dtype, shape, span, wanted.is_mutable)) {
+    array = py::reinterpret_borrow<py::array>(value);
+  } else {
+    py::list expected;
+    if (span) {
+      expected.append(py::none());
+    }
+    for (const py::ssize_t dim : shape.dims) {
+      expected.append(dim);
+    }
+    array = py::module_::import("shmrpc._convert")
+                .attr("argument_array")(value, dtype, py::tuple(expected), wanted.is_mutable,
+                                        describe_argument(call, index));
+    temporaries.push_back(array);
+  }
+  // The core writes through the pointer only for span<T>, and then the array is writable.
+  void* data = const_cast<void*>(array.data());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+  if (span) {
+    const auto count = static_cast<std::size_t>(array.shape(0));
+    call.put_span(index, *wanted.element, data, count, array.writeable());
+  } else {
+    call.put_fixed(index, wanted, data, false);
+  }
+}
+
+}  // namespace
+
+void put_argument(detail::CallScope& call, std::size_t index, py::handle value,
+                  std::vector<py::object>& temporaries) {
+  PyObject* object = value.ptr();
+  const TypeKind kind = parameter(call, index).kind;
+  if (kind == TypeKind::kSpan || kind == TypeKind::kArray) {
+    put_array_like(call, index, value, temporaries);
+  } else if (PyBool_Check(object)) {
+    call.put_bool(index, object == Py_True);
+  } else if (PyLong_Check(object)) {
+    put_integer(call, index, value);
+  } else if (PyFloat_Check(object)) {
+    call.put_float(index, PyFloat_AS_DOUBLE(object));
+  } else if (PyUnicode_Check(object)) {
+    Py_ssize_t size = 0;
+    const char* text = PyUnicode_AsUTF8AndSize(object, &size);
+    if (text == nullptr) {
+      throw py::error_already_set();
+    }
+    call.put_string(index, {text, static_cast<std::size_t>(size)});
+  } else if (PyBytes_Check(object)) {
+    call.put_string(
+        index, {PyBytes_AS_STRING(object), static_cast<std::size_t>(PyBytes_GET_SIZE(object))});
+  } else if (py::isinstance<py::array>(value) &&
+             py::reinterpret_borrow<py::array>(value).ndim() == 0) {
+    put_argument(call, index, value[py::tuple()], temporaries);  // a 0-d array is a scalar
+  } else if (!put_numpy_scalar(call, index, value)) {
+    unsupported(call, index, value, "an object");
+  }
+}
+
+}  // namespace shmrpc::python

@@ -1,0 +1,204 @@
+#include "connection.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+#include <utility>
+
+#include "arguments.hpp"
+#include "heap_block.hpp"
+#include "numpy_types.hpp"
+#include "results.hpp"
+#include "shmrpc/detail/call_scope.hpp"
+
+namespace py = pybind11;
+
+namespace shmrpc::python {
+namespace {
+
+std::optional<std::chrono::nanoseconds> duration(std::optional<double> seconds, const char* what) {
+  if (!seconds) {
+    return std::nullopt;
+  }
+  if (!(*seconds >= 0.0) || *seconds > 1e9) {
+    throw py::value_error(std::string("shmrpc: ") + what +
+                          " must be a number of seconds from 0 to 1e9, or None; got " +
+                          std::to_string(*seconds));
+  }
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+      std::chrono::duration<double>(*seconds));
+}
+
+// Runs while a call waits, every liveness interval, with the GIL released by the caller. Python
+// signal handlers run only when the main thread calls PyErr_CheckSignals, so take the GIL and
+// let them: the SIGINT handler raises KeyboardInterrupt, which the core then treats as an
+// abandoned (late) call before it reaches Python.
+void check_signals() {
+  const py::gil_scoped_acquire gil;
+  if (PyErr_CheckSignals() != 0) {
+    throw py::error_already_set();
+  }
+}
+
+class BusyFlag {
+ public:
+  explicit BusyFlag(bool& flag, const std::string& server) : flag_(flag) {
+    if (flag_) {
+      throw std::runtime_error(
+          "shmrpc: a call to server '" + server +
+          "' is already under way on this thread's channel (a signal handler or finalizer called "
+          "the client during a call); calls on one channel cannot nest");
+    }
+    flag_ = true;
+  }
+  ~BusyFlag() { flag_ = false; }
+  BusyFlag(const BusyFlag&) = delete;
+  BusyFlag& operator=(const BusyFlag&) = delete;
+
+ private:
+  bool& flag_;
+};
+
+}  // namespace
+
+Connection::Connection(const std::string& name, std::optional<double> timeout,
+                       double connect_timeout, std::optional<double> channel_wait) {
+  ClientOptions options;
+  options.timeout = duration(timeout, "timeout");
+  options.connect_timeout = *duration(connect_timeout, "connect_timeout");
+  options.channel_wait = duration(channel_wait, "channel_wait");
+  options.interrupt_check = check_signals;
+  const py::gil_scoped_release release;
+  connection_ = std::make_shared<detail::Connection>(name, options);
+}
+
+const std::shared_ptr<detail::Connection>& Connection::shared() const {
+  if (!connection_) {
+    throw py::value_error("shmrpc: the connection is closed");
+  }
+  return connection_;
+}
+
+detail::Connection& Connection::get() const {
+  return *shared();
+}
+
+py::object Connection::call(std::size_t index, const py::tuple& args) {
+  // A copy: close() from another thread must not pull the connection from under this call.
+  const std::shared_ptr<detail::Connection> connection = shared();
+  const auto& functions = connection->schema().functions();
+  if (index >= functions.size()) {
+    throw py::index_error("shmrpc: server '" + connection->server_name() + "' has " +
+                          std::to_string(functions.size()) + " functions; there is no function " +
+                          std::to_string(index));
+  }
+  const FunctionSchema& function = functions[index];
+  if (args.size() != function.arguments.size()) {
+    throw py::type_error(function.name + "() takes " + std::to_string(function.arguments.size()) +
+                         " arguments (" + std::to_string(args.size()) + " given)");
+  }
+  const BusyFlag busy(busy_, connection->server_name());
+  std::optional<detail::CallScope> call;
+  {
+    const py::gil_scoped_release release;  // may wait for a late call to finish
+    call.emplace(*connection, function);
+  }
+  std::vector<py::object> temporaries;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    try {
+      put_argument(*call, i, args[i], temporaries);
+    } catch (const std::invalid_argument& error) {
+      throw py::type_error(error.what());  // the argument checks report a wrong type this way
+    }
+  }
+  {
+    const py::gil_scoped_release release;
+    call->execute();
+  }
+  return take_result(*call, connection);
+}
+
+py::array Connection::empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype,
+                            bool zero) {
+  const std::shared_ptr<detail::Connection>& connection = shared();
+  std::uint64_t bytes = static_cast<std::uint64_t>(dtype.itemsize());
+  for (const py::ssize_t dim : shape) {
+    if (dim < 0) {
+      throw py::value_error("shmrpc: negative dimensions are not allowed");
+    }
+    const auto size = static_cast<std::uint64_t>(dim);
+    if (size != 0 && bytes > std::numeric_limits<std::uint64_t>::max() / size) {
+      throw std::length_error("shmrpc: an array of that shape does not fit any channel heap");
+    }
+    bytes *= size;
+  }
+  auto block = allocate_block(connection, bytes);
+  if (zero && bytes != 0) {
+    std::memset(block->data(), 0, bytes);
+  }
+  return heap_array(std::move(block), dtype, shape);
+}
+
+py::list Connection::functions() const {
+  py::list list;
+  for (const FunctionSchema& function : get().schema().functions()) {
+    py::list arguments;
+    for (const ArgumentSchema& argument : function.arguments) {
+      arguments.append(py::make_tuple(argument.name, describe_type(*argument.type)));
+    }
+    py::dict entry;
+    entry["index"] = function.index;
+    entry["name"] = function.name;
+    entry["doc"] = function.doc;
+    entry["signature"] = function.signature;
+    entry["arguments"] = arguments;
+    entry["returns"] = describe_type(*function.return_type);
+    list.append(entry);
+  }
+  return list;
+}
+
+bool Connection::owns(const py::array& array) const {
+  return get().in_heap(array.data(), static_cast<std::size_t>(array.nbytes()));
+}
+
+void Connection::set_timeout(std::optional<double> timeout) {
+  shared()->set_timeout(duration(timeout, "timeout"));
+}
+
+void bind_connection(py::module_& module) {
+  py::class_<Connection>(module, "Connection",
+                         "One channel of a server; the shmrpc.Client keeps one per thread.")
+      .def(py::init<const std::string&, std::optional<double>, double, std::optional<double>>(),
+           py::arg("name"), py::arg("timeout") = py::none(), py::arg("connect_timeout") = 1.0,
+           py::arg("channel_wait") = py::none())
+      .def("call", &Connection::call, py::arg("index"), py::arg("args"),
+           "Calls function `index` with exactly its arguments.")
+      .def("empty", &Connection::empty, py::arg("shape"), py::arg("dtype"), py::arg("zero") = false,
+           "An array in this channel's heap.")
+      .def("functions", &Connection::functions, "The server's functions, described.")
+      .def("owns", &Connection::owns, py::arg("array"),
+           "True when the array's data lies in this channel's heap.")
+      .def("set_timeout", &Connection::set_timeout, py::arg("timeout"))
+      .def("close", &Connection::close)
+      .def_property_readonly("closed", &Connection::closed)
+      .def_property_readonly("server_name",
+                             [](const Connection& self) { return self.get().server_name(); })
+      .def_property_readonly("server_pid",
+                             [](const Connection& self) { return self.get().server().pid; })
+      .def_property_readonly("channel", [](const Connection& self) { return self.get().channel(); })
+      .def_property_readonly(
+          "heap_address",
+          [](const Connection& self) {
+            return reinterpret_cast<std::uintptr_t>(self.get().heap());
+          },
+          "Where this channel's heap is mapped in this process.")
+      .def_property_readonly("heap_size",
+                             [](const Connection& self) { return self.get().heap_size(); })
+      .def_property_readonly(
+          "heap_free", [](const Connection& self) { return self.get().allocator().free_bytes(); },
+          "Bytes of this channel's heap not in use.");
+}
+
+}  // namespace shmrpc::python

@@ -1,0 +1,59 @@
+#include "errors.hpp"
+
+#include <exception>
+#include <stdexcept>
+
+#include "shmrpc/errors.hpp"
+
+namespace py = pybind11;
+
+namespace shmrpc::python {
+namespace {
+
+// The class is looked up when an error is raised, not cached: no Python object outlives the
+// interpreter in a static, and errors are not the fast path.
+py::object error_class(const char* name) {
+  return py::module_::import("shmrpc._errors").attr(name);
+}
+
+void raise(const char* name, const std::exception& error) {
+  PyErr_SetString(error_class(name).ptr(), error.what());
+}
+
+void raise_remote(const RemoteError& error) {
+  const py::object type = error_class("RemoteError");
+  const py::object exception =
+      type(error.what(), error.function(), error.remote_type(), error.remote_message());
+  PyErr_SetObject(type.ptr(), exception.ptr());
+}
+
+}  // namespace
+
+void register_error_translator() {
+  py::register_local_exception_translator([](std::exception_ptr thrown) {
+    try {
+      std::rethrow_exception(thrown);
+    } catch (const RemoteError& error) {
+      raise_remote(error);
+    } catch (const ServerGoneError& error) {
+      raise("ServerGoneError", error);
+    } catch (const TimeoutError& error) {
+      raise("TimeoutError", error);
+    } catch (const NoServerError& error) {
+      raise("NoServerError", error);
+    } catch (const ChannelsBusyError& error) {
+      raise("ChannelsBusyError", error);
+    } catch (const ProtocolError& error) {
+      raise("ProtocolError", error);
+    } catch (const Error& error) {
+      raise("Error", error);
+    } catch (const std::out_of_range& error) {
+      PyErr_SetString(PyExc_OverflowError, error.what());
+    } catch (const std::length_error& error) {
+      PyErr_SetString(PyExc_MemoryError, error.what());
+    }
+    // Anything else falls through to pybind11's own translators.
+  });
+}
+
+}  // namespace shmrpc::python

@@ -1,0 +1,39 @@
+#include "heap_block.hpp"
+
+#include <stdexcept>
+#include <string>
+
+namespace py = pybind11;
+
+namespace shmrpc::python {
+
+std::unique_ptr<HeapBlock> allocate_block(const std::shared_ptr<detail::Connection>& connection,
+                                          std::uint64_t bytes) {
+  return std::make_unique<HeapBlock>(connection, connection->allocate(bytes), bytes);
+}
+
+py::array heap_array(std::unique_ptr<HeapBlock> block, const py::dtype& dtype,
+                     const std::vector<py::ssize_t>& shape) {
+  std::byte* data = block->data();
+  const py::object base = py::cast(std::move(block));
+  return {dtype, shape, std::vector<py::ssize_t>{}, data, base};
+}
+
+void bind_heap_block(py::module_& module) {
+  py::class_<HeapBlock>(module, "HeapBlock",
+                        "A block of a channel heap under numpy arrays; freed when they are gone.")
+      .def_property_readonly("offset", &HeapBlock::offset, "Bytes from the start of the heap.")
+      .def_property_readonly("size", &HeapBlock::size, "Bytes of the block.")
+      .def_property_readonly("channel", &HeapBlock::channel, "The channel whose heap holds it.")
+      .def_property_readonly(
+          "address",
+          [](const HeapBlock& block) { return reinterpret_cast<std::uintptr_t>(block.data()); },
+          "Where the block is mapped in this process.")
+      .def("__repr__", [](const HeapBlock& block) {
+        return "<shmrpc HeapBlock of " + std::to_string(block.size()) + " bytes at offset " +
+               std::to_string(block.offset()) + " of channel " + std::to_string(block.channel()) +
+               ">";
+      });
+}
+
+}  // namespace shmrpc::python

@@ -1,0 +1,50 @@
+#pragma once
+/// Numpy arrays that live in a channel heap: arrays from Client.empty/zeros/asarray and
+/// std::vector results. Each array's base is a HeapBlock, which keeps the connection (and so the
+/// mapping and the channel) alive and frees its block when Python drops the last array over it.
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>  // every file that converts STL types must see the same casters
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "shmrpc/detail/connection.hpp"
+
+namespace shmrpc::python {
+
+class HeapBlock {
+ public:
+  /// Takes ownership of the allocated block at `offset` (`size` bytes) of `connection`'s heap.
+  HeapBlock(std::shared_ptr<detail::Connection> connection, std::uint64_t offset,
+            std::uint64_t size) noexcept
+      : connection_(std::move(connection)), offset_(offset), size_(size) {}
+  /// Frees the block; the last HeapBlock of a closed client releases its channel.
+  ~HeapBlock() { connection_->allocator().free(offset_); }
+  HeapBlock(const HeapBlock&) = delete;
+  HeapBlock& operator=(const HeapBlock&) = delete;
+
+  std::byte* data() const noexcept { return connection_->heap() + offset_; }
+  std::uint64_t offset() const noexcept { return offset_; }
+  std::uint64_t size() const noexcept { return size_; }
+  std::uint32_t channel() const noexcept { return connection_->channel(); }
+
+ private:
+  std::shared_ptr<detail::Connection> connection_;
+  std::uint64_t offset_;
+  std::uint64_t size_;
+};
+
+/// Allocates `bytes` in `connection`'s heap; std::length_error (MemoryError) when it has no room.
+std::unique_ptr<HeapBlock> allocate_block(const std::shared_ptr<detail::Connection>& connection,
+                                          std::uint64_t bytes);
+
+/// A writable C-contiguous array of `dtype` and `shape` over `block`, which becomes its base.
+pybind11::array heap_array(std::unique_ptr<HeapBlock> block, const pybind11::dtype& dtype,
+                           const std::vector<pybind11::ssize_t>& shape);
+
+void bind_heap_block(pybind11::module_& module);
+
+}  // namespace shmrpc::python

@@ -1,0 +1,15 @@
+// shmrpc._core: the bindings under the shmrpc Python package. Only translation between Python
+// and the C++ client lives here; the package (python_client/shmrpc) adds the Python API.
+
+#include <pybind11/pybind11.h>
+
+#include "connection.hpp"
+#include "errors.hpp"
+#include "heap_block.hpp"
+
+PYBIND11_MODULE(_core, module) {
+  module.doc() = "Bindings of the shmrpc C++ client; use the shmrpc package, not this module.";
+  shmrpc::python::register_error_translator();
+  shmrpc::python::bind_heap_block(module);
+  shmrpc::python::bind_connection(module);
+}

@@ -1,0 +1,163 @@
+// A real shmrpc server for the Python tests of the type mapping: one function per wire type that
+// server_example does not cover (bool spans, arrays of arrays, small and unsigned integers,
+// float32, fixed arrays in and out, vectors of arrays, empty results), and one named like a
+// Client method. Run as `shmrpc_py_type_server NAME`; serves until SIGINT/SIGTERM.
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <iostream>
+#include <span>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "shmrpc/shmrpc.hpp"
+
+namespace {
+
+using Point = std::array<float, 2>;
+
+std::int64_t count_true(std::span<const bool> flags) {
+  std::int64_t count = 0;
+  for (const bool flag : flags) {
+    count += flag ? 1 : 0;
+  }
+  return count;
+}
+
+void flip(std::span<bool> flags) {
+  for (bool& flag : flags) {
+    flag = !flag;
+  }
+}
+
+Point centroid(std::span<const Point> points) {
+  Point sum{0, 0};
+  for (const Point& point : points) {
+    sum[0] += point[0];
+    sum[1] += point[1];
+  }
+  const auto n = static_cast<float>(points.empty() ? 1 : points.size());
+  return {sum[0] / n, sum[1] / n};
+}
+
+void translate(std::span<Point> points, Point offset) {
+  for (Point& point : points) {
+    point[0] += offset[0];
+    point[1] += offset[1];
+  }
+}
+
+std::vector<Point> square(float side) {
+  return {{0, 0}, {side, 0}, {side, side}, {0, side}};
+}
+
+std::array<std::array<std::int32_t, 3>, 2> matrix() {
+  return {{{1, 2, 3}, {4, 5, 6}}};
+}
+
+std::uint64_t sum_u16(std::span<const std::uint16_t> values) {
+  std::uint64_t sum = 0;
+  for (const std::uint16_t value : values) {
+    sum += value;
+  }
+  return sum;
+}
+
+std::int8_t negate_i8(std::int8_t value) {
+  return static_cast<std::int8_t>(-value);
+}
+
+template <class T>
+T echo(T value) {
+  return value;
+}
+
+std::int32_t echo_plus_one(std::int32_t value) {
+  return value + 1;
+}
+
+float half(float value) {
+  return value / 2;
+}
+
+bool invert(bool value) {
+  return !value;
+}
+
+std::array<double, 3> reverse(std::array<double, 3> values) {
+  return {values[2], values[1], values[0]};
+}
+
+std::uint64_t length(std::string_view text) {
+  return text.size();
+}
+
+std::vector<double> nothing() {
+  return {};
+}
+
+std::string empty_text() {
+  return {};
+}
+
+std::vector<std::uint8_t> bytes(std::uint32_t count) {
+  return std::vector<std::uint8_t>(count, 7);
+}
+
+// True once `parties` calls are inside it at the same time; false after timeout_ms. Proves that
+// calls run in parallel without timing them.
+std::atomic<std::int32_t> g_arrived{0};
+
+bool rendezvous(std::int32_t parties, std::int32_t timeout_ms) {
+  g_arrived.fetch_add(1);
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (g_arrived.load() < parties) {
+    if (std::chrono::steady_clock::now() > give_up) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::cerr << "usage: shmrpc_py_type_server NAME\n";
+    return 2;
+  }
+  try {
+    shmrpc::Server server(argv[1]);
+    server.def("count_true", count_true, {"flags"}, "How many flags are true.")
+        .def("flip", flip, {"flags"}, "Negates every flag, in place.")
+        .def("centroid", centroid, {"points"}, "Mean of (x, y) points.")
+        .def("translate", translate, {"points", "offset"}, "Moves every point by offset.")
+        .def("square", square, {"side"}, "Corners of a square.")
+        .def("matrix", matrix, "A 2x3 int32 matrix.")
+        .def("sum_u16", sum_u16, {"values"}, "Sum of uint16 values.")
+        .def("negate_i8", negate_i8, {"value"}, "-value.")
+        .def("echo_u8", echo<std::uint8_t>, {"value"}, "value.")
+        .def("echo_u64", echo<std::uint64_t>, {"value"}, "value.")
+        .def("half", half, {"value"}, "value / 2.")
+        .def("invert", invert, {"value"}, "!value.")
+        .def("reverse", reverse, {"values"}, "values back to front.")
+        .def("length", length, {"text"}, "Bytes of text.")
+        .def("nothing", nothing, "An empty vector.")
+        .def("empty_text", empty_text, "An empty string.")
+        .def("bytes", bytes, {"count"}, "count bytes of 7.")
+        .def("close", echo_plus_one, {"value"}, "value + 1; named like Client.close.")
+        .def("keyword", echo<std::int32_t>, {"lambda"}, "An argument named like a Python keyword.")
+        .def("rendezvous", rendezvous, {"parties", "timeout_ms"},
+             "True once that many calls are inside at the same time.");
+    server.run({.stop_on_signals = true});
+  } catch (const std::exception& error) {
+    std::cerr << "shmrpc_py_type_server: " << error.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
