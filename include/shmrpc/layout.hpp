@@ -132,7 +132,7 @@ struct TypeDesc {
   std::uint16_t reserved0;
   std::uint32_t element;  ///< type index for kArray/kSpan/kVector, else kNoType
   std::uint64_t count;    ///< N for kArray, else 0
-  std::uint32_t size;     ///< bytes of a value in a frame slot (element size for nothing else)
+  std::uint32_t size;     ///< bytes of a value of this type in a frame slot or heap array
   std::uint32_t align;
   std::uint32_t name;  ///< display name, e.g. "span<const float64>"
   std::uint32_t reserved1;
