@@ -42,20 +42,38 @@ class MetadataReader {
     strings_size_ = size;
   }
 
-  std::string string(std::uint32_t offset) const {
+  // The string at `offset`, at most `max_length` bytes long. Every string copied out counts
+  // against a budget of a few times the table's size, so that a segment whose entries all
+  // reference one huge string cannot make the reader copy it without end.
+  std::string string(std::uint32_t offset,
+                     std::size_t max_length = std::numeric_limits<std::size_t>::max()) {
     if (offset >= strings_size_) {
       fail("string offset " + std::to_string(offset) + " is past the " +
            std::to_string(strings_size_) + "-byte string table");
     }
-    return {strings_ + offset};  // the table ends with NUL, checked above
+    // The table ends with NUL (checked in set_strings), so strnlen stops inside it.
+    const std::size_t length = strnlen(strings_ + offset, strings_size_ - offset);
+    if (length > max_length) {
+      fail("a name of " + std::to_string(length) + " bytes is longer than " +
+           std::to_string(max_length));
+    }
+    copied_ += length;
+    if (copied_ > kCopyBudgetFactor * std::uint64_t{strings_size_} + kCopyBudgetSlack) {
+      fail("its entries reference the " + std::to_string(strings_size_) +
+           "-byte string table far more often than a server writes it");
+    }
+    return {strings_ + offset, length};
   }
 
  private:
   const std::byte* segment_;
   std::size_t size_;
   std::string_view server_;
+  static constexpr std::uint64_t kCopyBudgetFactor = 8;
+  static constexpr std::uint64_t kCopyBudgetSlack = std::uint64_t{1} << 20U;
   const char* strings_ = nullptr;
   std::uint32_t strings_size_ = 0;
+  std::uint64_t copied_ = 0;
 };
 
 std::uint32_t scalar_size(TypeKind kind) {
@@ -80,6 +98,32 @@ std::uint32_t scalar_size(TypeKind kind) {
   }
 }
 
+// Function and argument names are identifiers of at most this many bytes (registry.cpp).
+constexpr std::size_t kMaxNameLength = 255;
+
+// Deeper nesting than any real signature; bounds the recursion in type_name and same_type.
+constexpr std::size_t kMaxTypeDepth = 32;
+
+// The element type of type `index`: an earlier, fixed-size type, not nested too deeply.
+const TypeInfo* read_element(const MetadataReader& reader, const TypeDesc& desc,
+                             std::uint32_t index, const std::deque<TypeInfo>& built) {
+  const std::string what = "type " + std::to_string(index) + ": ";
+  if (desc.element >= index) {
+    reader.fail(what + "element type " + std::to_string(desc.element) + " is not an earlier type");
+  }
+  const TypeInfo* element = &built[desc.element];
+  if (!is_scalar(element->kind) && element->kind != TypeKind::kArray) {
+    reader.fail(what + "element type is not a fixed-size type");
+  }
+  std::size_t depth = 1;
+  for (const TypeInfo* inner = element; inner != nullptr; inner = inner->element) {
+    if (++depth > kMaxTypeDepth) {
+      reader.fail(what + "nests more than " + std::to_string(kMaxTypeDepth) + " levels deep");
+    }
+  }
+  return element;
+}
+
 // Rebuilds type `index` from its descriptor; `built` holds the earlier (element) types.
 TypeInfo read_type(const MetadataReader& reader, const TypeDesc& desc, std::uint32_t index,
                    const std::deque<TypeInfo>& built) {
@@ -95,13 +139,7 @@ TypeInfo read_type(const MetadataReader& reader, const TypeDesc& desc, std::uint
   const bool has_element =
       kind == TypeKind::kArray || kind == TypeKind::kSpan || kind == TypeKind::kVector;
   if (has_element) {
-    if (desc.element >= index) {
-      bad("element type " + std::to_string(desc.element) + " is not an earlier type");
-    }
-    type.element = &built[desc.element];
-    if (!is_scalar(type.element->kind) && type.element->kind != TypeKind::kArray) {
-      bad("element type is not a fixed-size type");
-    }
+    type.element = read_element(reader, desc, index, built);
   } else if (desc.element != layout::kNoType) {
     bad("has an element type but is not an array, span or vector");
   }
@@ -166,21 +204,21 @@ ChannelGeometry read_geometry(const MetadataReader& reader, const layout::Segmen
   return channels;
 }
 
-FunctionSchema read_function(const MetadataReader& reader, const layout::SegmentHeader& header,
+FunctionSchema read_function(MetadataReader& reader, const layout::SegmentHeader& header,
                              const layout::FunctionMetadata& entry,
                              const layout::ArgumentMetadata* arguments,
                              const std::deque<TypeInfo>& types, std::uint32_t index) {
   FunctionSchema function;
   function.index = index;
-  function.name = reader.string(entry.name);
+  function.name = reader.string(entry.name, kMaxNameLength);
   function.doc = reader.string(entry.doc);
   const std::string what = "function '" + function.name + "'";
   function.return_type = type_at(reader, types, entry.return_type, what);
   function.return_offset = entry.return_offset;
   function.return_size = entry.return_size;
   function.frame_size = entry.frame_size;
-  if (entry.frame_size > header.frame_size ||
-      entry.return_offset > entry.frame_size - std::min(entry.frame_size, entry.return_size) ||
+  if (entry.frame_size > header.frame_size || entry.return_size > entry.frame_size ||
+      entry.return_offset > entry.frame_size - entry.return_size ||
       entry.return_size != function.return_type->size ||
       entry.return_offset % function.return_type->align != 0 ||
       function.return_type->kind == TypeKind::kSpan) {
@@ -194,11 +232,11 @@ FunctionSchema read_function(const MetadataReader& reader, const layout::Segment
   std::vector<const TypeInfo*> argument_types;
   for (std::uint32_t a = 0; a < entry.arity; ++a) {
     const layout::ArgumentMetadata& arg = arguments[entry.first_argument + a];
-    ArgumentSchema argument{reader.string(arg.name), type_at(reader, types, arg.type, what),
-                            arg.offset, arg.size};
-    if (arg.size != argument.type->size || arg.size == 0 ||
-        arg.offset > entry.frame_size - std::min(entry.frame_size, arg.size) ||
-        arg.offset % argument.type->align != 0 || argument.type->kind == TypeKind::kVector) {
+    ArgumentSchema argument{reader.string(arg.name, kMaxNameLength),
+                            type_at(reader, types, arg.type, what), arg.offset, arg.size};
+    if (arg.size != argument.type->size || arg.size == 0 || arg.size > entry.frame_size ||
+        arg.offset > entry.frame_size - arg.size || arg.offset % argument.type->align != 0 ||
+        argument.type->kind == TypeKind::kVector) {
       reader.fail(what + " argument " + std::to_string(a) + " has a bad slot or type");
     }
     names.push_back(argument.name);

@@ -335,6 +335,18 @@ TEST(LayoutTest, ReadRejectsAResultSlotPastTheFrame) {
   EXPECT_THAT(read_error(image), HasSubstr("bad result slot"));
 }
 
+TEST(LayoutTest, ReadRejectsASlotLargerThanTheFrame) {
+  // With the slot at offset 0, "offset <= frame - min(frame, size)" held for any size: the
+  // client would then read and write past the frame (found by fuzz_schema).
+  const FunctionRegistry registry = sample_registry();
+  const SegmentImage image(detail::plan_segment(registry.functions(), kChannels, kArenaSize));
+  auto& function = image.functions()[0];
+  ASSERT_GT(function.return_size, 0U);
+  function.return_offset = 0;
+  function.frame_size = 0;
+  EXPECT_THAT(read_error(image), HasSubstr("bad result slot"));
+}
+
 TEST(LayoutTest, ReadRejectsATruncatedSegment) {
   const FunctionRegistry registry = sample_registry();
   const SegmentImage image(detail::plan_segment(registry.functions(), kChannels, kArenaSize));
