@@ -21,7 +21,7 @@ clang_format="$(shmrpc_find_tool clang-format-14 clang-format)" ||
 
 cd "$SHMRPC_ROOT"
 dirs=()
-for dir in include src tests server_example tools python_client bench codegen; do
+for dir in include src tests server_example tools python_client bench codegen fuzz; do
   [[ -d "$dir" ]] && dirs+=("$dir")
 done
 

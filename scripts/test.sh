@@ -4,8 +4,9 @@
 #   2. build build/release (tests on) and run its ctest
 #   3. build build/asan (Debug, address+undefined sanitizers, no Python, no bench), run its ctest;
 #      build build/tsan (ThreadSanitizer), run its ctest
-#   4. scripts/format.sh --check
-#   5. scripts/lint.sh build/release (clang-tidy)
+#   4. scripts/fuzz.sh 20 (each libFuzzer target for 20 s, clang)
+#   5. scripts/format.sh --check
+#   6. scripts/lint.sh build/release (clang-tidy)
 # Environment:
 #   SHMRPC_SKIP_SANITIZERS=1   skip stage 3 (quick local runs; CI always runs it)
 set -euo pipefail
@@ -82,6 +83,10 @@ else
     run_ctest build/tsan -LE compile_fail
   stages+=(tsan-tests)
 fi
+
+shmrpc_banner "fuzz: libFuzzer, 20 s per target"
+scripts/fuzz.sh 20
+stages+=(fuzz)
 
 shmrpc_banner "format: clang-format --check"
 scripts/format.sh --check

@@ -1,0 +1,200 @@
+// libFuzzer target: the server's decoding of a request. Every input is a client's request (see
+// dispatch_input.hpp for the byte map) laid out in a CommandBlock, a call frame and a heap, each
+// allocated on its own and sized exactly, so that AddressSanitizer reports any access outside
+// them; detail::dispatch then runs it against fuzz_functions(). Besides surviving, the server
+// must keep the rules of docs/SPEC.md sections 6.2, 7.2 and 10.3 checked below; a broken rule
+// aborts with a message.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string_view>
+#include <vector>
+
+#include "dispatch_input.hpp"
+#include "fuzz_functions.hpp"
+#include "shmrpc/detail/dispatch.hpp"
+#include "shmrpc/layout.hpp"
+#include "shmrpc/types.hpp"
+
+namespace {
+
+using shmrpc::FunctionDefinition;
+using shmrpc::layout::Status;
+
+[[noreturn]] void violation(const char* rule) {
+  std::fprintf(stderr, "fuzz_dispatch: the server broke a rule: %s\n", rule);
+  std::abort();
+}
+
+void require(bool ok, const char* rule) {
+  if (!ok) {
+    violation(rule);
+  }
+}
+
+// Reads an input front to back; past its end every byte reads as zero.
+class InputReader {
+ public:
+  InputReader(const std::uint8_t* data, std::size_t size) : data_(data), size_(size) {}
+
+  // Copies the next `count` bytes to `out`, zero-filling what the input lacks.
+  void read(void* out, std::size_t count) {
+    const std::size_t available = std::min(count, size_ - position_);
+    if (available != 0) {
+      std::memcpy(out, data_ + position_, available);
+    }
+    std::memset(static_cast<std::byte*>(out) + available, 0, count - available);
+    position_ += available;
+  }
+
+  template <class T>
+  T read() {
+    T value{};
+    read(&value, sizeof value);
+    return value;
+  }
+
+  std::size_t remaining() const { return size_ - position_; }
+
+ private:
+  const std::uint8_t* data_;
+  std::size_t size_;
+  std::size_t position_ = 0;
+};
+
+// Exactly `size` bytes at the given alignment (a channel's heap is 64-byte aligned, the frame 16):
+// ASan's redzone starts right after the last byte.
+class Buffer {
+ public:
+  Buffer(std::size_t size, std::size_t alignment)
+      : alignment_(alignment),
+        data_(static_cast<std::byte*>(::operator new (size, std::align_val_t{alignment}))),
+        size_(size) {}
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  ~Buffer() { ::operator delete (data_, std::align_val_t{alignment_}); }
+
+  std::byte* data() const { return data_; }
+  std::size_t size() const { return size_; }
+
+ private:
+  std::size_t alignment_;
+  std::byte* data_;
+  std::size_t size_;
+};
+
+bool is_terminated(const char* text, std::size_t capacity) {
+  return std::memchr(text, '\0', capacity) != nullptr;
+}
+
+// True when `a` and `b` hold the same bytes outside [skip_begin, skip_end).
+bool same_outside(const std::byte* a, const std::byte* b, std::size_t size, std::size_t skip_begin,
+                  std::size_t skip_end) {
+  skip_begin = std::min(skip_begin, size);
+  skip_end = std::min(std::max(skip_end, skip_begin), size);
+  // std::equal, not memcmp: the buffers of an empty frame may be null.
+  return std::equal(a, a + skip_begin, b) && std::equal(a + skip_end, a + size, b + skip_end);
+}
+
+bool has_mutable_span(const FunctionDefinition& function) {
+  for (const shmrpc::TypeInfo* type : function.argument_types) {
+    if (type->is_mutable) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The rules for a call that ended with `status`, given the request it was handed.
+void check_outcome(const FunctionDefinition* function, Status status,
+                   const shmrpc::layout::CommandBlock& block, std::uint64_t result_offset,
+                   std::uint64_t result_capacity, const Buffer& frame, const Buffer& heap,
+                   const std::vector<std::byte>& frame_before,
+                   const std::vector<std::byte>& heap_before) {
+  const auto code = static_cast<std::uint32_t>(status);
+  require(code <= static_cast<std::uint32_t>(Status::kResultTooLarge),
+          "dispatch returns kOk, kRemoteException, kBadRequest or kResultTooLarge");
+  require(block.status == code, "CommandBlock::status holds the returned status");
+  if (status != Status::kOk) {
+    require(is_terminated(block.error_type.data(), block.error_type.size()),
+            "error_type is NUL-terminated");
+    require(is_terminated(block.error_message.data(), block.error_message.size()),
+            "error_message is NUL-terminated");
+  }
+  if (function == nullptr) {
+    require(status == Status::kBadRequest, "an index out of range is kBadRequest");
+  } else if (status == Status::kBadRequest || status == Status::kResultTooLarge) {
+    const std::string_view message(block.error_message.data());
+    require(message.starts_with(function->name + ": "),
+            "a kBadRequest / kResultTooLarge message starts with the function's name");
+    require(block.error_type[0] == '\0', "kBadRequest / kResultTooLarge leave error_type empty");
+  }
+
+  // The server writes the result slot of the frame and nothing else of it.
+  const std::size_t slot_begin = function != nullptr ? function->return_slot.offset : 0;
+  const std::size_t slot_end = function != nullptr ? slot_begin + function->return_slot.size : 0;
+  require(same_outside(frame.data(), frame_before.data(), frame.size(), slot_begin, slot_end),
+          "the server writes no frame bytes but the result slot");
+
+  // Only the result (at most the window) and what mutable spans point at may change in the heap.
+  std::size_t written_begin = 0;
+  std::size_t written_end = 0;
+  if (status == Status::kOk && shmrpc::is_variable(function->return_type->kind)) {
+    // Section 10.4: what a client accepts as a string or vector result.
+    shmrpc::layout::VarSlot slot{};
+    std::memcpy(&slot, frame.data() + function->return_slot.offset, sizeof slot);
+    const shmrpc::TypeInfo* element = function->return_type->element;
+    const std::uint64_t element_size = element != nullptr ? element->size : 1;
+    require(slot.length == 0 || slot.offset == result_offset,
+            "a string / vector result starts at the start of the result window");
+    require(slot.length <= result_capacity / element_size,
+            "a string / vector result fits the result window");
+    written_begin = slot.offset;
+    written_end = slot.offset + slot.length * element_size;  // inside the heap: window checked
+  }
+  if (function == nullptr || !has_mutable_span(*function)) {
+    require(same_outside(heap.data(), heap_before.data(), heap.size(), written_begin, written_end),
+            "the server writes no heap bytes but the result and mutable spans");
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::vector<FunctionDefinition>& functions = shmrpc::fuzz::fuzz_functions();
+  InputReader input(data, size);
+  const std::uint32_t index = shmrpc::fuzz::function_index(input.read<std::uint8_t>());
+  const std::uint64_t heap_size = shmrpc::fuzz::heap_size(input.read<std::uint8_t>());
+  const auto result_offset = input.read<std::uint64_t>();
+  const auto result_capacity = input.read<std::uint64_t>();
+  const FunctionDefinition* function = index < functions.size() ? &functions[index] : nullptr;
+
+  // Zeroed like a fresh channel, except the fields the server must write: garbage there shows
+  // a status or an error text left unwritten.
+  auto block = std::make_unique<shmrpc::layout::CommandBlock>();
+  block->error_type.fill('?');
+  block->error_message.fill('?');
+  block->status = 0xDEAD'BEEFU;
+  block->function_index = index;
+  block->result_offset = result_offset;
+  block->result_capacity = result_capacity;
+
+  const Buffer frame(shmrpc::fuzz::frame_size(functions, index), 16);
+  input.read(frame.data(), frame.size());
+  const Buffer heap(heap_size, shmrpc::layout::kCacheLine);
+  input.read(heap.data(), heap.size());
+  const std::vector<std::byte> frame_before(frame.data(), frame.data() + frame.size());
+  const std::vector<std::byte> heap_before(heap.data(), heap.data() + heap.size());
+
+  const Status status =
+      shmrpc::detail::dispatch(functions, *block, frame.data(), heap.data(), heap_size);
+  check_outcome(function, status, *block, result_offset, result_capacity, frame, heap, frame_before,
+                heap_before);
+  return 0;
+}
