@@ -2,8 +2,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <optional>
 #include <thread>
@@ -119,6 +122,25 @@ TEST(ConcurrencyTest, ServerFreesTheChannelOfAClientThatDied) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(block.owner.load(), 0U);
+}
+
+TEST(ConcurrencyTest, ClientKilledDuringACallLeavesAUsableChannel) {
+  ServerProcess server(unique_name("killedclient"), define_test_functions,
+                       ServerOptions{.channels = 1});
+  const pid_t child = ::fork();
+  if (child == 0) {
+    Client client(server.name());
+    client.call("sleep_ms", 2000);
+    ::_exit(0);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the call is under way
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  // The server finishes the dead client's call; then the only channel serves a new client.
+  ClientOptions options;
+  options.channel_wait = std::chrono::seconds(20);
+  Client next(server.name(), options);
+  EXPECT_EQ(next.call<std::int64_t>("add", 40, 2), 42);
 }
 
 }  // namespace

@@ -144,6 +144,15 @@ TEST(ServerGoneTest, KilledDuringACallWakesTheClientWithinOneSecond) {
   EXPECT_THROW(client.call<std::int64_t>("add", 1, 2), ServerGoneError) << "stays gone";
 }
 
+TEST(ServerGoneTest, KilledBetweenCallsFailsTheNextCall) {
+  ServerProcess server(unique_name("idlekill"), define_test_functions);
+  Client client(server.name());
+  EXPECT_EQ(client.call<std::int64_t>("add", 1, 2), 3);
+  server.kill(SIGKILL);
+  EXPECT_THAT(message_of<ServerGoneError>([&] { client.call<std::int64_t>("add", 1, 2); }),
+              HasSubstr("died during the call to 'add'"));
+}
+
 TEST(ServerGoneTest, GracefulStopFailsLaterCalls) {
   ServerProcess server(unique_name("stopped"), define_test_functions);
   Client client(server.name());
