@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "../rendezvous.hpp"
 #include "server_process.hpp"
 
 namespace shmrpc::test {
@@ -23,21 +24,6 @@ namespace {
 template <class T>
 T echo(T value) {
   return value;
-}
-
-// Callers that enter together; proves calls on different channels overlap without timing them.
-std::atomic<int> g_arrived{0};
-
-bool rendezvous(std::int32_t parties, std::int32_t timeout_ms) {
-  g_arrived.fetch_add(1);
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (g_arrived.load() < parties) {
-    if (std::chrono::steady_clock::now() > give_up) {
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
-  return true;
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "../rendezvous.hpp"
 #include "shmrpc/shmrpc.hpp"
 
 namespace {
@@ -108,22 +109,6 @@ std::vector<std::uint8_t> bytes(std::uint32_t count) {
   return std::vector<std::uint8_t>(count, 7);
 }
 
-// True once `parties` calls are inside it at the same time; false after timeout_ms. Proves that
-// calls run in parallel without timing them.
-std::atomic<std::int32_t> g_arrived{0};
-
-bool rendezvous(std::int32_t parties, std::int32_t timeout_ms) {
-  g_arrived.fetch_add(1);
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-  while (g_arrived.load() < parties) {
-    if (std::chrono::steady_clock::now() > give_up) {
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-  }
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -152,7 +137,7 @@ int main(int argc, char** argv) {
         .def("bytes", bytes, {"count"}, "count bytes of 7.")
         .def("close", echo_plus_one, {"value"}, "value + 1; named like Client.close.")
         .def("keyword", echo<std::int32_t>, {"lambda"}, "An argument named like a Python keyword.")
-        .def("rendezvous", rendezvous, {"parties", "timeout_ms"},
+        .def("rendezvous", shmrpc::test::rendezvous, {"parties", "timeout_ms"},
              "True once that many calls are inside at the same time.");
     server.run({.stop_on_signals = true});
   } catch (const std::exception& error) {
