@@ -113,9 +113,12 @@ int ServerProcess::kill(int signal) {
   return status;
 }
 
-int run_in_child(const std::function<int()>& body) {
+pid_t start_child(const std::function<int()>& body) {
   std::fflush(nullptr);
   const pid_t pid = ::fork();
+  if (pid < 0) {
+    throw std::runtime_error("fork failed");
+  }
   if (pid == 0) {
     int code = 99;
     try {
@@ -125,9 +128,16 @@ int run_in_child(const std::function<int()>& body) {
     }
     ::_exit(code);
   }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
+  return pid;
+}
+
+int wait_child(pid_t pid, std::chrono::seconds patience) {
+  const int status = reap(pid, patience);
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int run_in_child(const std::function<int()>& body) {
+  return wait_child(start_child(body));
 }
 
 }  // namespace shmrpc::test

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -40,8 +41,16 @@ class ServerProcess {
 /// Registers a set of functions covering every supported type (see server_process.cpp).
 void define_test_functions(Server& server);
 
-/// Runs `body` in a forked child process and returns its exit code (0 = every check passed).
-/// Use it for a second client process; the child exits without running gtest teardown.
+/// Forks a child process that runs `body` and exits with its result, without gtest teardown.
+/// Fork only from the test's main thread, with no other threads running: a child forked while
+/// another thread holds a lock (the sanitizers' allocators) can hang on it.
+pid_t start_child(const std::function<int()>& body);
+
+/// Waits for a child from start_child and returns its exit code (128 + signal if killed). A
+/// child still running after `patience` is killed, so a hang fails the test instead of stalling.
+int wait_child(pid_t pid, std::chrono::seconds patience = std::chrono::seconds(300));
+
+/// start_child, then wait_child.
 int run_in_child(const std::function<int()>& body);
 
 }  // namespace shmrpc::test

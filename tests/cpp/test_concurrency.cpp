@@ -28,12 +28,10 @@ TEST(ConcurrencyTest, TwoClientProcessesCallInParallel) {
     Client client(server.name());
     return client.call<bool>("rendezvous", 2, 5000) ? 0 : 1;
   };
-  int other_exit = -1;
-  std::thread other([&] { other_exit = run_in_child(meet); });
-  const int this_exit = run_in_child(meet);
-  other.join();
-  EXPECT_EQ(this_exit, 0);
-  EXPECT_EQ(other_exit, 0);
+  const pid_t first = start_child(meet);
+  const pid_t second = start_child(meet);
+  EXPECT_EQ(wait_child(first), 0);
+  EXPECT_EQ(wait_child(second), 0);
 }
 
 TEST(ConcurrencyTest, ClientsInThreadsGetSeparateChannels) {

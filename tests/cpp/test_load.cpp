@@ -63,29 +63,27 @@ TEST(LoadTest, EightClientProcessesLoseNothing) {
   const std::uint64_t calls = calls_per_client();
   ServerProcess server(unique_name("load"), define_load_functions,
                        ServerOptions{.channels = kClients});
-  std::vector<std::thread> parents;
-  std::vector<int> exit_codes(kClients, -1);
+  std::vector<pid_t> children;
   for (std::uint32_t id = 0; id < kClients; ++id) {
-    parents.emplace_back([&, id] {
-      exit_codes[id] = run_in_child([&] {
-        Client client(server.name());
-        std::array<std::uint8_t, kPayloadBytes> payload{};
-        for (std::uint64_t sequence = 0; sequence < calls; ++sequence) {
-          for (std::size_t i = 0; i < payload.size(); ++i) {
-            payload.at(i) = static_cast<std::uint8_t>(sequence * 31 + i * 7 + id);
-          }
-          const auto sum = client.call<std::uint64_t>("checksum", id, sequence, payload);
-          if (sum != checksum(id, sequence, payload)) {
-            return 1;  // corrupted argument or result
-          }
+    children.push_back(start_child([&, id] {
+      Client client(server.name());
+      std::array<std::uint8_t, kPayloadBytes> payload{};
+      for (std::uint64_t sequence = 0; sequence < calls; ++sequence) {
+        for (std::size_t i = 0; i < payload.size(); ++i) {
+          payload.at(i) = static_cast<std::uint8_t>(sequence * 31 + i * 7 + id);
         }
-        const auto report = client.call<std::array<std::uint64_t, 2>>("report", id);
-        return report[0] == calls && report[1] == 0 ? 0 : 2;  // lost, duplicated or reordered
-      });
-    });
+        const auto sum = client.call<std::uint64_t>("checksum", id, sequence, payload);
+        if (sum != checksum(id, sequence, payload)) {
+          return 1;  // corrupted argument or result
+        }
+      }
+      const auto report = client.call<std::array<std::uint64_t, 2>>("report", id);
+      return report[0] == calls && report[1] == 0 ? 0 : 2;  // lost, duplicated or reordered
+    }));
   }
-  for (std::thread& parent : parents) {
-    parent.join();
+  std::vector<int> exit_codes;
+  for (const pid_t child : children) {
+    exit_codes.push_back(wait_child(child, std::chrono::seconds(500)));
   }
   EXPECT_EQ(exit_codes, std::vector<int>(kClients, 0))
       << "1 = a corrupted checksum, 2 = lost, duplicated or reordered calls";
