@@ -122,8 +122,8 @@ TEST(RegistryTest, SpanArgumentsTakeAVarSlotEach) {
   EXPECT_EQ(dot.signature(), "dot(a: span<const float64>, b: span<const float64>) -> float64");
 }
 
-TEST(RegistryTest, MutableSpanIsMarkedMutable) {
-  FunctionRegistry registry;
+// scale(v: span<float32>, factor: float64): multiplies v in place.
+void define_scale(FunctionRegistry& registry) {
   registry.def("scale",
                [](std::span<float> v, double factor) {
                  for (float& x : v) {
@@ -131,6 +131,11 @@ TEST(RegistryTest, MutableSpanIsMarkedMutable) {
                  }
                },
                {"v", "factor"});
+}
+
+TEST(RegistryTest, MutableSpanIsMarkedMutable) {
+  FunctionRegistry registry;
+  define_scale(registry);
   const FunctionDefinition& scale = registry.functions().at(0);
   EXPECT_TRUE(scale.argument_types.at(0)->is_mutable);
   expect_slot(scale.argument_slots.at(0), 0, 16);
@@ -355,13 +360,7 @@ TEST(RegistryTest, InvokeReadsSpansInPlaceAndWritesTheResultSlot) {
 
 TEST(RegistryTest, InvokeWritesThroughAMutableSpan) {
   FunctionRegistry registry;
-  registry.def("scale",
-               [](std::span<float> v, double factor) {
-                 for (float& x : v) {
-                   x = static_cast<float>(x * factor);
-                 }
-               },
-               {"v", "factor"});
+  define_scale(registry);
   const FunctionDefinition& scale = registry.functions().at(0);
   LocalCall local;
   const float* v = local.put_span<float>(scale.argument_slots[0].offset, 128, {1, -2, 3});
