@@ -57,10 +57,6 @@ bool store_integer_as(TypeKind kind, std::byte* slot, Value value) {
   }
 }
 
-bool is_integer(TypeKind kind) {
-  return kind >= TypeKind::kInt8 && kind <= TypeKind::kUInt64;
-}
-
 bool is_float(TypeKind kind) {
   return kind == TypeKind::kFloat32 || kind == TypeKind::kFloat64;
 }
@@ -142,6 +138,13 @@ void CallScope::put_fixed(std::size_t index, const TypeInfo& type, void* data, b
     type_error(index, "an " + type_name(type));
   }
   std::memcpy(slot(index), data, type.size);
+}
+
+void CallScope::put_value(std::size_t index, const TypeInfo& type, const void* bytes) {
+  if (!same_type(parameter(index), type)) {
+    type_error(index, "a " + type_name(type));
+  }
+  std::memcpy(slot(index), bytes, type.size);
 }
 
 std::uint64_t CallScope::stage(std::size_t index, const void* data, std::size_t bytes) {

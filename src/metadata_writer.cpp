@@ -51,25 +51,35 @@ class TypeTable {
       }
     }
     const std::uint32_t element = type.element != nullptr ? add(*type.element) : layout::kNoType;
+    std::vector<layout::MemberDesc> members;
+    for (const MemberInfo& member : type.members) {
+      members.push_back({strings_.add(member.name),
+                         member.type != nullptr ? add(*member.type) : layout::kNoType,
+                         member.value});
+    }
     layout::TypeDesc desc{};
     desc.kind = static_cast<std::uint8_t>(type.kind);
     desc.flags = type.is_mutable ? layout::kTypeMutable : 0;
     desc.element = element;
-    desc.count = type.count;
+    desc.count = members.empty() ? type.count : members.size();
     desc.size = type.size;
     desc.align = type.align;
-    desc.name = strings_.add(type_name(type));
+    desc.name = strings_.add(type.name.empty() ? type_name(type) : type.name);
+    desc.first_member = members.empty() ? 0 : static_cast<std::uint32_t>(members_.size());
+    members_.insert(members_.end(), members.begin(), members.end());
     infos_.push_back(&type);
     descs_.push_back(desc);
     return static_cast<std::uint32_t>(descs_.size() - 1);
   }
 
   const std::vector<layout::TypeDesc>& descs() const noexcept { return descs_; }
+  const std::vector<layout::MemberDesc>& members() const noexcept { return members_; }
 
  private:
   StringTable& strings_;
   std::vector<const TypeInfo*> infos_;
   std::vector<layout::TypeDesc> descs_;
+  std::vector<layout::MemberDesc> members_;
 };
 
 template <class T>
@@ -97,6 +107,8 @@ SegmentPlan plan_segment(const std::vector<FunctionDefinition>& functions,
   std::uint32_t frame_size = 0;
   for (const FunctionDefinition& function : functions) {
     const std::string signature = function.signature();
+    const std::string layout_key = format_layout_key(
+        function.name, function.argument_names, function.argument_types, *function.return_type);
     layout::FunctionMetadata entry{};
     entry.name = strings.add(function.name);
     entry.doc = strings.add(function.doc);
@@ -106,7 +118,7 @@ SegmentPlan plan_segment(const std::vector<FunctionDefinition>& functions,
     entry.return_offset = function.return_slot.offset;
     entry.return_size = function.return_slot.size;
     entry.frame_size = function.frame_size;
-    entry.signature_hash = fnv1a(signature);
+    entry.signature_hash = fnv1a(layout_key);
     entry.signature = strings.add(signature);
     for (std::size_t i = 0; i < function.argument_types.size(); ++i) {
       argument_table.push_back(
@@ -114,7 +126,7 @@ SegmentPlan plan_segment(const std::vector<FunctionDefinition>& functions,
            function.argument_slots[i].offset, function.argument_slots[i].size});
     }
     function_table.push_back(entry);
-    layout_hash.add(signature);
+    layout_hash.add(layout_key);
     frame_size = std::max(frame_size, function.frame_size);
   }
 
@@ -130,6 +142,9 @@ SegmentPlan plan_segment(const std::vector<FunctionDefinition>& functions,
   plan.type_table_offset = kBase + out.size();
   plan.type_count = static_cast<std::uint32_t>(types.descs().size());
   append(out, types.descs());
+  plan.member_table_offset = kBase + out.size();
+  plan.member_count = static_cast<std::uint32_t>(types.members().size());
+  append(out, types.members());
   plan.string_table_offset = kBase + out.size();
   plan.string_table_size = static_cast<std::uint32_t>(strings.bytes().size());
   const auto* string_bytes = reinterpret_cast<const std::byte*>(strings.bytes().data());
@@ -169,6 +184,8 @@ void write_segment(std::byte* segment, const SegmentPlan& plan, ProcessIdentity 
   header.argument_table_offset = plan.argument_table_offset;
   header.type_table_offset = plan.type_table_offset;
   header.type_count = plan.type_count;
+  header.member_table_offset = plan.member_table_offset;
+  header.member_count = plan.member_count;
   header.string_table_size = plan.string_table_size;
   header.string_table_offset = plan.string_table_offset;
   header.channel_table_offset = plan.channels.table_offset;

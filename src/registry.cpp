@@ -113,6 +113,20 @@ void check_bool_bytes(const std::byte* bytes, std::size_t count) {
   }
 }
 
+void throw_bad_enumerator(const TypeInfo& type, std::uint64_t value) {
+  const bool is_signed = type.element != nullptr && type.element->kind >= TypeKind::kInt8 &&
+                         type.element->kind <= TypeKind::kInt64;
+  const auto text = [&](std::uint64_t bits) {
+    return is_signed ? std::to_string(static_cast<std::int64_t>(bits)) : std::to_string(bits);
+  };
+  std::string allowed;
+  for (const MemberInfo& member : type.members) {
+    allowed += (allowed.empty() ? "" : ", ") + member.name + " = " + text(member.value);
+  }
+  throw BadRequest(type.name + " holds " + text(value) + ", which is none of its enumerators (" +
+                   allowed + ")");
+}
+
 void check_result_window(const CallFrame& call, std::size_t element_align) {
   const bool window_valid = call.result_offset <= call.heap_size &&
                             call.result_capacity <= call.heap_size - call.result_offset &&

@@ -1,5 +1,7 @@
 #include "shmrpc/schema.hpp"
 
+#include <algorithm>
+#include <bit>
 #include <cstring>
 #include <limits>
 
@@ -92,86 +94,222 @@ std::uint32_t scalar_size(TypeKind kind) {
     case TypeKind::kInt64:
     case TypeKind::kUInt64:
     case TypeKind::kFloat64:
+    case TypeKind::kComplex64:
       return 8;
+    case TypeKind::kComplex128:
+      return 16;
     default:
       return 0;
   }
 }
 
-// Function and argument names are identifiers of at most this many bytes (registry.cpp).
+std::uint32_t scalar_align(TypeKind kind) {
+  return kind == TypeKind::kComplex64 || kind == TypeKind::kComplex128 ? scalar_size(kind) / 2
+                                                                       : scalar_size(kind);
+}
+
+// Function, argument, field and enumerator names are identifiers of at most this many bytes
+// (registry.cpp); C++ type names are longer but bounded too.
 constexpr std::size_t kMaxNameLength = 255;
+constexpr std::size_t kMaxTypeNameLength = 1024;
+// No C++ object is aligned to more than a page.
+constexpr std::uint32_t kMaxAlign = 4096;
 
 // Deeper nesting than any real signature; bounds the recursion in type_name and same_type.
 constexpr std::size_t kMaxTypeDepth = 32;
 
-// The element type of type `index`: an earlier, fixed-size type, not nested too deeply.
-const TypeInfo* read_element(const MetadataReader& reader, const TypeDesc& desc,
-                             std::uint32_t index, const std::deque<TypeInfo>& built) {
-  const std::string what = "type " + std::to_string(index) + ": ";
-  if (desc.element >= index) {
-    reader.fail(what + "element type " + std::to_string(desc.element) + " is not an earlier type");
+// Rebuilds the types of the type table, checking each against the rules of its kind. Element
+// and member types come earlier in the table, so one pass in table order sees them built.
+class TypeReader {
+ public:
+  TypeReader(MetadataReader& reader, const layout::MemberDesc* members, std::uint32_t member_count)
+      : reader_(reader), members_(members), member_count_(member_count) {}
+
+  void read(const TypeDesc& desc, std::deque<TypeInfo>& built) {
+    index_ = static_cast<std::uint32_t>(built.size());
+    const auto kind = static_cast<TypeKind>(desc.kind);
+    TypeInfo type;
+    type.kind = kind;
+    type.is_mutable = (desc.flags & layout::kTypeMutable) != 0;
+    type.size = desc.size;
+    type.align = desc.align;
+    std::size_t depth = 1;
+    const bool has_element = kind == TypeKind::kArray || kind == TypeKind::kSpan ||
+                             kind == TypeKind::kVector || kind == TypeKind::kOptional ||
+                             kind == TypeKind::kEnum;
+    const bool has_members =
+        kind == TypeKind::kStruct || kind == TypeKind::kEnum || kind == TypeKind::kTuple;
+    if (has_element) {
+      type.element = earlier(desc.element, built, "element type");
+      depth = std::max(depth, depths_[desc.element] + 1);
+    } else if (desc.element != layout::kNoType) {
+      bad("has an element type but is not an array, span, vector, optional or enum");
+    }
+    if (type.is_mutable && kind != TypeKind::kSpan) {
+      bad("only spans can be mutable");
+    }
+    if (has_members) {
+      read_members(desc, type, built, depth);
+    } else if (desc.first_member != 0 || (kind != TypeKind::kArray && desc.count != 0)) {
+      bad("has members or a count but is not a struct, enum, tuple or array");
+    }
+    if (kind == TypeKind::kStruct || kind == TypeKind::kEnum) {
+      type.name = reader_.string(desc.name, kMaxTypeNameLength);
+      if (type.name.empty()) {
+        bad("a struct or enum needs a name");
+      }
+    }
+    if (depth > kMaxTypeDepth) {
+      bad("nests more than " + std::to_string(kMaxTypeDepth) + " levels deep");
+    }
+    check_size(desc, type);
+    if (kind == TypeKind::kArray) {
+      type.count = desc.count;
+    }
+    depths_.push_back(depth);
+    built.push_back(std::move(type));
   }
-  const TypeInfo* element = &built[desc.element];
-  if (!is_scalar(element->kind) && element->kind != TypeKind::kArray) {
-    reader.fail(what + "element type is not a fixed-size type");
-  }
-  std::size_t depth = 1;
-  for (const TypeInfo* inner = element; inner != nullptr; inner = inner->element) {
-    if (++depth > kMaxTypeDepth) {
-      reader.fail(what + "nests more than " + std::to_string(kMaxTypeDepth) + " levels deep");
+
+  // Every member of the table belongs to exactly one type.
+  void finish() const {
+    if (next_member_ != member_count_) {
+      reader_.fail("the member table has " + std::to_string(member_count_) +
+                   " entries but the types use " + std::to_string(next_member_));
     }
   }
-  return element;
-}
 
-// Rebuilds type `index` from its descriptor; `built` holds the earlier (element) types.
-TypeInfo read_type(const MetadataReader& reader, const TypeDesc& desc, std::uint32_t index,
-                   const std::deque<TypeInfo>& built) {
-  const auto kind = static_cast<TypeKind>(desc.kind);
-  TypeInfo type{.kind = kind,
-                .is_mutable = (desc.flags & layout::kTypeMutable) != 0,
-                .count = desc.count,
-                .size = desc.size,
-                .align = desc.align};
-  const auto bad = [&](const std::string& why) {
-    reader.fail("type " + std::to_string(index) + ": " + why);
-  };
-  const bool has_element =
-      kind == TypeKind::kArray || kind == TypeKind::kSpan || kind == TypeKind::kVector;
-  if (has_element) {
-    type.element = read_element(reader, desc, index, built);
-  } else if (desc.element != layout::kNoType) {
-    bad("has an element type but is not an array, span or vector");
+ private:
+  [[noreturn]] void bad(const std::string& why) const {
+    reader_.fail("type " + std::to_string(index_) + ": " + why);
   }
-  if (type.is_mutable && kind != TypeKind::kSpan) {
-    bad("only spans can be mutable");
+
+  const TypeInfo* earlier(std::uint32_t index, const std::deque<TypeInfo>& built,
+                          const char* what) const {
+    if (index >= built.size()) {
+      bad(std::string(what) + " " + std::to_string(index) + " is not an earlier type");
+    }
+    return &built[index];
   }
-  const auto expect_size = [&](std::uint64_t size, std::uint32_t align) {
+
+  void read_members(const TypeDesc& desc, TypeInfo& type, const std::deque<TypeInfo>& built,
+                    std::size_t& depth) {
+    // The writer lists the members of each type in table order, so they follow one another.
+    if (desc.count == 0 || desc.first_member != next_member_ ||
+        desc.count > member_count_ - next_member_) {
+      bad("members " + std::to_string(desc.first_member) + " + " + std::to_string(desc.count) +
+          " do not follow on from the previous type's in the " + std::to_string(member_count_) +
+          "-entry member table");
+    }
+    next_member_ += static_cast<std::uint32_t>(desc.count);
+    for (std::uint64_t m = 0; m < desc.count; ++m) {
+      const layout::MemberDesc& entry = members_[desc.first_member + m];
+      MemberInfo member{reader_.string(entry.name, kMaxNameLength), entry.value, nullptr};
+      if (type.kind == TypeKind::kEnum) {
+        if (entry.type != layout::kNoType || member.name.empty()) {
+          bad("enumerator " + std::to_string(m) + " has a type or no name");
+        }
+      } else {
+        member.type = earlier(entry.type, built, "member type");
+        depth = std::max(depth, depths_[entry.type] + 1);
+        if (!is_fixed(member.type->kind)) {
+          bad("member " + std::to_string(m) + " is not a fixed-size type");
+        }
+        if (member.name.empty() != (type.kind == TypeKind::kTuple)) {
+          bad("struct fields have names, tuple elements none");
+        }
+      }
+      type.members.push_back(std::move(member));
+    }
+  }
+
+  void expect(const TypeDesc& desc, std::uint64_t size, std::uint32_t align) const {
     if (desc.size != size || desc.align != align) {
       bad("size " + std::to_string(desc.size) + " / alignment " + std::to_string(desc.align) +
           " should be " + std::to_string(size) + " / " + std::to_string(align));
     }
-  };
-  if (kind == TypeKind::kVoid) {
-    expect_size(0, 1);
-  } else if (is_scalar(kind)) {
-    expect_size(scalar_size(kind), scalar_size(kind));
-  } else if (kind == TypeKind::kArray) {
-    const std::uint64_t element_size = type.element->size;
-    if (desc.count == 0 || desc.count > std::numeric_limits<std::uint32_t>::max() / element_size) {
-      bad("array of " + std::to_string(desc.count) + " elements");
+  }
+
+  void check_size(const TypeDesc& desc, const TypeInfo& type) const {
+    const TypeKind kind = type.kind;
+    if (kind == TypeKind::kVoid) {
+      expect(desc, 0, 1);
+    } else if (is_scalar(kind)) {
+      expect(desc, scalar_size(kind), scalar_align(kind));
+    } else if (is_variable(kind)) {
+      if (!is_fixed(type.element != nullptr ? type.element->kind : kind) &&
+          kind != TypeKind::kString) {
+        bad("element type is not a fixed-size type");
+      }
+      expect(desc, sizeof(layout::VarSlot), alignof(layout::VarSlot));
+    } else if (kind == TypeKind::kArray) {
+      const std::uint64_t element_size = type.element->size;
+      if (!is_fixed(type.element->kind) || desc.count == 0 ||
+          desc.count > std::numeric_limits<std::uint32_t>::max() / element_size) {
+        bad("array of " + std::to_string(desc.count) + " elements of a non-fixed or huge type");
+      }
+      expect(desc, element_size * desc.count, type.element->align);
+    } else if (kind == TypeKind::kOptional) {
+      const TypeInfo& value = *type.element;
+      if (!is_fixed(value.kind)) {
+        bad("optional of a type that is not fixed-size");
+      }
+      expect(desc,
+             layout::align_up(optional_value_offset(value.align) + std::uint64_t{value.size},
+                              value.align),
+             value.align);
+    } else if (kind == TypeKind::kEnum) {
+      if (!is_integer(type.element->kind)) {
+        bad("the underlying type of an enum is not an integer");
+      }
+      expect(desc, type.element->size, type.element->align);
+    } else if (kind == TypeKind::kStruct) {
+      check_struct(desc, type);
+    } else if (kind == TypeKind::kTuple) {
+      std::uint64_t end = 0;
+      std::uint32_t align = 1;
+      for (const MemberInfo& member : type.members) {
+        const std::uint64_t offset = layout::align_up(end, member.type->align);
+        if (member.value != offset) {
+          bad("tuple element at offset " + std::to_string(member.value) + " should be at " +
+              std::to_string(offset));
+        }
+        end = offset + member.type->size;
+        align = std::max(align, member.type->align);
+      }
+      expect(desc, layout::align_up(end, align), align);
+    } else {
+      bad("unknown kind " + std::to_string(desc.kind));
     }
-    expect_size(element_size * desc.count, type.element->align);
-  } else if (is_variable(kind)) {
-    expect_size(sizeof(layout::VarSlot), alignof(layout::VarSlot));
-  } else {
-    bad("unknown kind " + std::to_string(desc.kind));
   }
-  if (kind != TypeKind::kArray && desc.count != 0) {
-    bad("has a count but is not an array");
+
+  // Fields in increasing, non-overlapping, aligned order inside the struct's size: what a
+  // compiler lays out for an aggregate.
+  void check_struct(const TypeDesc& desc, const TypeInfo& type) const {
+    if (desc.align == 0 || desc.align > kMaxAlign || !std::has_single_bit(desc.align) ||
+        desc.size == 0 || desc.size % desc.align != 0) {
+      bad("struct size " + std::to_string(desc.size) + " / alignment " +
+          std::to_string(desc.align) + " is not a C++ layout");
+    }
+    std::uint64_t end = 0;
+    for (const MemberInfo& field : type.members) {
+      const TypeInfo& field_type = *field.type;
+      if (field.value < end || field.value % field_type.align != 0 ||
+          desc.align % field_type.align != 0 || field.value > desc.size ||
+          field_type.size > desc.size - field.value) {
+        bad("field '" + field.name + "' at offset " + std::to_string(field.value) +
+            " does not fit the struct's layout");
+      }
+      end = field.value + field_type.size;
+    }
   }
-  return type;
-}
+
+  MetadataReader& reader_;
+  const layout::MemberDesc* members_;
+  std::uint32_t member_count_;
+  std::uint32_t next_member_ = 0;
+  std::uint32_t index_ = 0;
+  std::vector<std::size_t> depths_;
+};
 
 const TypeInfo* type_at(const MetadataReader& reader, const std::deque<TypeInfo>& types,
                         std::uint32_t index, const std::string& what) {
@@ -245,7 +383,8 @@ FunctionSchema read_function(MetadataReader& reader, const layout::SegmentHeader
   }
   function.signature =
       format_signature(function.name, names, argument_types, *function.return_type);
-  function.signature_hash = detail::fnv1a(function.signature);
+  function.layout = format_layout_key(function.name, names, argument_types, *function.return_type);
+  function.signature_hash = detail::fnv1a(function.layout);
   if (function.signature_hash != entry.signature_hash ||
       reader.string(entry.signature) != function.signature) {
     reader.fail(what + " signature does not match its stored hash");
@@ -281,9 +420,13 @@ Schema Schema::read(const std::byte* segment, std::size_t size, std::string_view
   reader.set_strings(strings, header.string_table_size);
 
   const auto* types = reader.table<TypeDesc>(header.type_table_offset, header.type_count, "type");
+  const auto* members =
+      reader.table<layout::MemberDesc>(header.member_table_offset, header.member_count, "member");
+  TypeReader type_reader(reader, members, header.member_count);
   for (std::uint32_t i = 0; i < header.type_count; ++i) {
-    schema.types_.push_back(read_type(reader, types[i], i, schema.types_));
+    type_reader.read(types[i], schema.types_);
   }
+  type_reader.finish();
   schema.channels_ = read_geometry(reader, header, size);
   const auto* functions = reader.table<layout::FunctionMetadata>(header.function_table_offset,
                                                                  header.function_count, "function");
@@ -293,7 +436,7 @@ Schema Schema::read(const std::byte* segment, std::size_t size, std::string_view
   for (std::uint32_t i = 0; i < header.function_count; ++i) {
     FunctionSchema function =
         read_function(reader, header, functions[i], arguments, schema.types_, i);
-    layout_hash.add(function.signature);
+    layout_hash.add(function.layout);
     if (!schema.by_name_.emplace(function.name, i).second) {
       reader.fail("function '" + function.name + "' appears twice");
     }

@@ -1,23 +1,36 @@
 #include "shmrpc/types.hpp"
 
+#include <stdexcept>
+
 namespace shmrpc {
 
 bool same_type(const TypeInfo& a, const TypeInfo& b) noexcept {
+  if (&a == &b) {
+    return true;
+  }
   if (a.kind != b.kind || a.is_mutable != b.is_mutable || a.count != b.count || a.size != b.size ||
-      a.align != b.align) {
+      a.align != b.align || a.name != b.name || a.members.size() != b.members.size()) {
     return false;
   }
-  if (a.element == nullptr || b.element == nullptr) {
-    return a.element == b.element;
+  if ((a.element == nullptr) != (b.element == nullptr) ||
+      (a.element != nullptr && !same_type(*a.element, *b.element))) {
+    return false;
   }
-  return same_type(*a.element, *b.element);
+  for (std::size_t i = 0; i < a.members.size(); ++i) {
+    const MemberInfo& x = a.members[i];
+    const MemberInfo& y = b.members[i];
+    if (x.name != y.name || x.value != y.value || (x.type == nullptr) != (y.type == nullptr) ||
+        (x.type != nullptr && !same_type(*x.type, *y.type))) {
+      return false;
+    }
+  }
+  return true;
 }
 
-std::string type_name(const TypeInfo& type) {
-  const auto element = [&] {
-    return type.element != nullptr ? type_name(*type.element) : std::string("?");
-  };
-  switch (type.kind) {
+namespace {
+
+std::string scalar_name(TypeKind kind) {
+  switch (kind) {
     case TypeKind::kVoid:
       return "void";
     case TypeKind::kBool:
@@ -42,26 +55,130 @@ std::string type_name(const TypeInfo& type) {
       return "float32";
     case TypeKind::kFloat64:
       return "float64";
+    case TypeKind::kComplex64:
+      return "complex64";
+    case TypeKind::kComplex128:
+      return "complex128";
+    case TypeKind::kString:
+      return "string";
+    default:
+      return "unknown(" + std::to_string(static_cast<int>(kind)) + ")";
+  }
+}
+
+// The display name, or with `full` the layout text; both recurse the same way.
+std::string describe(const TypeInfo& type, bool full) {
+  const auto element = [&] {
+    return type.element != nullptr ? describe(*type.element, full) : std::string("?");
+  };
+  const auto member_list = [&] {
+    std::string text;
+    for (const MemberInfo& member : type.members) {
+      text += text.empty() ? "" : ", ";
+      if (type.kind == TypeKind::kEnum) {
+        text += member.name + "=" + std::to_string(member.value);
+      } else {
+        text += (member.name.empty() ? "" : member.name + ": ") +
+                (member.type != nullptr ? describe(*member.type, full) : "?") + " @" +
+                std::to_string(member.value);
+      }
+    }
+    return text;
+  };
+  const std::string size = " /" + std::to_string(type.size) + "," + std::to_string(type.align);
+  switch (type.kind) {
     case TypeKind::kArray:
       return "array<" + element() + ", " + std::to_string(type.count) + ">";
     case TypeKind::kSpan:
       return std::string(type.is_mutable ? "span<" : "span<const ") + element() + ">";
-    case TypeKind::kString:
-      return "string";
     case TypeKind::kVector:
       return "vector<" + element() + ">";
+    case TypeKind::kOptional:
+      return "optional<" + element() + ">";
+    case TypeKind::kStruct:
+      return full ? "struct " + type.name + " {" + member_list() + "}" + size : type.name;
+    case TypeKind::kEnum:
+      return full ? "enum " + type.name + ": " + element() + " {" + member_list() + "}" : type.name;
+    case TypeKind::kTuple: {
+      if (full) {
+        return "tuple<" + member_list() + ">" + size;
+      }
+      std::string text = "tuple<";
+      for (const MemberInfo& member : type.members) {
+        text += (text.size() == 6 ? "" : ", ") +
+                (member.type != nullptr ? describe(*member.type, false) : "?");
+      }
+      return text + ">";
+    }
+    default:
+      return scalar_name(type.kind);
   }
-  return "unknown(" + std::to_string(static_cast<int>(type.kind)) + ")";
+}
+
+std::string format(std::string_view name, const std::vector<std::string>& argument_names,
+                   const std::vector<const TypeInfo*>& argument_types, const TypeInfo& return_type,
+                   bool full) {
+  std::string text = std::string(name) + "(";
+  for (std::size_t i = 0; i < argument_types.size(); ++i) {
+    text += (i == 0 ? "" : ", ") + argument_names[i] + ": " + describe(*argument_types[i], full);
+  }
+  return text + ") -> " + describe(return_type, full);
+}
+
+}  // namespace
+
+std::string type_name(const TypeInfo& type) {
+  return describe(type, false);
+}
+
+std::string type_layout(const TypeInfo& type) {
+  return describe(type, true);
 }
 
 std::string format_signature(std::string_view name, const std::vector<std::string>& argument_names,
                              const std::vector<const TypeInfo*>& argument_types,
                              const TypeInfo& return_type) {
-  std::string text = std::string(name) + "(";
-  for (std::size_t i = 0; i < argument_types.size(); ++i) {
-    text += (i == 0 ? "" : ", ") + argument_names[i] + ": " + type_name(*argument_types[i]);
-  }
-  return text + ") -> " + type_name(return_type);
+  return format(name, argument_names, argument_types, return_type, false);
 }
 
+std::string format_layout_key(std::string_view name, const std::vector<std::string>& argument_names,
+                              const std::vector<const TypeInfo*>& argument_types,
+                              const TypeInfo& return_type) {
+  return format(name, argument_names, argument_types, return_type, true);
+}
+
+namespace detail {
+
+std::string clean_type_name(std::string_view pretty_function) {
+  // g++: "... cxx_type_name() [with T = ns::Point; std::string = ...]"; clang: "... [T =
+  // ns::Point]"
+  const std::size_t start = pretty_function.find("T = ");
+  if (start == std::string_view::npos) {
+    return std::string(pretty_function);
+  }
+  std::string_view name = pretty_function.substr(start + 4);
+  name = name.substr(0, std::min(name.find("; "), name.rfind(']')));
+  std::string text(name);
+  constexpr std::string_view kAnonymous = "(anonymous namespace)::";
+  for (std::size_t at = text.find(kAnonymous); at != std::string::npos;
+       at = text.find(kAnonymous)) {
+    text.erase(at, kAnonymous.size());
+  }
+  return text;
+}
+
+void check_field_names(const TypeInfo& type, const std::vector<std::size_t>& declared_offsets) {
+  for (std::size_t i = 0; i < type.members.size(); ++i) {
+    if (declared_offsets[i] != type.members[i].value) {
+      throw std::logic_error("shmrpc: SHMRPC_FIELDS(" + type.name + ", ...) names '" +
+                             type.members[i].name + "' as field " + std::to_string(i) +
+                             ", but field " + std::to_string(i) + " lies at offset " +
+                             std::to_string(type.members[i].value) + " and '" +
+                             type.members[i].name + "' at " + std::to_string(declared_offsets[i]) +
+                             ": name every field, in declaration order");
+    }
+  }
+}
+
+}  // namespace detail
 }  // namespace shmrpc

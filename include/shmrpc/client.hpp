@@ -19,10 +19,12 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "shmrpc/detail/call_scope.hpp"
 #include "shmrpc/detail/connection.hpp"
 #include "shmrpc/detail/function_traits.hpp"
+#include "shmrpc/detail/wire.hpp"
 #include "shmrpc/errors.hpp"
 #include "shmrpc/types.hpp"
 
@@ -108,6 +110,13 @@ void put_argument(CallScope& call, std::size_t index, V&& value) {
     // Written through only when kWritable, i.e. when the caller's array is not const.
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast)
     call.put_fixed(index, type_info_of<T>(), const_cast<T*>(&value), kWritable);
+  } else if constexpr (is_fixed_type<T>()) {
+    // A struct, enum or complex number: copied as the compiler lays it out.
+    call.put_value(index, type_info_of<T>(), &value);
+  } else if constexpr (is_composite_type<T>()) {
+    std::vector<std::byte> bytes(type_info_of<T>().size);
+    write_slot(bytes.data(), value);
+    call.put_value(index, type_info_of<T>(), bytes.data());
   } else if constexpr (std::ranges::contiguous_range<V> && std::ranges::sized_range<V>) {
     using Element = std::remove_reference_t<std::ranges::range_reference_t<V>>;
     using Value = std::remove_const_t<Element>;
@@ -132,26 +141,37 @@ void check_result_type(const FunctionSchema& function) {
   }
 }
 
+// The result, checked like the server checks arguments (bools, enums, optional flags).
 template <class R>
-R take_result(const CallScope& call) {
+R read_result(const CallScope& call) {
   if constexpr (std::is_void_v<R>) {
     return;
-  } else if constexpr (is_fixed_type<R>()) {
-    R value;
-    std::memcpy(&value, call.result_slot(), sizeof value);
-    return value;
+  } else if constexpr (is_slot_type<R>()) {
+    return read_slot<R>(call.result_slot(), true);
   } else if constexpr (std::is_same_v<R, std::string>) {
     const auto bytes = call.result_bytes();
     return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   } else if constexpr (IsVector<R>::value) {
+    using Element = typename R::value_type;
     const auto bytes = call.result_bytes();
-    R values(bytes.size() / sizeof(typename R::value_type));
+    check_fixed_range<Element>(bytes.data(), bytes.size() / sizeof(Element));
+    R values(bytes.size() / sizeof(Element));
     if (!bytes.empty()) {
-      std::memcpy(values.data(), bytes.data(), bytes.size());
+      std::memcpy(static_cast<void*>(values.data()), bytes.data(), bytes.size());
     }
     return values;
   } else {
     return UnsupportedType<R>::make();
+  }
+}
+
+template <class R>
+R take_result(const CallScope& call) {
+  try {
+    return read_result<R>(call);
+  } catch (const BadRequest& error) {
+    throw ProtocolError("shmrpc: " + call.function().name + " returned an invalid " +
+                        type_name(type_info_of<R>()) + ": " + error.what());
   }
 }
 

@@ -3,7 +3,8 @@
 /// static_asserts below pin every offset so that the code and the document cannot drift apart.
 ///
 /// Segment:
-///   [SegmentHeader][FunctionMetadata...][ArgumentMetadata...][TypeDesc...][strings][pad to 64]
+///   [SegmentHeader][FunctionMetadata...][ArgumentMetadata...][TypeDesc...][MemberDesc...]
+///   [strings][pad to 64]
 ///   [Channel 0][Channel 1]...[Channel N-1]
 /// Channel (channel_stride bytes, 64-byte aligned):
 ///   [CommandBlock: cold part (owner, error text) | hot line (state word, function index, status,
@@ -44,7 +45,8 @@ enum class ServerState : std::uint32_t {
 ///   80 channel_table_offset 88 channel_count        92 frame_size
 ///   96 channel_stride      104 heap_offset         112 heap_size
 ///  120 server_pid          124 reserved0           128 server_start_time
-///  136 created_unix_ms     144 state               148 reserved1          152 reserved[104]
+///  136 created_unix_ms     144 state               148 reserved1
+///  152 member_table_offset 160 member_count        164 reserved2          168 reserved[88]
 struct SegmentHeader {
   std::uint64_t magic;
   std::uint32_t format_version;
@@ -71,7 +73,10 @@ struct SegmentHeader {
   std::uint64_t created_unix_ms;
   std::atomic<std::uint32_t> state;  ///< ServerState
   std::uint32_t reserved1;
-  std::array<std::uint8_t, 104> reserved;
+  std::uint64_t member_table_offset;  ///< MemberDesc: struct fields, tuple elements, enumerators
+  std::uint32_t member_count;
+  std::uint32_t reserved2;
+  std::array<std::uint8_t, 88> reserved;
 };
 
 /// One registered function (48 bytes). Slot offsets are relative to the start of the call frame.
@@ -114,28 +119,45 @@ enum class TypeKind : std::uint8_t {
   kUInt64 = 9,
   kFloat32 = 10,
   kFloat64 = 11,
-  kArray = 16,   ///< std::array<element, count>, stored inline in the frame
-  kSpan = 17,    ///< std::span<element>, a VarSlot into the heap
-  kString = 18,  ///< UTF-8 bytes, a VarSlot into the heap
-  kVector = 19,  ///< std::vector<element> result, a VarSlot into the heap
+  kComplex64 = 12,   ///< std::complex<float>: real, imaginary
+  kComplex128 = 13,  ///< std::complex<double>
+  kArray = 16,       ///< std::array<element, count>, stored inline in the frame
+  kSpan = 17,        ///< std::span<element>, a VarSlot into the heap
+  kString = 18,      ///< UTF-8 bytes, a VarSlot into the heap
+  kVector = 19,      ///< std::vector<element> result, a VarSlot into the heap
+  kStruct = 20,      ///< an aggregate: count fields from first_member, laid out by the compiler
+  kEnum = 21,        ///< element is the underlying integer; count enumerators from first_member
+  kOptional = 22,    ///< [has_value: uint8][pad to element's alignment][element]
+  kTuple = 23,       ///< count elements from first_member, each at its member's offset
 };
 
 /// Type flags.
 inline constexpr std::uint8_t kTypeMutable = 1;  ///< span<T>: the server writes through it
 
-/// One wire type (32 bytes). Elements are always earlier in the table than the types using them.
+/// One wire type (32 bytes). Element and member types are always earlier in the table than the
+/// types using them.
 ///    0 kind   1 flags   2 reserved0   4 element   8 count   16 size   20 align   24 name
-///   28 reserved1
+///   28 first_member
 struct TypeDesc {
   std::uint8_t kind;  ///< TypeKind
   std::uint8_t flags;
   std::uint16_t reserved0;
-  std::uint32_t element;  ///< type index for kArray/kSpan/kVector, else kNoType
-  std::uint64_t count;    ///< N for kArray, else 0
-  std::uint32_t size;     ///< bytes of a value of this type in a frame slot or heap array
+  /// Type index for kArray/kSpan/kVector/kOptional (the value), kEnum (the underlying integer),
+  /// else kNoType.
+  std::uint32_t element;
+  std::uint64_t count;  ///< N for kArray; members for kStruct/kEnum/kTuple; else 0
+  std::uint32_t size;   ///< bytes of a value of this type in a frame slot or heap array
   std::uint32_t align;
-  std::uint32_t name;  ///< display name, e.g. "span<const float64>"
-  std::uint32_t reserved1;
+  /// Display name, e.g. "span<const float64>"; the C++ name for kStruct and kEnum.
+  std::uint32_t name;
+  std::uint32_t first_member;  ///< index into the member table for kStruct/kEnum/kTuple, else 0
+};
+
+/// A struct field, tuple element or enumerator (16 bytes): 0 name, 4 type, 8 value.
+struct MemberDesc {
+  std::uint32_t name;   ///< string; empty for tuple elements
+  std::uint32_t type;   ///< type index of a field or element; kNoType for an enumerator
+  std::uint64_t value;  ///< offset of a field or element in its value; an enumerator's value
 };
 
 /// A variable-length value in a frame slot (16 bytes): where it lies in the channel's heap.
@@ -221,7 +243,10 @@ static_assert(offsetof(SegmentHeader, server_start_time) == 128);
 static_assert(offsetof(SegmentHeader, created_unix_ms) == 136);
 static_assert(offsetof(SegmentHeader, state) == 144);
 static_assert(offsetof(SegmentHeader, reserved1) == 148);
-static_assert(offsetof(SegmentHeader, reserved) == 152);
+static_assert(offsetof(SegmentHeader, member_table_offset) == 152);
+static_assert(offsetof(SegmentHeader, member_count) == 160);
+static_assert(offsetof(SegmentHeader, reserved2) == 164);
+static_assert(offsetof(SegmentHeader, reserved) == 168);
 
 static_assert(std::is_trivially_copyable_v<FunctionMetadata>);
 static_assert(sizeof(FunctionMetadata) == 48);
@@ -254,7 +279,13 @@ static_assert(offsetof(TypeDesc, count) == 8);
 static_assert(offsetof(TypeDesc, size) == 16);
 static_assert(offsetof(TypeDesc, align) == 20);
 static_assert(offsetof(TypeDesc, name) == 24);
-static_assert(offsetof(TypeDesc, reserved1) == 28);
+static_assert(offsetof(TypeDesc, first_member) == 28);
+
+static_assert(std::is_trivially_copyable_v<MemberDesc>);
+static_assert(sizeof(MemberDesc) == 16);
+static_assert(offsetof(MemberDesc, name) == 0);
+static_assert(offsetof(MemberDesc, type) == 4);
+static_assert(offsetof(MemberDesc, value) == 8);
 
 static_assert(std::is_trivially_copyable_v<VarSlot>);
 static_assert(sizeof(VarSlot) == 16 && alignof(VarSlot) == 8);

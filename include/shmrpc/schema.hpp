@@ -27,6 +27,8 @@ struct FunctionSchema {
   std::string name;
   std::string doc;
   std::string signature;  ///< "add(a: int64, b: int64) -> int64"
+  /// The signature with every type's full layout (format_layout_key); signature_hash hashes it.
+  std::string layout;
   std::uint64_t signature_hash = 0;
   std::vector<ArgumentSchema> arguments;
   const TypeInfo* return_type = nullptr;

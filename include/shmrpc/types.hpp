@@ -1,55 +1,106 @@
 #pragma once
 /// The wire type system: which C++ types can cross, and how each is described.
 ///
-/// A C++ type maps to a TypeInfo tree (kind, size, alignment, element). The server writes these
-/// trees into the segment's type table; a client rebuilds them from the table and compares them
-/// with the C++ types it passes, so both sides agree on every byte without sharing headers.
+/// A C++ type maps to a TypeInfo tree (kind, size, alignment, element, members). The server
+/// writes these trees into the segment's type table; a client rebuilds them from the table and
+/// compares them with the C++ types it passes, so both sides agree on every byte without sharing
+/// headers.
+///
+/// Fixed types are copied as the compiler lays them out (sizeof, alignof, and the field offsets
+/// Boost.PFR finds): scalars, std::complex, enums declared with SHMRPC_ENUM, std::array of fixed
+/// types, and aggregates whose fields are fixed types. std::optional and std::tuple/std::pair of
+/// fixed types have a wire form of their own (docs/SPEC.md), because the standard leaves their
+/// layout to the implementation.
 
 #include <array>
 #include <bit>
+#include <boost/pfr/core.hpp>
+#include <complex>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "shmrpc/layout.hpp"
+#include "shmrpc/reflect.hpp"
 
 namespace shmrpc {
 
 using layout::TypeKind;
 
-/// Description of one wire type. Element types are referenced, not owned.
+struct TypeInfo;
+
+/// A field of a struct or tuple (name, offset in the value, type), or an enumerator (name,
+/// value as the underlying integer's 64-bit two's complement; no type).
+struct MemberInfo {
+  std::string name;
+  std::uint64_t value = 0;  ///< field offset, or enumerator value
+  const TypeInfo* type = nullptr;
+};
+
+/// Description of one wire type. Element and member types are referenced, not owned.
 struct TypeInfo {
   TypeKind kind = TypeKind::kVoid;
   bool is_mutable = false;  ///< span<T> (written in place) rather than span<const T>
   std::uint64_t count = 0;  ///< N of std::array
   std::uint32_t size = 0;   ///< bytes of a frame slot
   std::uint32_t align = 1;
+  /// Array, span and vector elements; the value of an optional; the underlying type of an enum.
   const TypeInfo* element = nullptr;
+  std::string name;                 ///< the C++ name of a struct or enum, e.g. "demo::Particle"
+  std::vector<MemberInfo> members;  ///< struct fields, tuple elements or enumerators
 };
 
-/// True when `a` and `b` describe the same wire type.
+/// True when `a` and `b` describe the same wire type, members and names included.
 bool same_type(const TypeInfo& a, const TypeInfo& b) noexcept;
 
-/// Display name: "int64", "array<float64, 4>", "span<const float64>", "string", ...
+/// Display name: "int64", "array<float64, 4>", "span<const Particle>", "optional<int32>", ...
 std::string type_name(const TypeInfo& type);
 
-/// "name(a: int64, b: int64) -> int64": the display form of a signature, hashed into the
-/// segment's layout hash.
+/// Everything a wire type is, as text: names, sizes, alignments, offsets, enumerator values.
+/// Two types have the same layout text exactly when same_type holds; it feeds the layout hash.
+std::string type_layout(const TypeInfo& type);
+
+/// "name(a: int64, b: int64) -> int64": the display form of a signature.
 std::string format_signature(std::string_view name, const std::vector<std::string>& argument_names,
                              const std::vector<const TypeInfo*>& argument_types,
                              const TypeInfo& return_type);
+
+/// The signature with every type's full layout (type_layout); its hash is the function's
+/// signature hash, so that a changed struct changes the hash even when its name stays.
+std::string format_layout_key(std::string_view name, const std::vector<std::string>& argument_names,
+                              const std::vector<const TypeInfo*>& argument_types,
+                              const TypeInfo& return_type);
 
 /// True for the kinds whose value lives in the heap (the slot holds a layout::VarSlot).
 constexpr bool is_variable(TypeKind kind) {
   return kind == TypeKind::kSpan || kind == TypeKind::kString || kind == TypeKind::kVector;
 }
 
-/// True for bool, integers and floating point.
+/// True for bool, integers, floating point and complex numbers.
 constexpr bool is_scalar(TypeKind kind) {
-  return kind >= TypeKind::kBool && kind <= TypeKind::kFloat64;
+  return kind >= TypeKind::kBool && kind <= TypeKind::kComplex128;
+}
+
+/// True for the integer kinds (int8 .. uint64).
+constexpr bool is_integer(TypeKind kind) {
+  return kind >= TypeKind::kInt8 && kind <= TypeKind::kUInt64;
+}
+
+/// True for the kinds that a span, vector or struct field may hold: copied byte for byte.
+constexpr bool is_fixed(TypeKind kind) {
+  return is_scalar(kind) || kind == TypeKind::kArray || kind == TypeKind::kStruct ||
+         kind == TypeKind::kEnum;
+}
+
+/// Where the value of an optional lies in its wire form: [has_value: uint8][pad][value].
+constexpr std::uint32_t optional_value_offset(std::uint32_t value_align) {
+  return value_align;
 }
 
 namespace detail {
@@ -73,22 +124,107 @@ template <class T>
 struct IsVector<std::vector<T>> : std::true_type {};
 
 template <class T>
+struct IsOptional : std::false_type {};
+template <class T>
+struct IsOptional<std::optional<T>> : std::true_type {};
+
+template <class T>
+struct IsTuple : std::false_type {};
+template <class... T>
+struct IsTuple<std::tuple<T...>> : std::true_type {};
+template <class A, class B>
+struct IsTuple<std::pair<A, B>> : std::true_type {};
+
+template <class T>
+struct IsComplex : std::false_type {};
+template <class T>
+struct IsComplex<std::complex<T>> : std::true_type {};
+
+template <class T>
 inline constexpr bool kIsCharacter =
     std::is_same_v<T, char> || std::is_same_v<T, wchar_t> || std::is_same_v<T, char8_t> ||
     std::is_same_v<T, char16_t> || std::is_same_v<T, char32_t>;
 
-/// Fixed-size values: stored inline in a frame slot or as heap elements.
+/// An enum whose enumerators were declared with SHMRPC_ENUM.
+template <class T>
+concept DeclaredEnum = std::is_enum_v<T> && requires {
+  shmrpc_enum_members(static_cast<const T*>(nullptr));
+};
+
+/// A struct whose field names were declared with SHMRPC_FIELDS.
+template <class T>
+concept NamedFields = requires {
+  shmrpc_field_names(static_cast<const T*>(nullptr));
+};
+
+/// A class that Boost.PFR reflects: an aggregate (public fields only, no constructors, no virtual
+/// functions, no bases).
+template <class T>
+concept Aggregate = std::is_class_v<T> && std::is_aggregate_v<T> && !std::is_union_v<T> &&
+                    !IsStdArray<T>::value && !std::is_polymorphic_v<T>;
+
+template <class T>
+constexpr bool is_fixed_type();
+
+template <class T, std::size_t... I>
+constexpr bool all_fields_fixed(std::index_sequence<I...> /*fields*/) {
+  return sizeof...(I) > 0 && (is_fixed_type<boost::pfr::tuple_element_t<I, T>>() && ...);
+}
+
+/// Fixed-size values copied byte for byte: stored inline in a frame slot or as heap elements.
 template <class T>
 constexpr bool is_fixed_type() {
   if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, float> || std::is_same_v<T, double>) {
     return true;
   } else if constexpr (std::is_integral_v<T>) {
     return !kIsCharacter<T>;
+  } else if constexpr (IsComplex<T>::value) {
+    return std::is_same_v<T, std::complex<float>> || std::is_same_v<T, std::complex<double>>;
+  } else if constexpr (std::is_enum_v<T>) {
+    return DeclaredEnum<T>;
   } else if constexpr (IsStdArray<T>::value) {
     return std::tuple_size_v<T> > 0 && is_fixed_type<typename T::value_type>();
+  } else if constexpr (Aggregate<T>) {
+    if constexpr (std::is_trivially_copyable_v<T>) {
+      return all_fields_fixed<T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+    } else {
+      return false;
+    }
   } else {
     return false;
   }
+}
+
+template <class T>
+constexpr bool all_fixed_types(std::type_identity<T> /*type*/) {
+  return false;
+}
+template <class... T>
+constexpr bool all_fixed_types(std::type_identity<std::tuple<T...>> /*type*/) {
+  return sizeof...(T) > 0 && (is_fixed_type<T>() && ...);
+}
+template <class A, class B>
+constexpr bool all_fixed_types(std::type_identity<std::pair<A, B>> /*type*/) {
+  return is_fixed_type<A>() && is_fixed_type<B>();
+}
+
+/// Values of a fixed frame slot that shmrpc converts to and from a wire form of its own:
+/// std::optional<F> and std::tuple / std::pair of fixed types F.
+template <class T>
+constexpr bool is_composite_type() {
+  if constexpr (IsOptional<T>::value) {
+    return is_fixed_type<typename T::value_type>();
+  } else if constexpr (IsTuple<T>::value) {
+    return all_fixed_types(std::type_identity<T>{});
+  } else {
+    return false;
+  }
+}
+
+/// Fixed-size values of a frame slot: fixed or composite types.
+template <class T>
+constexpr bool is_slot_type() {
+  return is_fixed_type<T>() || is_composite_type<T>();
 }
 
 template <class T>
@@ -99,6 +235,10 @@ constexpr TypeKind scalar_kind() {
     return TypeKind::kFloat32;
   } else if constexpr (std::is_same_v<T, double>) {
     return TypeKind::kFloat64;
+  } else if constexpr (std::is_same_v<T, std::complex<float>>) {
+    return TypeKind::kComplex64;
+  } else if constexpr (std::is_same_v<T, std::complex<double>>) {
+    return TypeKind::kComplex128;
   } else if constexpr (std::is_signed_v<T>) {
     constexpr std::array kKinds{TypeKind::kInt8, TypeKind::kInt16, TypeKind::kInt32,
                                 TypeKind::kInt64};
@@ -116,10 +256,24 @@ struct UnsupportedType {
   static_assert(kAlwaysFalse<T>,
                 "shmrpc: unsupported type in a registered or called function signature (the type "
                 "is the T of shmrpc::detail::UnsupportedType<T> in this error). Supported: bool, "
-                "fixed-width integers, float, double, std::array<T, N> of those; "
-                "std::span<const T> / std::span<T> of those as arguments (read and written in "
-                "place); std::string_view / std::string arguments; std::string, std::vector<T> "
-                "and void results.");
+                "fixed-width integers, float, double, std::complex<float/double>, enums declared "
+                "with SHMRPC_ENUM, std::array<T, N> of those, and aggregates (structs with public "
+                "fields only: no constructors, bases, virtual functions or pointers) whose fields "
+                "are any of these; std::span<const T> / std::span<T> of those as arguments (read "
+                "and written in place); std::string_view / std::string arguments; "
+                "std::optional<T> and std::tuple / std::pair of those; std::string, "
+                "std::vector<T> and void results.");
+  static TypeInfo make() { return {}; }
+};
+
+/// Instantiated for an enum without SHMRPC_ENUM; the compiler names T in the note.
+template <class T>
+struct UndeclaredEnum {
+  static_assert(kAlwaysFalse<T>,
+                "shmrpc: an enum crosses only with its enumerators declared: add "
+                "SHMRPC_ENUM(Type, enumerator1, enumerator2, ...) after the enum, in its "
+                "namespace (the enum is the T of shmrpc::detail::UndeclaredEnum<T> in this "
+                "error).");
   static TypeInfo make() { return {}; }
 };
 
@@ -129,6 +283,14 @@ TypeInfo make_type_info();
 /// The value type a parameter of declared type A is passed as.
 template <class A>
 using ArgumentValue = std::remove_cvref_t<A>;
+
+/// The C++ name of T as the compiler spells it, without "(anonymous namespace)::".
+std::string clean_type_name(std::string_view pretty_function);
+
+template <class T>
+std::string cxx_type_name() {
+  return clean_type_name(static_cast<const char*>(__PRETTY_FUNCTION__));
+}
 
 }  // namespace detail
 
@@ -142,40 +304,129 @@ const TypeInfo& type_info_of() {
 
 namespace detail {
 
+/// A TypeInfo without name or members.
+inline TypeInfo basic_type(TypeKind kind, std::uint32_t size, std::uint32_t align,
+                           const TypeInfo* element = nullptr) {
+  TypeInfo info;
+  info.kind = kind;
+  info.size = size;
+  info.align = align;
+  info.element = element;
+  return info;
+}
+
+/// Checks SHMRPC_FIELDS against the offsets PFR finds; throws std::logic_error naming the field.
+void check_field_names(const TypeInfo& type, const std::vector<std::size_t>& declared_offsets);
+
+template <class T, std::size_t... I>
+std::vector<MemberInfo> struct_fields(std::index_sequence<I...> /*fields*/) {
+  // Field offsets as the compiler laid them out, read off a value-initialised object.
+  static const T object{};
+  const auto* base = reinterpret_cast<const std::byte*>(&object);
+  std::vector<MemberInfo> fields{
+      {"f" + std::to_string(I),
+       static_cast<std::uint64_t>(reinterpret_cast<const std::byte*>(&boost::pfr::get<I>(object)) -
+                                  base),
+       &type_info_of<boost::pfr::tuple_element_t<I, T>>()}...};
+  return fields;
+}
+
+template <class T>
+TypeInfo make_struct_info() {
+  TypeInfo info = basic_type(TypeKind::kStruct, sizeof(T), alignof(T));
+  info.name = cxx_type_name<T>();
+  info.members = struct_fields<T>(std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+  if constexpr (NamedFields<T>) {
+    constexpr auto kNames = shmrpc_field_names(static_cast<const T*>(nullptr));
+    std::vector<std::size_t> offsets;
+    for (std::size_t i = 0; i < kNames.size(); ++i) {
+      info.members[i].name = kNames[i].name;
+      offsets.push_back(kNames[i].offset);
+    }
+    check_field_names(info, offsets);
+  }
+  return info;
+}
+
+template <class T>
+TypeInfo make_enum_info() {
+  using Underlying = std::underlying_type_t<T>;
+  TypeInfo info = basic_type(TypeKind::kEnum, sizeof(T), alignof(T), &type_info_of<Underlying>());
+  info.name = cxx_type_name<T>();
+  for (const EnumMember& member : shmrpc_enum_members(static_cast<const T*>(nullptr))) {
+    info.members.push_back({std::string(member.name), member.value, nullptr});
+  }
+  return info;
+}
+
+/// Wire form of a tuple: elements in order, each at the next offset its alignment allows.
+template <class... E>
+TypeInfo make_tuple_info() {
+  TypeInfo info = basic_type(TypeKind::kTuple, 0, 1);
+  std::uint64_t end = 0;
+  const auto add = [&](const TypeInfo& element) {
+    const std::uint64_t offset = layout::align_up(end, element.align);
+    info.members.push_back({"", offset, &element});
+    end = offset + element.size;
+    info.align = std::max(info.align, element.align);
+  };
+  (add(type_info_of<E>()), ...);
+  info.size = static_cast<std::uint32_t>(layout::align_up(end, info.align));
+  return info;
+}
+
+template <class T>
+struct TupleInfo;
+template <class... E>
+struct TupleInfo<std::tuple<E...>> {
+  static TypeInfo make() { return make_tuple_info<E...>(); }
+};
+template <class A, class B>
+struct TupleInfo<std::pair<A, B>> {
+  static TypeInfo make() { return make_tuple_info<A, B>(); }
+};
+
 template <class T>
 TypeInfo make_type_info() {
   if constexpr (std::is_void_v<T>) {
     return {};
-  } else if constexpr (is_fixed_type<T>() && !IsStdArray<T>::value) {
-    return {.kind = scalar_kind<T>(), .size = sizeof(T), .align = alignof(T)};
+  } else if constexpr (std::is_enum_v<T> && !DeclaredEnum<T>) {
+    return UndeclaredEnum<T>::make();
+  } else if constexpr (is_fixed_type<T>() && std::is_enum_v<T>) {
+    return make_enum_info<T>();
+  } else if constexpr (is_fixed_type<T>() && IsStdArray<T>::value) {
+    TypeInfo info = basic_type(TypeKind::kArray, sizeof(T), alignof(T),
+                               &type_info_of<typename T::value_type>());
+    info.count = std::tuple_size_v<T>;
+    return info;
+  } else if constexpr (is_fixed_type<T>() && Aggregate<T>) {
+    return make_struct_info<T>();
   } else if constexpr (is_fixed_type<T>()) {
-    return {.kind = TypeKind::kArray,
-            .count = std::tuple_size_v<T>,
-            .size = sizeof(T),
-            .align = alignof(T),
-            .element = &type_info_of<typename T::value_type>()};
+    return basic_type(scalar_kind<T>(), sizeof(T), alignof(T));
+  } else if constexpr (is_composite_type<T>() && IsOptional<T>::value) {
+    const TypeInfo& value = type_info_of<typename T::value_type>();
+    const auto size = static_cast<std::uint32_t>(
+        layout::align_up(optional_value_offset(value.align) + value.size, value.align));
+    return basic_type(TypeKind::kOptional, size, value.align, &value);
+  } else if constexpr (is_composite_type<T>()) {
+    return TupleInfo<T>::make();
   } else if constexpr (IsDynamicSpan<T>::value) {
     using Element = typename T::element_type;
     if constexpr (is_fixed_type<std::remove_const_t<Element>>()) {
-      return {.kind = TypeKind::kSpan,
-              .is_mutable = !std::is_const_v<Element>,
-              .size = sizeof(layout::VarSlot),
-              .align = alignof(layout::VarSlot),
-              .element = &type_info_of<std::remove_const_t<Element>>()};
+      TypeInfo info = basic_type(TypeKind::kSpan, sizeof(layout::VarSlot), alignof(layout::VarSlot),
+                                 &type_info_of<std::remove_const_t<Element>>());
+      info.is_mutable = !std::is_const_v<Element>;
+      return info;
     } else {
       return UnsupportedType<T>::make();
     }
   } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
-    return {.kind = TypeKind::kString,
-            .size = sizeof(layout::VarSlot),
-            .align = alignof(layout::VarSlot)};
+    return basic_type(TypeKind::kString, sizeof(layout::VarSlot), alignof(layout::VarSlot));
   } else if constexpr (IsVector<T>::value) {
     using Element = typename T::value_type;
     if constexpr (is_fixed_type<Element>() && !std::is_same_v<Element, bool>) {
-      return {.kind = TypeKind::kVector,
-              .size = sizeof(layout::VarSlot),
-              .align = alignof(layout::VarSlot),
-              .element = &type_info_of<Element>()};
+      return basic_type(TypeKind::kVector, sizeof(layout::VarSlot), alignof(layout::VarSlot),
+                        &type_info_of<Element>());
     } else {
       return UnsupportedType<T>::make();
     }

@@ -2,11 +2,13 @@
 
 #include <pybind11/numpy.h>
 
+#include <array>
 #include <climits>
 #include <stdexcept>
 #include <string>
 
 #include "numpy_types.hpp"
+#include "values.hpp"
 
 namespace py = pybind11;
 
@@ -29,10 +31,6 @@ std::string describe_argument(const detail::CallScope& call, std::size_t index) 
   throw std::invalid_argument("shmrpc: " + describe_argument(call, index) + " is " +
                               type_name(parameter(call, index)) + ", but " + std::string(what) +
                               " of Python type '" + Py_TYPE(value.ptr())->tp_name + "' was given");
-}
-
-bool is_integer(TypeKind kind) {
-  return kind >= TypeKind::kInt8 && kind <= TypeKind::kUInt64;
 }
 
 bool is_float(TypeKind kind) {
@@ -125,18 +123,47 @@ bool usable_as_is(py::handle value, const py::dtype& dtype, const NumpyShape& sh
   return (array.flags() & py::array::c_style) != 0 && (!writes || array.writeable());
 }
 
+// An argument that is not a span of plain numbers and not usable as it is: a sequence of
+// elements encoded one by one (records, dicts, enum members, complex numbers), or a structured
+// array with the same field names in another layout.
+py::array convert_elements(const TypeInfo& element, py::handle value, const py::dtype& dtype,
+                           const std::string& where, TypeMapper& types) {
+  const py::module_ convert = py::module_::import("shmrpc._convert");
+  if (py::isinstance<py::array>(value)) {
+    return convert.attr("structured_array")(value, dtype, where);
+  }
+  if (!py::isinstance<py::sequence>(value) || py::isinstance<py::str>(value)) {
+    throw std::invalid_argument("shmrpc: " + where + " needs a numpy array of dtype " +
+                                std::string(py::str(py::handle(dtype))) + " or a sequence of " +
+                                type_name(element) + "; got a " + Py_TYPE(value.ptr())->tp_name);
+  }
+  const auto items = py::reinterpret_borrow<py::sequence>(value);
+  py::array array(dtype, std::vector<py::ssize_t>{static_cast<py::ssize_t>(items.size())});
+  auto* out = static_cast<std::byte*>(array.mutable_data());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    encode_value(element, items[i], out + i * element.size, where + "[" + std::to_string(i) + "]",
+                 types);
+  }
+  return array;
+}
+
 // A span<T>, span<const T> or std::array parameter. Arrays that fit are passed as they are (zero
-// copy when they lie in the channel heap); anything else goes through shmrpc._convert, which
-// converts what it can and explains what it cannot.
+// copy when they lie in the channel heap); anything else goes through shmrpc._convert (numbers)
+// or convert_elements (records, enums, complex numbers), which convert what they can and explain
+// what they cannot.
 void put_array_like(detail::CallScope& call, std::size_t index, py::handle value,
-                    std::vector<py::object>& temporaries) {
+                    std::vector<py::object>& temporaries, TypeMapper& types) {
   const TypeInfo& wanted = parameter(call, index);
   const bool span = wanted.kind == TypeKind::kSpan;
   const NumpyShape shape = numpy_shape(span ? *wanted.element : wanted);
-  const py::dtype dtype = numpy_dtype(*shape.scalar);
+  const py::dtype& dtype = types.dtype(*shape.scalar);
   py::array array;
   if (usable_as_is(value, dtype, shape, span, wanted.is_mutable)) {
     array = py::reinterpret_borrow<py::array>(value);
+  } else if (span && !is_plain_number(*shape.scalar) && !wanted.is_mutable) {
+    array = convert_elements(*wanted.element, value, types.dtype(*wanted.element),
+                             describe_argument(call, index), types);
+    temporaries.push_back(array);
   } else {
     py::list expected;
     if (span) {
@@ -160,14 +187,32 @@ void put_array_like(detail::CallScope& call, std::size_t index, py::handle value
   }
 }
 
+// A struct, enum, complex, optional or tuple parameter, or a std::array of other than plain
+// numbers: encoded into its wire form, then copied into the slot.
+void put_value(detail::CallScope& call, std::size_t index, py::handle value, TypeMapper& types) {
+  const TypeInfo& wanted = parameter(call, index);
+  constexpr std::size_t kSmall = 256;
+  std::array<std::byte, kSmall> small{};
+  std::vector<std::byte> large(wanted.size > kSmall ? wanted.size : 0);
+  std::byte* bytes = wanted.size > kSmall ? large.data() : small.data();
+  encode_value(wanted, value, bytes, describe_argument(call, index), types);
+  call.put_value(index, wanted, bytes);
+}
+
 }  // namespace
 
 void put_argument(detail::CallScope& call, std::size_t index, py::handle value,
-                  std::vector<py::object>& temporaries) {
+                  std::vector<py::object>& temporaries, TypeMapper& types) {
   PyObject* object = value.ptr();
-  const TypeKind kind = parameter(call, index).kind;
-  if (kind == TypeKind::kSpan || kind == TypeKind::kArray) {
-    put_array_like(call, index, value, temporaries);
+  const TypeInfo& type = parameter(call, index);
+  const TypeKind kind = type.kind;
+  if (kind == TypeKind::kSpan ||
+      (kind == TypeKind::kArray && is_plain_number(*numpy_shape(type).scalar))) {
+    put_array_like(call, index, value, temporaries, types);
+  } else if (kind == TypeKind::kArray || kind == TypeKind::kStruct || kind == TypeKind::kEnum ||
+             kind == TypeKind::kOptional || kind == TypeKind::kTuple ||
+             kind == TypeKind::kComplex64 || kind == TypeKind::kComplex128) {
+    put_value(call, index, value, types);
   } else if (PyBool_Check(object)) {
     call.put_bool(index, object == Py_True);
   } else if (PyLong_Check(object)) {
@@ -186,7 +231,7 @@ void put_argument(detail::CallScope& call, std::size_t index, py::handle value,
         index, {PyBytes_AS_STRING(object), static_cast<std::size_t>(PyBytes_GET_SIZE(object))});
   } else if (py::isinstance<py::array>(value) &&
              py::reinterpret_borrow<py::array>(value).ndim() == 0) {
-    put_argument(call, index, value[py::tuple()], temporaries);  // a 0-d array is a scalar
+    put_argument(call, index, value[py::tuple()], temporaries, types);  // a 0-d array is a scalar
   } else if (!put_numpy_scalar(call, index, value)) {
     unsupported(call, index, value, "an object");
   }

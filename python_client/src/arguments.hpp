@@ -1,6 +1,7 @@
 #pragma once
 /// Python values as call arguments. Which CallScope primitive a value goes to depends on its
-/// Python type (bool, int, float, str, bytes, numpy scalar, numpy array, sequence); the primitive
+/// Python type (bool, int, float, str, bytes, numpy scalar, numpy array, sequence) and, for
+/// structs, enums, optionals and tuples, on the parameter's type (values.hpp); the primitive
 /// then checks it against the parameter's wire type, so the C++ and Python clients accept the
 /// same things.
 
@@ -9,6 +10,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "numpy_types.hpp"
 #include "shmrpc/detail/call_scope.hpp"
 
 namespace shmrpc::python {
@@ -19,6 +21,6 @@ namespace shmrpc::python {
 /// shmrpc._convert helpers for array-likes). Arrays made on the way are appended to `temporaries`,
 /// which must outlive the call.
 void put_argument(detail::CallScope& call, std::size_t index, pybind11::handle value,
-                  std::vector<pybind11::object>& temporaries);
+                  std::vector<pybind11::object>& temporaries, TypeMapper& types);
 
 }  // namespace shmrpc::python

@@ -11,6 +11,7 @@
 #include "numpy_types.hpp"
 #include "results.hpp"
 #include "shmrpc/detail/call_scope.hpp"
+#include "shmrpc/errors.hpp"
 
 namespace py = pybind11;
 
@@ -107,7 +108,7 @@ py::object Connection::call(std::size_t index, const py::tuple& args) {
   std::vector<py::object> temporaries;
   for (std::size_t i = 0; i < args.size(); ++i) {
     try {
-      put_argument(*call, i, args[i], temporaries);
+      put_argument(*call, i, args[i], temporaries, types_);
     } catch (const std::invalid_argument& error) {
       throw py::type_error(error.what());  // the argument checks report a wrong type this way
     }
@@ -116,7 +117,12 @@ py::object Connection::call(std::size_t index, const py::tuple& args) {
     const py::gil_scoped_release release;
     call->execute();
   }
-  return take_result(*call, connection);
+  try {
+    return take_result(*call, connection, types_);
+  } catch (const std::domain_error& error) {
+    throw shmrpc::ProtocolError(std::string("shmrpc: server '") + connection->server_name() +
+                                "' returned an invalid result: " + error.what());
+  }
 }
 
 py::array Connection::empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype,
@@ -140,12 +146,12 @@ py::array Connection::empty(const std::vector<py::ssize_t>& shape, const py::dty
   return heap_array(std::move(block), dtype, shape);
 }
 
-py::list Connection::functions() const {
+py::list Connection::functions() {
   py::list list;
   for (const FunctionSchema& function : get().schema().functions()) {
     py::list arguments;
     for (const ArgumentSchema& argument : function.arguments) {
-      arguments.append(py::make_tuple(argument.name, describe_type(*argument.type)));
+      arguments.append(py::make_tuple(argument.name, describe_type(*argument.type, types_)));
     }
     py::dict entry;
     entry["index"] = function.index;
@@ -153,10 +159,21 @@ py::list Connection::functions() const {
     entry["doc"] = function.doc;
     entry["signature"] = function.signature;
     entry["arguments"] = arguments;
-    entry["returns"] = describe_type(*function.return_type);
+    entry["returns"] = describe_type(*function.return_type, types_);
     list.append(entry);
   }
   return list;
+}
+
+py::list Connection::named_types() {
+  std::vector<const TypeInfo*> roots;
+  for (const FunctionSchema& function : get().schema().functions()) {
+    for (const ArgumentSchema& argument : function.arguments) {
+      roots.push_back(argument.type);
+    }
+    roots.push_back(function.return_type);
+  }
+  return describe_named_types(roots, types_);
 }
 
 bool Connection::owns(const py::array& array) const {
@@ -178,6 +195,12 @@ void bind_connection(py::module_& module) {
       .def("empty", &Connection::empty, py::arg("shape"), py::arg("dtype"), py::arg("zero") = false,
            "An array in this channel's heap.")
       .def("functions", &Connection::functions, "The server's functions, described.")
+      .def("named_types", &Connection::named_types,
+           "The structs and enums of the server's functions, described, used types first.")
+      .def(
+          "set_classes",
+          [](Connection& self, py::dict classes) { self.types().set_classes(std::move(classes)); },
+          py::arg("classes"), "The record and enum classes to use, by C++ type name.")
       .def("owns", &Connection::owns, py::arg("array"),
            "True when the array's data lies in this channel's heap.")
       .def("set_timeout", &Connection::set_timeout, py::arg("timeout"))

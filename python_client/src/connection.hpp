@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "numpy_types.hpp"
 #include "shmrpc/detail/connection.hpp"
 
 namespace shmrpc::python {
@@ -38,7 +39,13 @@ class Connection {
 
   /// The server's functions in table order: dicts of index, name, doc, signature, arguments
   /// (list of (name, type description)) and returns (type description; see describe_type).
-  pybind11::list functions() const;
+  pybind11::list functions();
+
+  /// The structs and enums that the functions use, described (see describe_named_types).
+  pybind11::list named_types();
+
+  /// The dtypes and Python classes of this connection's types.
+  TypeMapper& types() noexcept { return types_; }
 
   /// True when the data of `array` lies entirely in this channel's heap.
   bool owns(const pybind11::array& array) const;
@@ -54,6 +61,7 @@ class Connection {
 
  private:
   std::shared_ptr<detail::Connection> connection_;
+  TypeMapper types_;
   bool busy_ = false;  // a call is under way (guards against re-entry from signal handlers)
 };
 

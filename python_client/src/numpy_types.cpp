@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <unordered_set>
 
 namespace py = pybind11;
 
@@ -15,15 +16,21 @@ NumpyShape numpy_shape(const TypeInfo& type) {
     shape.dims.push_back(static_cast<py::ssize_t>(level->count));
     level = level->element;
   }
-  if (!is_scalar(level->kind)) {
+  if (!is_fixed(level->kind)) {
     throw std::logic_error("shmrpc: " + type_name(type) + " has no numpy dtype");
   }
   shape.scalar = level;
   return shape;
 }
 
-py::dtype numpy_dtype(const TypeInfo& scalar) {
-  switch (scalar.kind) {
+bool is_plain_number(const TypeInfo& type) {
+  return type.kind >= TypeKind::kBool && type.kind <= TypeKind::kFloat64;
+}
+
+namespace {
+
+py::dtype scalar_dtype(TypeKind kind) {
+  switch (kind) {
     case TypeKind::kBool:
       return py::dtype::of<bool>();
     case TypeKind::kInt8:
@@ -46,12 +53,15 @@ py::dtype numpy_dtype(const TypeInfo& scalar) {
       return py::dtype::of<float>();
     case TypeKind::kFloat64:
       return py::dtype::of<double>();
+    case TypeKind::kComplex64:
+      return py::dtype("complex64");
+    case TypeKind::kComplex128:
+      return py::dtype("complex128");
     default:
-      throw std::logic_error("shmrpc: " + type_name(scalar) + " is not a scalar type");
+      throw std::logic_error("shmrpc: kind " + std::to_string(static_cast<int>(kind)) +
+                             " is not a scalar type");
   }
 }
-
-namespace {
 
 const char* category(TypeKind kind) {
   switch (kind) {
@@ -71,6 +81,9 @@ const char* category(TypeKind kind) {
     case TypeKind::kFloat32:
     case TypeKind::kFloat64:
       return "float";
+    case TypeKind::kComplex64:
+    case TypeKind::kComplex128:
+      return "complex";
     case TypeKind::kString:
       return "str";
     case TypeKind::kArray:
@@ -79,31 +92,146 @@ const char* category(TypeKind kind) {
       return "span";
     case TypeKind::kVector:
       return "vector";
+    case TypeKind::kStruct:
+      return "struct";
+    case TypeKind::kEnum:
+      return "enum";
+    case TypeKind::kOptional:
+      return "optional";
+    case TypeKind::kTuple:
+      return "tuple";
   }
   return "unknown";
 }
 
 }  // namespace
 
-py::dict describe_type(const TypeInfo& type) {
+const py::dtype& TypeMapper::dtype(const TypeInfo& type) {
+  const auto found = dtypes_.find(&type);
+  if (found != dtypes_.end()) {
+    return found->second;
+  }
+  py::dtype made;
+  if (type.kind == TypeKind::kArray) {
+    const NumpyShape shape = numpy_shape(type);
+    made =
+        py::dtype::from_args(py::make_tuple(dtype(*shape.scalar), py::tuple(py::cast(shape.dims))));
+  } else if (type.kind == TypeKind::kEnum) {
+    made = dtype(*type.element);
+  } else if (type.kind == TypeKind::kStruct) {
+    py::list names;
+    py::list formats;
+    py::list offsets;
+    for (const MemberInfo& field : type.members) {
+      names.append(field.name);
+      formats.append(dtype(*field.type));
+      offsets.append(field.value);
+    }
+    py::dict spec;
+    spec["names"] = names;
+    spec["formats"] = formats;
+    spec["offsets"] = offsets;
+    spec["itemsize"] = type.size;
+    made = py::dtype::from_args(spec);
+    if (made.itemsize() != static_cast<py::ssize_t>(type.size)) {
+      throw std::logic_error("shmrpc: numpy lays out " + type.name + " in " +
+                             std::to_string(made.itemsize()) + " bytes, the server in " +
+                             std::to_string(type.size));
+    }
+  } else {
+    made = scalar_dtype(type.kind);
+  }
+  return dtypes_.emplace(&type, std::move(made)).first->second;
+}
+
+py::object TypeMapper::python_class(const TypeInfo& type) const {
+  if (!classes_.contains(type.name)) {
+    throw std::logic_error("shmrpc: no Python class for " + type.name);
+  }
+  return classes_[py::str(type.name)];
+}
+
+py::dict describe_type(const TypeInfo& type, TypeMapper& types) {
   py::dict description;
   description["name"] = type_name(type);
   description["category"] = category(type.kind);
   description["mutable"] = type.is_mutable;
   description["dtype"] = py::none();
   description["dims"] = py::none();
+  description["type"] = py::none();
+  description["element"] = py::none();
+  description["elements"] = py::none();
   const TypeInfo* fixed = nullptr;
-  if (type.kind == TypeKind::kArray) {
+  if (is_fixed(type.kind)) {
     fixed = &type;
   } else if (type.kind == TypeKind::kSpan || type.kind == TypeKind::kVector) {
     fixed = type.element;
   }
   if (fixed != nullptr) {
     const NumpyShape shape = numpy_shape(*fixed);
-    description["dtype"] = numpy_dtype(*shape.scalar);
+    description["dtype"] = types.dtype(*shape.scalar);
     description["dims"] = py::tuple(py::cast(shape.dims));
+    if (shape.scalar->kind == TypeKind::kStruct || shape.scalar->kind == TypeKind::kEnum) {
+      description["type"] = shape.scalar->name;
+    }
+  }
+  if (type.kind == TypeKind::kOptional) {
+    description["element"] = describe_type(*type.element, types);
+  } else if (type.kind == TypeKind::kTuple) {
+    py::list elements;
+    for (const MemberInfo& element : type.members) {
+      elements.append(describe_type(*element.type, types));
+    }
+    description["elements"] = py::tuple(elements);
   }
   return description;
+}
+
+namespace {
+
+void collect_named(const TypeInfo& type, std::unordered_set<const TypeInfo*>& seen, py::list& out,
+                   TypeMapper& types) {
+  if (type.element != nullptr) {
+    collect_named(*type.element, seen, out, types);
+  }
+  for (const MemberInfo& member : type.members) {
+    if (member.type != nullptr) {
+      collect_named(*member.type, seen, out, types);
+    }
+  }
+  if ((type.kind != TypeKind::kStruct && type.kind != TypeKind::kEnum) ||
+      !seen.insert(&type).second) {
+    return;
+  }
+  py::dict entry;
+  entry["kind"] = category(type.kind);
+  entry["name"] = type.name;
+  entry["size"] = type.size;
+  entry["align"] = type.align;
+  entry["dtype"] = types.dtype(type);
+  py::list members;
+  for (const MemberInfo& member : type.members) {
+    if (type.kind == TypeKind::kStruct) {
+      members.append(py::make_tuple(member.name, member.value, describe_type(*member.type, types)));
+    } else if (type.element->kind >= TypeKind::kInt8 && type.element->kind <= TypeKind::kInt64) {
+      members.append(py::make_tuple(member.name, static_cast<std::int64_t>(member.value)));
+    } else {
+      members.append(py::make_tuple(member.name, member.value));
+    }
+  }
+  entry[type.kind == TypeKind::kStruct ? "fields" : "members"] = members;
+  out.append(entry);
+}
+
+}  // namespace
+
+py::list describe_named_types(const std::vector<const TypeInfo*>& roots, TypeMapper& types) {
+  std::unordered_set<const TypeInfo*> seen;
+  py::list out;
+  for (const TypeInfo* root : roots) {
+    collect_named(*root, seen, out, types);
+  }
+  return out;
 }
 
 }  // namespace shmrpc::python

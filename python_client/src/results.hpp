@@ -1,11 +1,12 @@
 #pragma once
-/// A call's result as a Python object: None, bool, int, float, str, a numpy array copied out of
-/// the frame (std::array), or a numpy array left in the channel heap (std::vector, zero copy).
+/// A call's result as a Python object: None, str, a numpy array left in the channel heap
+/// (std::vector, zero copy), or a fixed-size value decoded by values.hpp.
 
 #include <pybind11/pybind11.h>
 
 #include <memory>
 
+#include "numpy_types.hpp"
 #include "shmrpc/detail/call_scope.hpp"
 
 namespace shmrpc::python {
@@ -13,6 +14,7 @@ namespace shmrpc::python {
 /// The result of the executed `call` on `connection`. A std::vector result keeps its heap block,
 /// which the returned array frees when Python drops it. Needs the GIL.
 pybind11::object take_result(detail::CallScope& call,
-                             const std::shared_ptr<detail::Connection>& connection);
+                             const std::shared_ptr<detail::Connection>& connection,
+                             TypeMapper& types);
 
 }  // namespace shmrpc::python

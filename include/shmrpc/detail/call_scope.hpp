@@ -34,6 +34,9 @@ class CallScope {
   void put_float(std::size_t index, double value);
   /// A fixed-size value (std::array) of C++ type `type`, or its elements for a span parameter.
   void put_fixed(std::size_t index, const TypeInfo& type, void* data, bool writable);
+  /// A slot value (struct, enum, complex, optional, tuple, array) of wire type `type` in its wire
+  /// form, `type.size` bytes at `bytes`; the parameter must have exactly that type.
+  void put_value(std::size_t index, const TypeInfo& type, const void* bytes);
   /// `count` elements of type `element`; zero copy when they already lie in the channel heap.
   /// A copied mutable range is copied back after the call.
   void put_span(std::size_t index, const TypeInfo& element, void* data, std::size_t count,

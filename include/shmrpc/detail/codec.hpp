@@ -11,7 +11,9 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
+#include "shmrpc/detail/wire.hpp"
 #include "shmrpc/layout.hpp"
 #include "shmrpc/types.hpp"
 
@@ -27,12 +29,6 @@ struct CallFrame {
   std::uint64_t result_capacity = 0;
 };
 
-/// The request bytes are malformed. The call fails with Status::kBadRequest.
-class BadRequest : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 /// A variable-length result does not fit the client's window. Fails with kResultTooLarge.
 class ResultTooLarge : public std::runtime_error {
  public:
@@ -44,9 +40,6 @@ class ResultTooLarge : public std::runtime_error {
 std::byte* heap_range(const CallFrame& call, const layout::VarSlot& slot, std::size_t element_size,
                       std::size_t element_align);
 
-/// Throws BadRequest unless every byte is 0 or 1 (bool is only defined for those).
-void check_bool_bytes(const std::byte* bytes, std::size_t count);
-
 /// Throws BadRequest unless the client's result window lies inside the heap and is aligned.
 void check_result_window(const CallFrame& call, std::size_t element_align);
 
@@ -54,16 +47,6 @@ void check_result_window(const CallFrame& call, std::size_t element_align);
 /// ResultTooLarge.
 layout::VarSlot write_result_bytes(const CallFrame& call, const void* bytes, std::size_t size,
                                    std::size_t element_align);
-
-template <class T>
-struct InnermostScalar {
-  using Type = T;
-};
-template <class T, std::size_t N>
-struct InnermostScalar<std::array<T, N>> : InnermostScalar<T> {};
-
-template <class T>
-inline constexpr bool kHoldsBool = std::is_same_v<typename InnermostScalar<T>::Type, bool>;
 
 inline layout::VarSlot read_var_slot(const CallFrame& call, std::uint32_t offset) {
   layout::VarSlot slot{};
@@ -74,24 +57,21 @@ inline layout::VarSlot read_var_slot(const CallFrame& call, std::uint32_t offset
 /// Decodes the argument of value type T (decayed) at `offset` in the frame.
 template <class T>
 auto decode_argument(const CallFrame& call, std::uint32_t offset) {
+  // Copy first, then check the copy: the client may rewrite the frame meanwhile.
   if constexpr (is_fixed_type<T>()) {
-    // Copy first, then check the copy: the client may rewrite the frame meanwhile.
     std::array<std::byte, sizeof(T)> bytes;
     std::memcpy(bytes.data(), call.frame + offset, sizeof(T));
-    if constexpr (kHoldsBool<T>) {
-      check_bool_bytes(bytes.data(), sizeof(T));
-    }
-    T value;
-    std::memcpy(&value, bytes.data(), sizeof(T));
-    return value;
+    return read_slot<T>(bytes.data(), true);
+  } else if constexpr (is_composite_type<T>()) {
+    std::vector<std::byte> bytes(type_info_of<T>().size);
+    std::memcpy(bytes.data(), call.frame + offset, bytes.size());
+    return read_slot<T>(bytes.data(), true);
   } else if constexpr (IsDynamicSpan<T>::value) {
     using Element = typename T::element_type;
     using Value = std::remove_const_t<Element>;
     const layout::VarSlot slot = read_var_slot(call, offset);
     std::byte* data = heap_range(call, slot, sizeof(Value), alignof(Value));
-    if constexpr (kHoldsBool<Value>) {
-      check_bool_bytes(data, slot.length * sizeof(Value));
-    }
+    check_fixed_range<Value>(data, slot.length);
     // The client laid these elements out in shared memory; the server views them where they lie.
     return T(reinterpret_cast<Element*>(data), static_cast<std::size_t>(slot.length));
   } else if constexpr (std::is_same_v<T, std::string_view> || std::is_same_v<T, std::string>) {
@@ -106,8 +86,8 @@ auto decode_argument(const CallFrame& call, std::uint32_t offset) {
 /// Encodes a result of value type T at `offset` in the frame.
 template <class T>
 void encode_result(const CallFrame& call, std::uint32_t offset, const T& value) {
-  if constexpr (is_fixed_type<T>()) {
-    std::memcpy(call.frame + offset, &value, sizeof(T));
+  if constexpr (is_slot_type<T>()) {
+    write_slot(call.frame + offset, value);
   } else if constexpr (std::is_same_v<T, std::string>) {
     const layout::VarSlot slot = write_result_bytes(call, value.data(), value.size(), 1);
     std::memcpy(call.frame + offset, &slot, sizeof slot);

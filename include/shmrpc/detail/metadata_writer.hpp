@@ -20,6 +20,8 @@ struct SegmentPlan {
   std::uint32_t argument_count = 0;
   std::uint64_t type_table_offset = 0;
   std::uint32_t type_count = 0;
+  std::uint64_t member_table_offset = 0;
+  std::uint32_t member_count = 0;
   std::uint64_t string_table_offset = 0;
   std::uint32_t string_table_size = 0;
   ChannelGeometry channels;

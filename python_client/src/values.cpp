@@ -1,0 +1,441 @@
+#include "values.hpp"
+
+#include <pybind11/numpy.h>
+
+#include <climits>
+#include <complex>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+namespace py = pybind11;
+
+namespace shmrpc::python {
+namespace {
+
+template <class T>
+void store(std::byte* out, T value) {
+  std::memcpy(out, &value, sizeof value);
+}
+
+template <class T>
+T load(const std::byte* bytes) {
+  T value;
+  std::memcpy(&value, bytes, sizeof value);
+  return value;
+}
+
+std::string python_type(py::handle value) {
+  return Py_TYPE(value.ptr())->tp_name;
+}
+
+[[noreturn]] void wrong_type(const TypeInfo& type, py::handle value, const std::string& where,
+                             const std::string& wanted) {
+  throw std::invalid_argument("shmrpc: " + where + " is " + type_name(type) + ", which takes " +
+                              wanted + "; got a " + python_type(value));
+}
+
+bool is_numpy(py::handle value, const char* abstract_type) {
+  return py::isinstance(value, py::module_::import("numpy").attr(abstract_type));
+}
+
+// Stores integer `value` as integer kind `kind`; false when it does not fit.
+template <class Value>
+bool store_integer(TypeKind kind, std::byte* out, Value value) {
+  const auto as = [&]<class Wire>(std::type_identity<Wire> /*wire*/) {
+    if (!std::in_range<Wire>(value)) {
+      return false;
+    }
+    store(out, static_cast<Wire>(value));
+    return true;
+  };
+  switch (kind) {
+    case TypeKind::kInt8:
+      return as(std::type_identity<std::int8_t>{});
+    case TypeKind::kInt16:
+      return as(std::type_identity<std::int16_t>{});
+    case TypeKind::kInt32:
+      return as(std::type_identity<std::int32_t>{});
+    case TypeKind::kInt64:
+      return as(std::type_identity<std::int64_t>{});
+    case TypeKind::kUInt8:
+      return as(std::type_identity<std::uint8_t>{});
+    case TypeKind::kUInt16:
+      return as(std::type_identity<std::uint16_t>{});
+    case TypeKind::kUInt32:
+      return as(std::type_identity<std::uint32_t>{});
+    case TypeKind::kUInt64:
+      return as(std::type_identity<std::uint64_t>{});
+    default:
+      return false;
+  }
+}
+
+void encode_integer(const TypeInfo& type, py::handle value, std::byte* out,
+                    const std::string& where) {
+  if (PyBool_Check(value.ptr()) || !(PyLong_Check(value.ptr()) || is_numpy(value, "integer"))) {
+    wrong_type(type, value, where, "an int");
+  }
+  const auto number = py::reinterpret_steal<py::object>(PyNumber_Index(value.ptr()));
+  if (!number) {
+    throw py::error_already_set();
+  }
+  int overflow = 0;
+  const long long small = PyLong_AsLongLongAndOverflow(number.ptr(), &overflow);
+  if (small == -1 && PyErr_Occurred() != nullptr) {
+    throw py::error_already_set();
+  }
+  bool stored = false;
+  if (overflow == 0) {
+    stored = store_integer(type.kind, out, small);
+  } else if (overflow > 0) {
+    const unsigned long long large = PyLong_AsUnsignedLongLong(number.ptr());
+    if (large == ULLONG_MAX && PyErr_Occurred() != nullptr) {
+      PyErr_Clear();
+    } else {
+      stored = store_integer(type.kind, out, large);
+    }
+  }
+  if (!stored) {
+    throw std::out_of_range("shmrpc: " + where + ": " + std::string(py::str(value)) +
+                            " does not fit " + type_name(type));
+  }
+}
+
+void encode_scalar(const TypeInfo& type, py::handle value, std::byte* out,
+                   const std::string& where) {
+  PyObject* object = value.ptr();
+  switch (type.kind) {
+    case TypeKind::kBool:
+      if (!PyBool_Check(object) && !is_numpy(value, "bool_")) {
+        wrong_type(type, value, where, "a bool");
+      }
+      store(out, PyObject_IsTrue(object) == 1);
+      return;
+    case TypeKind::kFloat32:
+    case TypeKind::kFloat64: {
+      if (PyBool_Check(object) || PyComplex_Check(object) ||
+          !(PyFloat_Check(object) || PyLong_Check(object) || is_numpy(value, "integer") ||
+            is_numpy(value, "floating"))) {
+        wrong_type(type, value, where, "a number");
+      }
+      const double number = PyFloat_AsDouble(object);
+      if (number == -1.0 && PyErr_Occurred() != nullptr) {
+        throw py::error_already_set();
+      }
+      if (type.kind == TypeKind::kFloat32) {
+        store(out, static_cast<float>(number));
+      } else {
+        store(out, number);
+      }
+      return;
+    }
+    case TypeKind::kComplex64:
+    case TypeKind::kComplex128: {
+      if (PyBool_Check(object) || !(PyComplex_Check(object) || PyFloat_Check(object) ||
+                                    PyLong_Check(object) || is_numpy(value, "number"))) {
+        wrong_type(type, value, where, "a complex number");
+      }
+      const Py_complex number = PyComplex_AsCComplex(object);
+      if (number.real == -1.0 && PyErr_Occurred() != nullptr) {
+        throw py::error_already_set();
+      }
+      if (type.kind == TypeKind::kComplex64) {
+        store(out, std::complex<float>(static_cast<float>(number.real),
+                                       static_cast<float>(number.imag)));
+      } else {
+        store(out, std::complex<double>(number.real, number.imag));
+      }
+      return;
+    }
+    default:
+      encode_integer(type, value, out, where);
+  }
+}
+
+std::string enumerators(const TypeInfo& type) {
+  const bool is_signed = type.element->kind <= TypeKind::kInt64;
+  std::string text;
+  for (const MemberInfo& member : type.members) {
+    text += (text.empty() ? "" : ", ") + member.name + " = " +
+            (is_signed ? std::to_string(static_cast<std::int64_t>(member.value))
+                       : std::to_string(member.value));
+  }
+  return text;
+}
+
+void encode_enum(const TypeInfo& type, py::handle value, std::byte* out, const std::string& where,
+                 TypeMapper& types) {
+  const py::object cls = types.python_class(type);
+  if (py::isinstance<py::str>(value)) {
+    // A member's name is as good as the member.
+    const py::dict members = cls.attr("__members__");
+    if (!members.contains(value)) {
+      throw std::domain_error("shmrpc: " + where + ": " + std::string(py::str(value)) +
+                              " is not an enumerator of " + type.name + " (" + enumerators(type) +
+                              ")");
+    }
+    encode_value(type, members[value], out, where, types);
+    return;
+  }
+  if (PyBool_Check(value.ptr()) || !(PyLong_Check(value.ptr()) || is_numpy(value, "integer"))) {
+    wrong_type(type, value, where, "a member of " + type.name + ", its name or its value");
+  }
+  encode_integer(*type.element, value, out, where);
+  std::uint64_t raw = 0;
+  std::memcpy(&raw, out, type.size);
+  if (type.element->kind <= TypeKind::kInt64 && type.size < 8) {  // sign-extend
+    const unsigned shift = 64U - 8U * type.size;
+    raw = static_cast<std::uint64_t>(static_cast<std::int64_t>(raw << shift) >> shift);
+  }
+  for (const MemberInfo& member : type.members) {
+    if (member.value == raw) {
+      return;
+    }
+  }
+  throw std::domain_error("shmrpc: " + where + ": " + std::string(py::str(value)) +
+                          " is not an enumerator of " + type.name + " (" + enumerators(type) + ")");
+}
+
+void encode_array(const TypeInfo& type, py::handle value, std::byte* out, const std::string& where,
+                  TypeMapper& types) {
+  const NumpyShape shape = numpy_shape(type);
+  if (is_plain_number(*shape.scalar)) {
+    // Numbers go through numpy, with the checks of shmrpc._convert (no lossy conversions).
+    const py::array array =
+        py::module_::import("shmrpc._convert")
+            .attr("argument_array")(value, types.dtype(*shape.scalar),
+                                    py::tuple(py::cast(shape.dims)), false, where);
+    std::memcpy(out, array.data(), type.size);
+    return;
+  }
+  if (py::isinstance<py::array>(value) &&
+      py::reinterpret_borrow<py::array>(value).dtype().equal(types.dtype(type))) {
+    std::memcpy(out, py::reinterpret_borrow<py::array>(value).data(), type.size);
+    return;
+  }
+  if (!py::isinstance<py::sequence>(value) || py::isinstance<py::str>(value)) {
+    wrong_type(type, value, where, "a sequence of " + std::to_string(type.count));
+  }
+  const auto items = py::reinterpret_borrow<py::sequence>(value);
+  if (items.size() != type.count) {
+    throw std::invalid_argument("shmrpc: " + where + " is " + type_name(type) + ", which takes " +
+                                std::to_string(type.count) + " elements; got " +
+                                std::to_string(items.size()));
+  }
+  for (std::size_t i = 0; i < type.count; ++i) {
+    encode_value(*type.element, items[i], out + i * type.element->size,
+                 where + "[" + std::to_string(i) + "]", types);
+  }
+}
+
+std::string field_list(const TypeInfo& type) {
+  std::string text;
+  for (const MemberInfo& field : type.members) {
+    text += (text.empty() ? "" : ", ") + field.name;
+  }
+  return text;
+}
+
+// The names a record-like object says it has, when it says: dict keys, dataclass fields,
+// namedtuple fields, numpy structured scalar fields. Empty for other objects.
+std::vector<std::string> declared_names(py::handle value) {
+  std::vector<std::string> names;
+  if (py::isinstance<py::dict>(value)) {
+    for (const auto& item : py::reinterpret_borrow<py::dict>(value)) {
+      names.push_back(py::str(item.first));
+    }
+  } else if (py::hasattr(value, "__dataclass_fields__")) {
+    for (const auto& item : py::dict(value.attr("__dataclass_fields__"))) {
+      names.push_back(py::str(item.first));
+    }
+  } else if (py::isinstance<py::tuple>(value) && py::hasattr(value, "_fields")) {
+    for (const auto& name : value.attr("_fields")) {
+      names.push_back(py::str(name));
+    }
+  } else if (is_numpy(value, "void") && !value.attr("dtype").attr("names").is_none()) {
+    for (const auto& name : value.attr("dtype").attr("names")) {
+      names.push_back(py::str(name));
+    }
+  }
+  return names;
+}
+
+void encode_struct(const TypeInfo& type, py::handle value, std::byte* out, const std::string& where,
+                   TypeMapper& types) {
+  if (is_numpy(value, "void") && py::dtype(value.attr("dtype")).equal(types.dtype(type))) {
+    const py::array array = py::module_::import("numpy").attr("asarray")(value);
+    std::memcpy(out, array.data(), type.size);
+    return;
+  }
+  const bool is_dict = py::isinstance<py::dict>(value);
+  const std::vector<std::string> names = declared_names(value);
+  if (!is_dict && names.empty() && !py::isinstance(value, types.python_class(type))) {
+    wrong_type(
+        type, value, where,
+        "a " + type.name + " record, a dict or an object with the fields " + field_list(type));
+  }
+  for (const std::string& name : names) {
+    const bool known = std::any_of(type.members.begin(), type.members.end(),
+                                   [&](const MemberInfo& field) { return field.name == name; });
+    if (!known) {
+      throw std::invalid_argument("shmrpc: " + where + " is " + type.name +
+                                  ", which has no field '" + name +
+                                  "' (its fields: " + field_list(type) + ")");
+    }
+  }
+  std::memset(out, 0, type.size);
+  for (const MemberInfo& field : type.members) {
+    py::object item;
+    if (is_dict) {
+      const auto dict = py::reinterpret_borrow<py::dict>(value);
+      if (dict.contains(field.name)) {
+        item = dict[py::str(field.name)];
+      }
+    } else if (is_numpy(value, "void")) {
+      item = value[py::str(field.name)];
+    } else if (py::hasattr(value, field.name.c_str())) {
+      item = value.attr(field.name.c_str());
+    }
+    if (!item) {
+      throw std::invalid_argument("shmrpc: " + where + " is " + type.name + ", but field '" +
+                                  field.name + "' is missing (its fields: " + field_list(type) +
+                                  ")");
+    }
+    encode_value(*field.type, item, out + field.value, where + "." + field.name, types);
+  }
+}
+
+void encode_tuple(const TypeInfo& type, py::handle value, std::byte* out, const std::string& where,
+                  TypeMapper& types) {
+  if (!py::isinstance<py::sequence>(value) || py::isinstance<py::str>(value)) {
+    wrong_type(type, value, where, "a tuple of " + std::to_string(type.members.size()));
+  }
+  const auto items = py::reinterpret_borrow<py::sequence>(value);
+  if (items.size() != type.members.size()) {
+    throw std::invalid_argument("shmrpc: " + where + " is " + type_name(type) + ", which takes " +
+                                std::to_string(type.members.size()) + " elements; got " +
+                                std::to_string(items.size()));
+  }
+  std::memset(out, 0, type.size);
+  for (std::size_t i = 0; i < type.members.size(); ++i) {
+    encode_value(*type.members[i].type, items[i], out + type.members[i].value,
+                 where + "[" + std::to_string(i) + "]", types);
+  }
+}
+
+}  // namespace
+
+void encode_value(const TypeInfo& type, py::handle value, std::byte* out, const std::string& where,
+                  TypeMapper& types) {
+  switch (type.kind) {
+    case TypeKind::kEnum:
+      encode_enum(type, value, out, where, types);
+      return;
+    case TypeKind::kArray:
+      encode_array(type, value, out, where, types);
+      return;
+    case TypeKind::kStruct:
+      encode_struct(type, value, out, where, types);
+      return;
+    case TypeKind::kTuple:
+      encode_tuple(type, value, out, where, types);
+      return;
+    case TypeKind::kOptional:
+      std::memset(out, 0, type.size);
+      if (!value.is_none()) {
+        out[0] = std::byte{1};
+        encode_value(*type.element, value, out + optional_value_offset(type.element->align), where,
+                     types);
+      }
+      return;
+    default:
+      if (!is_scalar(type.kind)) {
+        throw std::logic_error("shmrpc: " + type_name(type) + " is not a fixed-size type");
+      }
+      encode_scalar(type, value, out, where);
+  }
+}
+
+py::object decode_value(const TypeInfo& type, const std::byte* bytes, TypeMapper& types) {
+  switch (type.kind) {
+    case TypeKind::kBool: {
+      const auto byte = std::to_integer<unsigned>(bytes[0]);
+      if (byte > 1) {
+        throw std::domain_error("shmrpc: a bool holds byte " + std::to_string(byte));
+      }
+      return py::bool_(byte == 1);
+    }
+    case TypeKind::kInt8:
+      return py::int_(load<std::int8_t>(bytes));
+    case TypeKind::kInt16:
+      return py::int_(load<std::int16_t>(bytes));
+    case TypeKind::kInt32:
+      return py::int_(load<std::int32_t>(bytes));
+    case TypeKind::kInt64:
+      return py::int_(load<std::int64_t>(bytes));
+    case TypeKind::kUInt8:
+      return py::int_(load<std::uint8_t>(bytes));
+    case TypeKind::kUInt16:
+      return py::int_(load<std::uint16_t>(bytes));
+    case TypeKind::kUInt32:
+      return py::int_(load<std::uint32_t>(bytes));
+    case TypeKind::kUInt64:
+      return py::int_(load<std::uint64_t>(bytes));
+    case TypeKind::kFloat32:
+      return py::float_(load<float>(bytes));
+    case TypeKind::kFloat64:
+      return py::float_(load<double>(bytes));
+    case TypeKind::kComplex64: {
+      const auto number = load<std::complex<float>>(bytes);
+      return py::reinterpret_steal<py::object>(PyComplex_FromDoubles(number.real(), number.imag()));
+    }
+    case TypeKind::kComplex128: {
+      const auto number = load<std::complex<double>>(bytes);
+      return py::reinterpret_steal<py::object>(PyComplex_FromDoubles(number.real(), number.imag()));
+    }
+    case TypeKind::kEnum: {
+      const py::object raw = decode_value(*type.element, bytes, types);
+      try {
+        return types.python_class(type)(raw);
+      } catch (const py::error_already_set&) {
+        throw std::domain_error("shmrpc: " + type.name + " holds " + std::string(py::str(raw)) +
+                                ", none of its enumerators (" + enumerators(type) + ")");
+      }
+    }
+    case TypeKind::kArray: {
+      const NumpyShape shape = numpy_shape(type);
+      // No base: pybind11 copies the bytes, which the next call overwrites.
+      return py::array(types.dtype(*shape.scalar), shape.dims, std::vector<py::ssize_t>{}, bytes);
+    }
+    case TypeKind::kStruct: {
+      py::dict fields;
+      for (const MemberInfo& field : type.members) {
+        fields[py::str(field.name)] = decode_value(*field.type, bytes + field.value, types);
+      }
+      return types.python_class(type)(**fields);
+    }
+    case TypeKind::kOptional: {
+      const auto flag = std::to_integer<unsigned>(bytes[0]);
+      if (flag > 1) {
+        throw std::domain_error("shmrpc: the has-value flag of an " + type_name(type) + " holds " +
+                                std::to_string(flag));
+      }
+      return flag == 0 ? py::none()
+                       : decode_value(*type.element,
+                                      bytes + optional_value_offset(type.element->align), types);
+    }
+    case TypeKind::kTuple: {
+      py::tuple items(type.members.size());
+      for (std::size_t i = 0; i < type.members.size(); ++i) {
+        items[i] = decode_value(*type.members[i].type, bytes + type.members[i].value, types);
+      }
+      return items;
+    }
+    default:
+      throw std::logic_error("shmrpc: " + type_name(type) + " is not a fixed-size type");
+  }
+}
+
+}  // namespace shmrpc::python
