@@ -18,11 +18,12 @@ from ._errors import (
     TimeoutError,
 )
 from ._client import ArgumentInfo, Client, FunctionInfo, connect
+from ._records import Record
 
 __version__ = "0.1.0"
 
 for _exported in (ArgumentInfo, Client, FunctionInfo, ChannelsBusyError, Error, NoServerError,
-                  ProtocolError, RemoteError, ServerGoneError, TimeoutError):
+                  ProtocolError, Record, RemoteError, ServerGoneError, TimeoutError):
     _exported.__module__ = __name__  # shown as shmrpc.RemoteError, where users find it
 del _exported
 
@@ -34,6 +35,7 @@ __all__ = [
     "FunctionInfo",
     "NoServerError",
     "ProtocolError",
+    "Record",
     "RemoteError",
     "ServerGoneError",
     "TimeoutError",

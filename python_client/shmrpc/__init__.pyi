@@ -3,8 +3,9 @@
 
 import builtins
 import inspect
+import types
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, ClassVar, Iterable
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +44,13 @@ class FunctionInfo:
     return_type: str
     python_signature: inspect.Signature
 
+class Record:
+    cxx_name: ClassVar[str]
+    dtype: ClassVar[np.dtype[Any]]
+    def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+    def __getattr__(self, name: str) -> Any: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
 class Client:
     def __init__(
         self,
@@ -55,6 +63,8 @@ class Client:
     def __getattr__(self, name: str) -> Callable[..., Any]: ...
     def function(self, name: str) -> Callable[..., Any]: ...
     def functions(self) -> list[FunctionInfo]: ...
+    @property
+    def types(self) -> types.SimpleNamespace: ...
     def empty(
         self, shape: int | Iterable[int], dtype: npt.DTypeLike = ...
     ) -> npt.NDArray[Any]: ...

@@ -7,6 +7,7 @@ import keyword
 import operator
 import os
 import threading
+import types
 import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -14,6 +15,7 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from . import _core
+from ._records import annotation, make_classes
 
 __all__ = ["ArgumentInfo", "Client", "FunctionInfo", "connect"]
 
@@ -47,30 +49,13 @@ class FunctionInfo:
     """The Python view, with annotations: ``(a: int, b: int) -> int``."""
 
 
-_ANNOTATIONS: dict[str, Any] = {
-    "bool": bool,
-    "int": int,
-    "float": float,
-    "str": str,
-    "array": np.ndarray,
-    "span": np.ndarray,
-    "vector": np.ndarray,
-}
-
-
-def _annotation(description: dict[str, Any]) -> Any:
-    if description["category"] == "void":
-        return None
-    return _ANNOTATIONS[description["category"]]
-
-
 def _python_name(name: str, position: int) -> str:
     if name.isidentifier() and not keyword.iskeyword(name):
         return name
     return f"arg{position}"
 
 
-def _describe(entry: dict[str, Any]) -> FunctionInfo:
+def _describe(entry: dict[str, Any], classes: dict[str, type]) -> FunctionInfo:
     arguments = tuple(
         ArgumentInfo(name, description["name"], description["dtype"], description["mutable"])
         for name, description in entry["arguments"]
@@ -79,11 +64,13 @@ def _describe(entry: dict[str, Any]) -> FunctionInfo:
         inspect.Parameter(
             _python_name(name, position),
             inspect.Parameter.POSITIONAL_OR_KEYWORD,
-            annotation=_annotation(description),
+            annotation=annotation(description, classes),
         )
         for position, (name, description) in enumerate(entry["arguments"])
     ]
-    signature = inspect.Signature(parameters, return_annotation=_annotation(entry["returns"]))
+    signature = inspect.Signature(
+        parameters, return_annotation=annotation(entry["returns"], classes)
+    )
     return FunctionInfo(
         name=entry["name"],
         signature=entry["signature"],
@@ -143,6 +130,7 @@ class _Channels:
         self._lock = threading.Lock()
         self._by_thread: dict[threading.Thread, _core.Connection] = {}
         self._closed = False
+        self.classes: dict[str, type] | None = None  # record and enum classes, by C++ name
         _all_channels.add(self)
 
     def forget_after_fork(self) -> None:
@@ -171,6 +159,9 @@ class _Channels:
         connection = _core.Connection(
             self.name, self.timeout, self.connect_timeout, self.channel_wait
         )
+        if self.classes is None:
+            self.classes = make_classes(connection.named_types())
+        connection.set_classes(self.classes)
         with self._lock:
             if self._closed:
                 connection.close()
@@ -249,10 +240,11 @@ class Client:
 
     def _attach(self, channels: _Channels) -> None:
         first = channels.get()  # raises NoServerError etc. here, not at the first call
+        classes = channels.classes or {}
         infos: dict[str, FunctionInfo] = {}
         functions: dict[str, Callable[..., Any]] = {}
         for index, entry in enumerate(first.functions()):
-            info = _describe(entry)
+            info = _describe(entry, classes)
             infos[info.name] = info
             functions[info.name] = _remote_function(channels, info, index)
         for function_name in self.__dict__.get("_functions", {}):
@@ -261,6 +253,9 @@ class Client:
         self._channels = channels
         self._infos = infos
         self._functions = functions
+        self._types = types.SimpleNamespace(
+            **{cls.__name__: cls for cls in classes.values()}
+        )
         # Instance attributes make the lookup as fast as a method's. A function whose name a
         # Client attribute has (or may have: private names) stays reachable through
         # client.function(name).
@@ -303,6 +298,15 @@ class Client:
                 f"server {self.name!r} has no function {name!r}; it has: "
                 f"{', '.join(self._functions) or '(none)'}"
             ) from None
+
+    @property
+    def types(self) -> types.SimpleNamespace:
+        """The server's structs (as :class:`shmrpc.Record` classes) and enums (as
+        :class:`enum.IntEnum` classes), by their C++ names without namespaces:
+        ``client.types.Particle(pos=..., vel=..., mass=1.0)``, ``client.types.Side.kBuy``. A
+        record class's ``dtype`` makes numpy arrays of it: ``client.empty(n,
+        client.types.Particle)``."""
+        return self._types
 
     def functions(self) -> list[FunctionInfo]:
         """Descriptions of the server's functions, in the order the server registered them."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.lib import recfunctions
 
 
 def _shape_text(shape: tuple[int | None, ...]) -> str:
@@ -45,7 +46,7 @@ def _from_array_like(value: Any, dtype: np.dtype[Any], where: str) -> np.ndarray
         isinstance(item, int) and not isinstance(item, bool) for item in natural.flat
     ):
         raise OverflowError(f"shmrpc: {where}: an element does not fit {dtype}")
-    allowed = {"b": "b", "i": "iu", "u": "iu", "f": "iuf"}[dtype.kind]
+    allowed = {"b": "b", "i": "iu", "u": "iu", "f": "iuf", "c": "iufc"}[dtype.kind]
     if kind not in allowed:
         raise TypeError(f"shmrpc: {where} needs {wanted}; got elements of dtype {natural.dtype}")
     if dtype.kind in "iu" and natural.dtype != dtype:
@@ -58,7 +59,8 @@ def _from_array_like(value: Any, dtype: np.dtype[Any], where: str) -> np.ndarray
 
 
 def _element_words(dtype: np.dtype[Any]) -> str:
-    return {"b": "bools", "i": "integers", "u": "integers", "f": "numbers"}[dtype.kind]
+    return {"b": "bools", "i": "integers", "u": "integers", "f": "numbers",
+            "c": "complex numbers"}[dtype.kind]
 
 
 def argument_array(
@@ -108,3 +110,20 @@ def argument_array(
             f"shape {array.shape}"
         )
     return np.ascontiguousarray(array)
+
+
+def structured_array(value: np.ndarray[Any, Any], dtype: np.dtype[Any],
+                     where: str) -> np.ndarray[Any, Any]:
+    """A one-dimensional array of `dtype` (a struct's) from an array of another structured dtype
+    with the same field names, copied field by field."""
+    names = dtype.names or ()
+    if value.dtype.names is None or set(value.dtype.names) != set(names):
+        raise TypeError(
+            f"shmrpc: {where} needs an array of dtype {dtype} (fields {', '.join(names)}) or a "
+            f"sequence of records or dicts; got an array of dtype {value.dtype}"
+        )
+    if value.ndim != 1:
+        raise TypeError(f"shmrpc: {where} needs a one-dimensional array; got shape {value.shape}")
+    converted = np.empty(value.shape, dtype)
+    recfunctions.assign_fields_by_name(converted, value)
+    return converted

@@ -24,7 +24,7 @@ NumpyShape numpy_shape(const TypeInfo& type) {
 }
 
 bool is_plain_number(const TypeInfo& type) {
-  return type.kind >= TypeKind::kBool && type.kind <= TypeKind::kFloat64;
+  return is_scalar(type.kind);
 }
 
 namespace {

@@ -26,8 +26,8 @@ struct NumpyShape {
 /// The numpy view of fixed-size type `type` (std::arrays peeled off).
 NumpyShape numpy_shape(const TypeInfo& type);
 
-/// True for bool, integers and floating point: the types numpy converts sequences to with the
-/// checks of shmrpc._convert.
+/// True for bool, integers, floating point and complex: the types numpy converts sequences to
+/// with the checks of shmrpc._convert.
 bool is_plain_number(const TypeInfo& type);
 
 /// The Python side of one connection's types: numpy dtypes (built once per type) and the record
