@@ -1,7 +1,8 @@
 // A real shmrpc server for the Python tests of the type mapping: one function per wire type that
 // server_example does not cover (bool spans, arrays of arrays, small and unsigned integers,
-// float32, fixed arrays in and out, vectors of arrays, empty results), and one named like a
-// Client method. Run as `shmrpc_py_type_server NAME`; serves until SIGINT/SIGTERM.
+// float32, fixed arrays in and out, vectors of arrays, empty results), one named like a
+// Client method, and the record, enum, optional, tuple and complex functions of
+// tests/record_types.hpp. Run as `shmrpc_py_type_server NAME`; serves until SIGINT/SIGTERM.
 
 #include <array>
 #include <atomic>
@@ -14,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "../record_types.hpp"
 #include "../rendezvous.hpp"
 #include "shmrpc/shmrpc.hpp"
 
@@ -139,6 +141,7 @@ int main(int argc, char** argv) {
         .def("keyword", echo<std::int32_t>, {"lambda"}, "An argument named like a Python keyword.")
         .def("rendezvous", shmrpc::test::rendezvous, {"parties", "timeout_ms"},
              "True once that many calls are inside at the same time.");
+    shmrpc::test::define_record_functions(server);
     server.run({.stop_on_signals = true});
   } catch (const std::exception& error) {
     std::cerr << "shmrpc_py_type_server: " << error.what() << "\n";
