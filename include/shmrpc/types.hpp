@@ -253,7 +253,8 @@ constexpr TypeKind scalar_kind() {
 /// Instantiated for a type shmrpc cannot carry; the compiler names T in the note below the error.
 template <class T>
 struct UnsupportedType {
-  static_assert(kAlwaysFalse<T>,
+  // An enum without SHMRPC_ENUM is reported by UndeclaredEnum, with the fix.
+  static_assert(std::is_enum_v<T> || kAlwaysFalse<T>,
                 "shmrpc: unsupported type in a registered or called function signature (the type "
                 "is the T of shmrpc::detail::UnsupportedType<T> in this error). Supported: bool, "
                 "fixed-width integers, float, double, std::complex<float/double>, enums declared "

@@ -1,16 +1,35 @@
 // The control: every supported kind of parameter and result compiles, so a failure of the tests
 // beside this one comes from the unsupported type, not from the harness.
 #include <array>
+#include <complex>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "shmrpc/server.hpp"
 
 namespace {
+enum class Side : std::uint8_t { kBuy, kSell };
+SHMRPC_ENUM(Side, kBuy, kSell);
+
+struct Particle {
+  std::array<double, 3> pos;
+  float mass;
+};
+SHMRPC_FIELDS(Particle, pos, mass);
+
+struct Unnamed {
+  Particle particle;
+  Side side;
+  std::complex<float> phase;
+};
+
 double scale(std::span<float> values, double factor) {
   for (float& value : values) {
     value = static_cast<float>(value * factor);
@@ -34,5 +53,9 @@ int main() {
       .def("iota",
            [](std::int32_t n) { return std::vector<std::int32_t>(static_cast<std::size_t>(n)); })
       .def("wrapped", std::function<std::int64_t(std::int64_t)>([](std::int64_t x) { return x; }))
-      .def("counting", [calls = 0](std::int32_t step) mutable { return calls += step; });
+      .def("counting", [calls = 0](std::int32_t step) mutable { return calls += step; })
+      .def("step", [](std::span<Particle> p, Side s) { return std::optional<Side>(s); })
+      .def("nested", [](const Unnamed& u) { return std::vector<Unnamed>{u}; })
+      .def("pair", [](std::optional<double> d) { return std::pair<double, Side>(*d, Side{}); })
+      .def("tuple", [](std::tuple<std::int8_t, Particle> t) { return t; });
 }
