@@ -5,10 +5,13 @@
 #include <cmath>
 #include <cstdint>
 #include <iostream>
+#include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "particles.hpp"
 #include "shmrpc/shmrpc.hpp"
 
 namespace {
@@ -54,6 +57,26 @@ int main(int argc, char** argv) {
     check(client.call<std::vector<std::int64_t>>("range", 0, 10, 3) ==
               std::vector<std::int64_t>{0, 3, 6, 9},
           "range(0, 10, 3) = [0, 3, 6, 9]");
+    // Records: a span of structs in shared memory, stepped in place; a struct and an optional
+    // struct back. particles.hpp is the header the server shares with its C++ clients.
+    auto particles = client.zeros<demo::Particle>(2);
+    particles[0] = {{0, 0, 10}, {1, 0, 0}, 2};
+    particles[1] = {{0, 0, 0}, {0, 0, 5}, 1};
+    const auto before = client.call<demo::Energy>("energy", particles);
+    for (int i = 0; i < 100; ++i) {
+      client.call("step", particles, 0.001, demo::Floor::kBounce);
+    }
+    const auto after = client.call<demo::Energy>("energy", particles);
+    check(particles[0].pos[0] > 0.099 && particles[0].pos[2] < 10,
+          "step(particles, 0.001, kBounce) x 100 moved them in place");
+    check(std::abs((after.kinetic + after.potential) - (before.kinetic + before.potential)) < 1.0,
+          "energy is about conserved");
+    const auto heaviest = client.call<std::optional<demo::Particle>>("heaviest", particles);
+    check(heaviest && heaviest->mass == 2, "heaviest(particles) has mass 2");
+    check(
+        !client.call<std::optional<demo::Particle>>("heaviest", std::span<const demo::Particle>{}),
+        "heaviest([]) is none");
+
     client.call("sleep_ms", 20);
     check(true, "sleep_ms(20) returned");
 

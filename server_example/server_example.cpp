@@ -1,5 +1,6 @@
-// A realistic shmrpc server: numeric kernels over arrays that stay in shared memory, strings, a
-// slow function and one that throws. Run it as `server_example [NAME]` (default "demo"); it
+// A realistic shmrpc server: numeric kernels over arrays that stay in shared memory, a particle
+// simulation over records (structs, an enum, an optional), strings, a slow function and one that
+// throws. Run it as `server_example [NAME]` (default "demo"); it
 // serves until SIGINT/SIGTERM. `server_example --help` says so.
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <iostream>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -17,9 +19,48 @@
 #include <thread>
 #include <vector>
 
+#include "particles.hpp"
 #include "shmrpc/shmrpc.hpp"
 
 namespace {
+
+using demo::Energy;
+using demo::Floor;
+using demo::Particle;
+
+// One explicit Euler step under gravity, in place: the particles stay in the caller's memory.
+void step(std::span<Particle> particles, double dt, Floor floor) {
+  if (!(dt >= 0)) {
+    throw std::invalid_argument("step: dt must be >= 0, not " + std::to_string(dt));
+  }
+  for (Particle& p : particles) {
+    p.vel[2] -= demo::kGravity * dt;
+    for (std::size_t i = 0; i < 3; ++i) {
+      p.pos[i] += p.vel[i] * dt;
+    }
+    if (floor == Floor::kBounce && p.pos[2] < 0) {
+      p.pos[2] = -p.pos[2];
+      p.vel[2] = -p.vel[2];
+    }
+  }
+}
+
+Energy energy(std::span<const Particle> particles) {
+  Energy total{0, 0};
+  for (const Particle& p : particles) {
+    const double speed2 = p.vel[0] * p.vel[0] + p.vel[1] * p.vel[1] + p.vel[2] * p.vel[2];
+    total.kinetic += 0.5 * p.mass * speed2;
+    total.potential += p.mass * demo::kGravity * p.pos[2];
+  }
+  return total;
+}
+
+std::optional<Particle> heaviest(std::span<const Particle> particles) {
+  const auto it =
+      std::max_element(particles.begin(), particles.end(),
+                       [](const Particle& a, const Particle& b) { return a.mass < b.mass; });
+  return it == particles.end() ? std::nullopt : std::optional<Particle>(*it);
+}
 
 std::int64_t add(std::int64_t a, std::int64_t b) {
   return a + b;
@@ -99,6 +140,11 @@ int main(int argc, char** argv) {
         .def("stats", stats, {"values"}, "min, max, mean and standard deviation of values.")
         .def("greet", greet, {"name"}, "A greeting for name.")
         .def("range", range, {"start", "stop", "step"}, "start, start + step, ... up to stop.")
+        .def("step", step, {"particles", "dt", "floor"},
+             "Advances particles by dt seconds under gravity, in place; kBounce reflects them "
+             "at z = 0.")
+        .def("energy", energy, {"particles"}, "Total kinetic and potential energy.")
+        .def("heaviest", heaviest, {"particles"}, "The heaviest particle, or none if empty.")
         .def("sleep_ms", sleep_ms, {"milliseconds"}, "Sleeps, then returns.")
         .def("fail", fail, {"message"}, "Throws std::runtime_error(message).");
     server.start();

@@ -61,7 +61,7 @@ TEST(ExampleTest, ClientExampleCallsEveryFunctionAndServerStopsOnSigterm) {
       names.push_back(function.name);
     }
     EXPECT_EQ(names, (std::vector<std::string>{"add", "dot", "scale", "stats", "greet", "range",
-                                               "sleep_ms", "fail"}));
+                                               "step", "energy", "heaviest", "sleep_ms", "fail"}));
   }
   EXPECT_EQ(wait_exit_code(spawn(SHMRPC_CLIENT_EXAMPLE, server.name)), 0);
 

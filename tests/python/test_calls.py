@@ -126,7 +126,8 @@ def test_docs_and_names(client: shmrpc.Client) -> None:
 
 def test_functions_describes_everything(client: shmrpc.Client) -> None:
     infos = {info.name: info for info in client.functions()}
-    assert list(infos) == ["add", "dot", "scale", "stats", "greet", "range", "sleep_ms", "fail"]
+    assert list(infos) == ["add", "dot", "scale", "stats", "greet", "range", "step", "energy",
+                           "heaviest", "sleep_ms", "fail"]
     add = infos["add"]
     assert add.signature == "add(a: int64, b: int64) -> int64"
     assert add.doc == "Sum of two integers."
@@ -159,7 +160,7 @@ def test_unknown_function_is_an_attribute_error_naming_what_exists(
         client.ad(2, 3)
     message = str(raised.value)
     assert "has no function 'ad'" in message
-    assert "add, dot, scale, stats, greet, range, sleep_ms, fail" in message
+    assert "add, dot, scale, stats, greet, range, step, energy, heaviest, sleep_ms, fail" in message
     assert not hasattr(client, "nope")
     with pytest.raises(AttributeError, match="has no function 'nope'"):
         client.function("nope")
@@ -172,6 +173,26 @@ def test_a_function_outlives_attribute_lookup(client: shmrpc.Client) -> None:
 
 
 def test_repr_names_the_server(client: shmrpc.Client, demo) -> None:  # type: ignore[no-untyped-def]
-    assert repr(client) == f"<shmrpc.Client of server {demo.name!r}, 8 functions>"
+    assert repr(client) == f"<shmrpc.Client of server {demo.name!r}, 11 functions>"
     assert client.name == demo.name
     assert client.server_pid == demo.pid
+
+
+def test_particles_step_in_place_as_a_structured_array(client: shmrpc.Client) -> None:
+    Particle, Floor = client.types.Particle, client.types.Floor
+    particles = client.zeros(2, Particle)  # in shared memory: step() writes where it lies
+    particles[0] = ([0.0, 0.0, 10.0], [1.0, 0.0, 0.0], 2.0)
+    particles[1] = ([0.0, 0.0, 0.0], [0.0, 0.0, 5.0], 1.0)
+    before = client.energy(particles)
+    assert isinstance(before, client.types.Energy)
+    for _ in range(100):
+        client.step(particles, 0.001, Floor.kBounce)
+    assert particles["pos"][0][0] == pytest.approx(0.1)
+    after = client.energy(particles)
+    assert after.kinetic + after.potential == pytest.approx(before.kinetic + before.potential,
+                                                            abs=1.0)
+    heaviest = client.heaviest(particles)
+    assert heaviest.mass == 2.0 and isinstance(heaviest, Particle)
+    assert client.heaviest(client.empty(0, Particle)) is None
+    with pytest.raises(shmrpc.RemoteError, match="dt must be >= 0"):
+        client.step(particles, -1.0, "kNone")
