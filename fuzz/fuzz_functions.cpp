@@ -4,12 +4,16 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
+
+#include "../server_example/particles.hpp"
+#include "../tests/record_types.hpp"
 
 namespace shmrpc::fuzz {
 namespace {
@@ -357,6 +361,24 @@ void add_void_and_throwing(FunctionRegistry& r) {
       Names{"should_fail", "text"});
 }
 
+// Structs, enums, optionals, tuples and complex numbers (tests/record_types.hpp): the server's
+// checks of enumerators, bools inside structs and optional flags.
+void add_records(FunctionRegistry& r) {
+  using namespace shmrpc::test;  // NOLINT(google-build-using-namespace)
+  r.def("fill", &fill, Names{"order", "filled"});
+  r.def("opposite", &opposite, Names{"side"});
+  r.def("best_price", &best_price, Names{"orders", "side"});
+  r.def("or_zero", &or_zero, Names{"value"});
+  r.def("triple", &triple, Names{"value"});
+  r.def("rotate", &rotate, Names{"z", "by"});
+  r.def("level_of", &level_of, Names{"box"});
+  r.def("make_box", &make_box, Names{"level"});
+  r.def("step", &step, Names{"particles", "dt"});
+  r.def("count_side", &count_side, Names{"values", "side"});
+  r.def(
+      "sides", [](std::uint8_t count) { return sides(count); }, Names{"count"});
+}
+
 FunctionRegistry make_fuzz_registry() {
   FunctionRegistry r;
   add_scalars(r);
@@ -365,6 +387,7 @@ FunctionRegistry make_fuzz_registry() {
   add_strings(r);
   add_vectors(r);
   add_void_and_throwing(r);
+  add_records(r);
   return r;
 }
 
@@ -388,6 +411,15 @@ FunctionRegistry make_example_registry() {
   r.def(
       "range", [](std::int64_t, std::int64_t, std::int64_t) { return std::vector<std::int64_t>(); },
       Names{"start", "stop", "step"}, "start, start + step, ... up to stop.");
+  r.def(
+      "step", [](std::span<demo::Particle>, double, demo::Floor) {},
+      Names{"particles", "dt", "floor"}, "Advances particles by dt seconds under gravity.");
+  r.def(
+      "energy", [](std::span<const demo::Particle>) { return demo::Energy{}; }, Names{"particles"},
+      "Total kinetic and potential energy.");
+  r.def(
+      "heaviest", [](std::span<const demo::Particle>) { return std::optional<demo::Particle>(); },
+      Names{"particles"}, "The heaviest particle, or none if empty.");
   r.def(
       "sleep_ms", [](std::int32_t) {}, Names{"milliseconds"}, "Sleeps, then returns.");
   r.def(

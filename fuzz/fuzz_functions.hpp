@@ -16,8 +16,9 @@ namespace shmrpc::fuzz {
 /// wraps through unsigned types), so anything a sanitizer reports is shmrpc's.
 const std::vector<FunctionDefinition>& fuzz_functions();
 
-/// The functions of server_example (add, dot, scale, stats, greet, range, sleep_ms, fail) with
-/// its names and docs, for a realistic seed segment. Their handlers are never called.
+/// The functions of server_example (add, dot, scale, stats, greet, range, step, energy, heaviest,
+/// sleep_ms, fail) with its names and docs, for a realistic seed segment. Their handlers are never
+/// called.
 const std::vector<FunctionDefinition>& example_functions();
 
 }  // namespace shmrpc::fuzz

@@ -26,7 +26,9 @@
 #include "fuzz_functions.hpp"
 #include "shmrpc/detail/hash.hpp"
 #include "shmrpc/detail/metadata_writer.hpp"
+#include "shmrpc/errors.hpp"
 #include "shmrpc/layout.hpp"
+#include "shmrpc/schema.hpp"
 #include "shmrpc/types.hpp"
 
 namespace {
@@ -52,8 +54,17 @@ void write_file(const fs::path& path, const std::vector<std::byte>& bytes) {
   }
 }
 
+// True when bytes of 2 would be invalid somewhere in `type` (a bool, an enum whose enumerators
+// include 1 rather than 0x0202..., an optional's flag): such values are filled with 1 instead.
 bool holds_bool(const TypeInfo& type) {
-  return type.element != nullptr ? holds_bool(*type.element) : type.kind == TypeKind::kBool;
+  if (type.kind == TypeKind::kBool || type.kind == TypeKind::kEnum ||
+      type.kind == TypeKind::kOptional) {
+    return true;
+  }
+  const bool in_members =
+      std::any_of(type.members.begin(), type.members.end(),
+                  [](const shmrpc::MemberInfo& m) { return holds_bool(*m.type); });
+  return in_members || (type.element != nullptr && holds_bool(*type.element));
 }
 
 // One fuzz_dispatch input, built field by field.
@@ -244,9 +255,13 @@ std::vector<std::byte> make_duplicate_name_segment() {
 }
 
 // The example segment with one defect each, so that every check of SPEC.md section 10.1 (and of
-// src/schema.cpp) starts with an input that fails it. Type indices are those of SPEC.md section
-// 13: 0 int64, 1 float64, 2 span<const float64>, 3 void, 4 span<float64>, 5 array<float64, 4>,
-// 6 float32, 7 span<const float32>, 8 string, 9 vector<int64>, 10 int32.
+// src/schema.cpp) starts with an input that fails it (make_seeds checks that Schema::read
+// refuses each). Type indices are those of SPEC.md section 13: 0 int64, 1 float64,
+// 2 span<const float64>, 3 void, 4 span<float64>, 5 array<float64, 4>, 6 float32,
+// 7 span<const float32>, 8 string, 9 vector<int64>, 10 array<float64, 3>, 11 demo::Particle,
+// 12 span<demo::Particle>, 13 uint8, 14 demo::Floor, 15 demo::Energy,
+// 16 span<const demo::Particle>, 17 optional<demo::Particle>, 18 int32; members 0-2 the fields of
+// Particle, 3-4 the enumerators of Floor, 5-6 the fields of Energy.
 class PatchedExample {
  public:
   PatchedExample() : bytes_(make_segment(fuzz::example_functions(), 1)) {}
@@ -262,6 +277,9 @@ class PatchedExample {
   }
   shmrpc::layout::TypeDesc& type(std::size_t i) {
     return at<shmrpc::layout::TypeDesc>(header().type_table_offset, i);
+  }
+  shmrpc::layout::MemberDesc& member(std::size_t i) {
+    return at<shmrpc::layout::MemberDesc>(header().member_table_offset, i);
   }
   std::byte& string_byte(std::size_t i) { return bytes_.at(header().string_table_offset + i); }
   const std::vector<std::byte>& bytes() const { return bytes_; }
@@ -291,7 +309,7 @@ std::size_t write_defect_seeds(const fs::path& dir) {
        [](PatchedExample& s) { s.type(0).flags = shmrpc::layout::kTypeMutable; }},
       {"type_bad_size", [](PatchedExample& s) { s.type(0).size = 4; }},
       {"type_array_count_0", [](PatchedExample& s) { s.type(5).count = 0; }},
-      {"type_unknown_kind", [](PatchedExample& s) { s.type(10).kind = 12; }},
+      {"type_unknown_kind", [](PatchedExample& s) { s.type(18).kind = 14; }},
       {"type_count_on_scalar", [](PatchedExample& s) { s.type(0).count = 1; }},
       {"channels_outside", [](PatchedExample& s) { s.header().channel_count = 2; }},
       {"heap_over_frame", [](PatchedExample& s) { s.header().frame_size = 1024; }},
@@ -299,18 +317,35 @@ std::size_t write_defect_seeds(const fs::path& dir) {
       {"arguments_outside", [](PatchedExample& s) { s.header().argument_count = 1U << 30U; }},
       {"name_outside_strings",
        [](PatchedExample& s) { s.function(0).name = s.header().string_table_size; }},
-      {"return_type_outside", [](PatchedExample& s) { s.function(0).return_type = 11; }},
+      {"return_type_outside", [](PatchedExample& s) { s.function(0).return_type = 19; }},
       {"result_slot_misaligned", [](PatchedExample& s) { s.function(0).return_offset = 12; }},
-      {"frame_over_header", [](PatchedExample& s) { s.function(3).frame_size = 64; }},
-      {"arity_outside", [](PatchedExample& s) { s.function(7).arity = 2; }},
+      {"frame_over_header", [](PatchedExample& s) { s.function(3).frame_size = 96; }},
+      {"arity_outside", [](PatchedExample& s) { s.function(10).arity = 2; }},
       {"argument_misaligned", [](PatchedExample& s) { s.argument(1).offset = 4; }},
       {"argument_vector", [](PatchedExample& s) { s.argument(0).type = 9; }},
       {"signature_hash_wrong", [](PatchedExample& s) { s.function(0).signature_hash ^= 1U; }},
       {"layout_hash_wrong", [](PatchedExample& s) { s.header().layout_hash ^= 1U; }},
+      {"members_outside", [](PatchedExample& s) { s.header().member_count = 1U << 30U; }},
+      {"members_not_following", [](PatchedExample& s) { s.type(15).first_member = 0; }},
+      {"members_unused", [](PatchedExample& s) { s.header().member_count += 1; }},
+      {"member_type_later", [](PatchedExample& s) { s.member(0).type = 12; }},
+      {"member_not_fixed", [](PatchedExample& s) { s.member(0).type = 2; }},
+      {"struct_fields_overlap", [](PatchedExample& s) { s.member(1).value = 8; }},
+      {"struct_field_outside", [](PatchedExample& s) { s.member(2).value = 56; }},
+      {"struct_unnamed", [](PatchedExample& s) { s.type(11).name = 0; }},
+      {"struct_bad_align", [](PatchedExample& s) { s.type(11).align = 3; }},
+      {"enumerator_with_type", [](PatchedExample& s) { s.member(3).type = 0; }},
+      {"enum_underlying_float", [](PatchedExample& s) { s.type(14).element = 1; }},
+      {"optional_bad_size", [](PatchedExample& s) { s.type(17).size = 56; }},
   };
   for (const auto& [name, patch] : defects) {
     PatchedExample segment;
     patch(segment);
+    try {
+      (void)shmrpc::Schema::read(segment.bytes().data(), segment.bytes().size(), name);
+      throw std::logic_error("make_seeds: Schema::read accepts defect_" + name);
+    } catch (const shmrpc::ProtocolError&) {  // refused, as it must be
+    }
     write_file(dir / ("defect_" + name + ".bin"), segment.bytes());
   }
   return defects.size();

@@ -82,6 +82,9 @@ inline std::vector<Particle> line_of(std::int32_t count) {
 }
 
 inline Order fill(Order order, std::int32_t filled) {
+  if (filled < 0) {
+    throw std::invalid_argument("fill: " + std::to_string(filled) + " is negative");
+  }
   if (filled > order.quantity) {
     throw std::invalid_argument("fill: " + std::to_string(filled) + " is more than the " +
                                 std::to_string(order.quantity) + " ordered");
