@@ -265,21 +265,26 @@ class TypeReader {
     } else if (kind == TypeKind::kStruct) {
       check_struct(desc, type);
     } else if (kind == TypeKind::kTuple) {
-      std::uint64_t end = 0;
-      std::uint32_t align = 1;
-      for (const MemberInfo& member : type.members) {
-        const std::uint64_t offset = layout::align_up(end, member.type->align);
-        if (member.value != offset) {
-          bad("tuple element at offset " + std::to_string(member.value) + " should be at " +
-              std::to_string(offset));
-        }
-        end = offset + member.type->size;
-        align = std::max(align, member.type->align);
-      }
-      expect(desc, layout::align_up(end, align), align);
+      check_tuple(desc, type);
     } else {
       bad("unknown kind " + std::to_string(desc.kind));
     }
+  }
+
+  // Elements one after the other, each at its alignment: std::tuple's layout as shmrpc writes it.
+  void check_tuple(const TypeDesc& desc, const TypeInfo& type) const {
+    std::uint64_t end = 0;
+    std::uint32_t align = 1;
+    for (const MemberInfo& member : type.members) {
+      const std::uint64_t offset = layout::align_up(end, member.type->align);
+      if (member.value != offset) {
+        bad("tuple element at offset " + std::to_string(member.value) + " should be at " +
+            std::to_string(offset));
+      }
+      end = offset + member.type->size;
+      align = std::max(align, member.type->align);
+    }
+    expect(desc, layout::align_up(end, align), align);
   }
 
   // Fields in increasing, non-overlapping, aligned order inside the struct's size: what a

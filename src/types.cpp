@@ -66,24 +66,33 @@ std::string scalar_name(TypeKind kind) {
   }
 }
 
+std::string describe(const TypeInfo& type, bool full);
+
+// A struct's or tuple's members with their offsets (`full`) or a tuple's element names alone,
+// or an enum's enumerators.
+std::string describe_members(const TypeInfo& type, bool full) {
+  std::string text;
+  for (const MemberInfo& member : type.members) {
+    text += text.empty() ? "" : ", ";
+    if (type.kind == TypeKind::kEnum) {
+      text += member.name + "=" + std::to_string(member.value);
+      continue;
+    }
+    const std::string member_type = member.type != nullptr ? describe(*member.type, full) : "?";
+    if (!full) {
+      text += member_type;
+      continue;
+    }
+    text += (member.name.empty() ? "" : member.name + ": ") + member_type + " @" +
+            std::to_string(member.value);
+  }
+  return text;
+}
+
 // The display name, or with `full` the layout text; both recurse the same way.
 std::string describe(const TypeInfo& type, bool full) {
   const auto element = [&] {
     return type.element != nullptr ? describe(*type.element, full) : std::string("?");
-  };
-  const auto member_list = [&] {
-    std::string text;
-    for (const MemberInfo& member : type.members) {
-      text += text.empty() ? "" : ", ";
-      if (type.kind == TypeKind::kEnum) {
-        text += member.name + "=" + std::to_string(member.value);
-      } else {
-        text += (member.name.empty() ? "" : member.name + ": ") +
-                (member.type != nullptr ? describe(*member.type, full) : "?") + " @" +
-                std::to_string(member.value);
-      }
-    }
-    return text;
   };
   const std::string size = " /" + std::to_string(type.size) + "," + std::to_string(type.align);
   switch (type.kind) {
@@ -96,20 +105,14 @@ std::string describe(const TypeInfo& type, bool full) {
     case TypeKind::kOptional:
       return "optional<" + element() + ">";
     case TypeKind::kStruct:
-      return full ? "struct " + type.name + " {" + member_list() + "}" + size : type.name;
+      return full ? "struct " + type.name + " {" + describe_members(type, full) + "}" + size
+                  : type.name;
     case TypeKind::kEnum:
-      return full ? "enum " + type.name + ": " + element() + " {" + member_list() + "}" : type.name;
-    case TypeKind::kTuple: {
-      if (full) {
-        return "tuple<" + member_list() + ">" + size;
-      }
-      std::string text = "tuple<";
-      for (const MemberInfo& member : type.members) {
-        text += (text.size() == 6 ? "" : ", ") +
-                (member.type != nullptr ? describe(*member.type, false) : "?");
-      }
-      return text + ">";
-    }
+      return full ? "enum " + type.name + ": " + element() + " {" + describe_members(type, full) +
+                        "}"
+                  : type.name;
+    case TypeKind::kTuple:
+      return "tuple<" + describe_members(type, full) + ">" + (full ? size : "");
     default:
       return scalar_name(type.kind);
   }

@@ -40,6 +40,10 @@ struct EnumMember {
 
 }  // namespace shmrpc
 
+// The macros below cannot be templates: they stringize field and enumerator names (#field),
+// which only the preprocessor can.
+// NOLINTBEGIN(cppcoreguidelines-macro-usage)
+
 // Applies macro(context, x) to every further argument: the __VA_OPT__ recursion of C++20, with
 // four levels of re-scanning (up to 4^4 = 256 arguments).
 #define SHMRPC_DETAIL_PARENS ()
@@ -84,3 +88,5 @@ struct EnumMember {
         {SHMRPC_DETAIL_FOR_EACH(SHMRPC_DETAIL_ENUMERATOR, Type, __VA_ARGS__)}); \
   }                                                                             \
   static_assert(true, "a semicolon may follow")
+
+// NOLINTEND(cppcoreguidelines-macro-usage)
