@@ -13,9 +13,11 @@
 #include <new>
 #include <string>
 
+#include "shmrpc/detail/stats.hpp"
 #include "shmrpc/errors.hpp"
 #include "shmrpc/layout.hpp"
 #include "shmrpc/schema.hpp"
+#include "shmrpc/schema_json.hpp"
 #include "shmrpc/types.hpp"
 
 namespace {
@@ -119,8 +121,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     const shmrpc::Schema schema = shmrpc::Schema::read(segment.get(), size, "fuzz");
     check_schema(schema, size);
+    require(shmrpc::schema_json(schema, "fuzz").ends_with("}\n"), "schema_json ends its document");
   } catch (const shmrpc::ProtocolError&) {
     // The expected answer to a malformed segment.
+  }
+  // The stats region is read by tools (shmrpc stats), independently of the metadata.
+  try {
+    (void)shmrpc::detail::read_stats(segment.get(), size, "fuzz");
+  } catch (const shmrpc::ProtocolError&) {
+    // A malformed stats region.
   }
   return 0;
 }

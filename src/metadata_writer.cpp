@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "shmrpc/detail/hash.hpp"
+#include "shmrpc/detail/stats.hpp"
 #include "shmrpc/layout.hpp"
 
 namespace shmrpc::detail {
@@ -151,8 +152,11 @@ SegmentPlan plan_segment(const std::vector<FunctionDefinition>& functions,
   out.insert(out.end(), string_bytes, string_bytes + strings.bytes().size());
   pad_to(out, kBase, layout::kCacheLine);
 
+  plan.stats_offset = kBase + out.size();
+  plan.stats_size = stats_region_size(channel_count, plan.function_count);
+
   ChannelGeometry& channels = plan.channels;
-  channels.table_offset = kBase + out.size();
+  channels.table_offset = plan.stats_offset + plan.stats_size;
   channels.count = channel_count;
   channels.frame_size = frame_size;
   channels.heap_offset = layout::align_up(layout::kFrameOffset + frame_size, layout::kCacheLine);
@@ -194,6 +198,10 @@ void write_segment(std::byte* segment, const SegmentPlan& plan, ProcessIdentity 
   header.channel_stride = plan.channels.stride;
   header.heap_offset = plan.channels.heap_offset;
   header.heap_size = plan.channels.heap_size;
+  header.stats_offset = plan.stats_offset;
+  header.stats_size = plan.stats_size;
+  header.stats_record_size = sizeof(layout::StatsRecord);
+  header.stats_bucket_count = layout::kStatsBuckets;
   header.server_pid = server.pid;
   header.server_start_time = server.start_time;
   header.created_unix_ms =

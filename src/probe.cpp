@@ -12,7 +12,7 @@ ServerProbe probe_server(std::string_view name) {
   validate_name(name);
   std::optional<Segment> segment;
   try {
-    segment.emplace(Segment::open(name));
+    segment.emplace(Segment::open_read_only(name));
   } catch (const std::system_error& error) {
     if (error.code().value() == ENOENT) {
       return {};
@@ -22,10 +22,14 @@ ServerProbe probe_server(std::string_view name) {
     }
     throw;
   }
-  if (segment->size() < sizeof(layout::SegmentHeader)) {
+  return probe_header(segment->data(), segment->size());
+}
+
+ServerProbe probe_header(const std::byte* segment, std::size_t size) {
+  if (size < sizeof(layout::SegmentHeader)) {
     return {Liveness::kStarting, {}};
   }
-  const auto& header = *reinterpret_cast<const layout::SegmentHeader*>(segment->data());
+  const auto& header = *reinterpret_cast<const layout::SegmentHeader*>(segment);
   if (header.magic != layout::kMagic) {
     return {Liveness::kStarting, {}};
   }

@@ -36,8 +36,9 @@ auto checked(Call&& call, std::string_view name, const char* action) {
   }
 }
 
-std::byte* map(int fd, std::size_t size, std::string_view name) {
-  void* p = ::mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+std::byte* map(int fd, std::size_t size, std::string_view name,
+               int protection = PROT_READ | PROT_WRITE) {
+  void* p = ::mmap(nullptr, size, protection, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) {
     const int error = errno;
     ::close(fd);
@@ -114,10 +115,19 @@ Segment Segment::create(std::string_view name, std::size_t size, mode_t mode, gi
 }
 
 Segment Segment::open(std::string_view name) {
+  return open_mapped(name, false);
+}
+
+Segment Segment::open_read_only(std::string_view name) {
+  return open_mapped(name, true);
+}
+
+Segment Segment::open_mapped(std::string_view name, bool read_only) {
   validate_name(name);
   const std::string object = shm_object_name(name);
-  const int fd = checked([&] { return ::shm_open(object.c_str(), O_RDWR | O_CLOEXEC, 0); }, name,
-                         "cannot open");
+  const int fd = checked(
+      [&] { return ::shm_open(object.c_str(), (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0); },
+      name, "cannot open");
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int error = errno;
@@ -129,7 +139,8 @@ Segment Segment::open(std::string_view name) {
     ::close(fd);
     throw_errno(ENODATA, describe(name) + " is empty");
   }
-  return {std::string(name), fd, map(fd, size, name), size};
+  return {std::string(name), fd,
+          map(fd, size, name, read_only ? PROT_READ : PROT_READ | PROT_WRITE), size};
 }
 
 bool Segment::unlink(std::string_view name) noexcept {

@@ -8,6 +8,7 @@
 #include "shmrpc/detail/dispatch.hpp"
 #include "shmrpc/detail/metadata_writer.hpp"
 #include "shmrpc/detail/process.hpp"
+#include "shmrpc/detail/stats.hpp"
 #include "shmrpc/errors.hpp"
 #include "shmrpc/layout.hpp"
 #include "shmrpc/probe.hpp"
@@ -136,6 +137,7 @@ void Server::start() {
   channel_stride_ = plan.channels.stride;
   heap_offset_ = plan.channels.heap_offset;
   heap_size_ = plan.channels.heap_size;
+  stats_offset_ = plan.stats_offset;
   segment_.emplace(std::move(segment));
   for (std::uint32_t channel = 0; channel < options_.channels; ++channel) {
     threads_.emplace_back([this, channel] { serve(channel); });
@@ -249,8 +251,23 @@ void Server::reclaim_if_abandoned(std::uint32_t channel) {
 void Server::run_call(std::uint32_t channel) {
   std::byte* base = segment_->data() + channel_table_offset_ + channel * channel_stride_;
   auto& block = *reinterpret_cast<layout::CommandBlock*>(base);
-  const Status status = detail::dispatch(registry_.functions(), block, base + layout::kFrameOffset,
+  const auto& functions = registry_.functions();
+  // The function index is read once more here (dispatch() checks its own read): a client that
+  // rewrites it during the call only misattributes its own call in the statistics.
+  const std::uint32_t index = block.function_index;
+  auto* records = reinterpret_cast<layout::StatsRecord*>(segment_->data() + stats_offset_);
+  layout::StatsRecord* record = index < functions.size()
+                                    ? &records[std::size_t{channel} * functions.size() + index]
+                                    : nullptr;
+  const bool timed = record != nullptr && detail::should_time(*record);
+  const std::uint64_t start = timed ? detail::stats_clock_ns() : 0;
+  const Status status = detail::dispatch(functions, block, base + layout::kFrameOffset,
                                          base + heap_offset_, heap_size_);
+  if (record != nullptr) {
+    // Before the end is posted, so that a client that sees its call done finds it counted.
+    detail::record_call(*record, status != Status::kOk, timed,
+                        timed ? detail::stats_clock_ns() - start : 0);
+  }
   // Release (in post_state): the result, status and error text are visible to the client that
   // sees kDone/kFailed.
   detail::post_state(block.state, status == Status::kOk ? CallState::kDone : CallState::kFailed);

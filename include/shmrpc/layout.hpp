@@ -4,7 +4,7 @@
 ///
 /// Segment:
 ///   [SegmentHeader][FunctionMetadata...][ArgumentMetadata...][TypeDesc...][MemberDesc...]
-///   [strings][pad to 64]
+///   [strings][pad to 64][StatsRecord: channel_count x function_count]
 ///   [Channel 0][Channel 1]...[Channel N-1]
 /// Channel (channel_stride bytes, 64-byte aligned):
 ///   [CommandBlock: cold part (owner, error text) | hot line (state word, function index, status,
@@ -46,7 +46,8 @@ enum class ServerState : std::uint32_t {
 ///   96 channel_stride      104 heap_offset         112 heap_size
 ///  120 server_pid          124 reserved0           128 server_start_time
 ///  136 created_unix_ms     144 state               148 reserved1
-///  152 member_table_offset 160 member_count        164 reserved2          168 reserved[88]
+///  152 member_table_offset 160 member_count        164 reserved2          168 stats_offset
+///  176 stats_size          184 stats_record_size   188 stats_bucket_count 192 reserved[64]
 struct SegmentHeader {
   std::uint64_t magic;
   std::uint32_t format_version;
@@ -76,7 +77,11 @@ struct SegmentHeader {
   std::uint64_t member_table_offset;  ///< MemberDesc: struct fields, tuple elements, enumerators
   std::uint32_t member_count;
   std::uint32_t reserved2;
-  std::array<std::uint8_t, 88> reserved;
+  std::uint64_t stats_offset;        ///< the call statistics (StatsRecord), 0 when there are none
+  std::uint64_t stats_size;          ///< channel_count * function_count * stats_record_size
+  std::uint32_t stats_record_size;   ///< sizeof(StatsRecord)
+  std::uint32_t stats_bucket_count;  ///< kStatsBuckets
+  std::array<std::uint8_t, 64> reserved;
 };
 
 /// One registered function (48 bytes). Slot offsets are relative to the start of the call frame.
@@ -210,6 +215,27 @@ struct CommandBlock {
 
 inline constexpr std::size_t kFrameOffset = sizeof(CommandBlock);
 
+/// Latency histogram buckets: bucket i counts calls of [2^i, 2^(i+1)) ns (bucket 0 also 0 ns, the
+/// last one everything longer).
+inline constexpr std::size_t kStatsBuckets = 40;
+
+/// Call statistics of one function on one channel (384 bytes, 64-byte aligned), in the stats
+/// region at SegmentHeader::stats_offset: record (channel * function_count + function). Only the
+/// channel's server thread writes it (relaxed); readers sum over channels. Calls and errors count
+/// every call; the latency fields only the `timed` calls (all of a slow function's calls, a
+/// sample of a fast one's; see detail/stats.hpp).
+///    0 calls     8 errors    16 timed    24 total_ns    32 max_ns    40 buckets[40]
+///  360 reserved[3]
+struct StatsRecord {
+  std::atomic<std::uint64_t> calls;     ///< calls that ran, failed ones included
+  std::atomic<std::uint64_t> errors;    ///< calls whose status was not kOk
+  std::atomic<std::uint64_t> timed;     ///< calls whose latency was measured
+  std::atomic<std::uint64_t> total_ns;  ///< sum of the timed calls' latencies
+  std::atomic<std::uint64_t> max_ns;    ///< longest timed call
+  std::array<std::atomic<std::uint64_t>, kStatsBuckets> buckets;  ///< timed calls by latency
+  std::array<std::uint64_t, 3> reserved;
+};
+
 // --- The pinned layout --------------------------------------------------------------------------
 
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
@@ -246,7 +272,11 @@ static_assert(offsetof(SegmentHeader, reserved1) == 148);
 static_assert(offsetof(SegmentHeader, member_table_offset) == 152);
 static_assert(offsetof(SegmentHeader, member_count) == 160);
 static_assert(offsetof(SegmentHeader, reserved2) == 164);
-static_assert(offsetof(SegmentHeader, reserved) == 168);
+static_assert(offsetof(SegmentHeader, stats_offset) == 168);
+static_assert(offsetof(SegmentHeader, stats_size) == 176);
+static_assert(offsetof(SegmentHeader, stats_record_size) == 184);
+static_assert(offsetof(SegmentHeader, stats_bucket_count) == 188);
+static_assert(offsetof(SegmentHeader, reserved) == 192);
 
 static_assert(std::is_trivially_copyable_v<FunctionMetadata>);
 static_assert(sizeof(FunctionMetadata) == 48);
@@ -305,6 +335,16 @@ static_assert(offsetof(CommandBlock, reserved) == 1036);
 static_assert(offsetof(CommandBlock, result_offset) == 1040);
 static_assert(offsetof(CommandBlock, result_capacity) == 1048);
 static_assert(kFrameOffset % 16 == 0, "frame slots may need 16-byte alignment");
+
+static_assert(std::is_standard_layout_v<StatsRecord>);
+static_assert(sizeof(StatsRecord) == 384 && sizeof(StatsRecord) % kCacheLine == 0);
+static_assert(offsetof(StatsRecord, calls) == 0);
+static_assert(offsetof(StatsRecord, errors) == 8);
+static_assert(offsetof(StatsRecord, timed) == 16);
+static_assert(offsetof(StatsRecord, total_ns) == 24);
+static_assert(offsetof(StatsRecord, max_ns) == 32);
+static_assert(offsetof(StatsRecord, buckets) == 40);
+static_assert(offsetof(StatsRecord, reserved) == 360);
 
 /// Rounds `n` up to a multiple of `alignment` (a power of two).
 constexpr std::uint64_t align_up(std::uint64_t n, std::uint64_t alignment) {

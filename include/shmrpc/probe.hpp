@@ -1,6 +1,7 @@
 #pragma once
 /// Looks at a server's segment from outside, without attaching: is a server of that name running?
 
+#include <cstddef>
 #include <string_view>
 
 #include "shmrpc/detail/process.hpp"
@@ -21,5 +22,9 @@ struct ServerProbe {
 
 /// Reads the header of the segment `name` (validate_name first; throws std::invalid_argument).
 ServerProbe probe_server(std::string_view name);
+
+/// The liveness of the server whose mapped segment of `size` bytes starts at `segment` (which
+/// may be mapped read-only): what probe_server decides once it has the mapping.
+ServerProbe probe_header(const std::byte* segment, std::size_t size);
 
 }  // namespace shmrpc

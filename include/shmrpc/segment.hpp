@@ -32,6 +32,10 @@ class Segment {
   /// Maps an existing segment. Throws std::system_error (ENOENT when there is none).
   static Segment open(std::string_view name);
 
+  /// Maps an existing segment read-only, for inspection (tools): writing through data() faults.
+  /// Throws as open().
+  static Segment open_read_only(std::string_view name);
+
   /// Removes the name; existing mappings stay valid. Returns false if it did not exist.
   static bool unlink(std::string_view name) noexcept;
 
@@ -47,6 +51,7 @@ class Segment {
 
  private:
   Segment(std::string name, int fd, std::byte* data, std::size_t size) noexcept;
+  static Segment open_mapped(std::string_view name, bool read_only);
   void reset() noexcept;
 
   std::string name_;

@@ -110,6 +110,7 @@ class Server {
   std::uint64_t channel_stride_ = 0;
   std::uint64_t heap_offset_ = 0;
   std::uint64_t heap_size_ = 0;
+  std::uint64_t stats_offset_ = 0;
 };
 
 }  // namespace shmrpc

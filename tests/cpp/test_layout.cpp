@@ -163,16 +163,21 @@ TEST(LayoutTest, PlanAlignsEveryPartToACacheLine) {
   EXPECT_EQ(plan.channels.heap_size % layout::kCacheLine, 0U);
   EXPECT_EQ(plan.channels.count, kChannels);
   EXPECT_EQ(plan.channels.frame_size, largest_frame(registry));
-  EXPECT_EQ(plan.channels.table_offset, sizeof(layout::SegmentHeader) + plan.metadata.size());
-  // The tables follow each other without gaps; only the channel table is padded to a line.
+  // The stats region follows the metadata on a cache line; the channels follow the stats.
+  EXPECT_EQ(plan.stats_offset, sizeof(layout::SegmentHeader) + plan.metadata.size());
+  EXPECT_EQ(plan.stats_offset % layout::kCacheLine, 0U);
+  EXPECT_EQ(plan.stats_size,
+            std::uint64_t{kChannels} * plan.function_count * sizeof(layout::StatsRecord));
+  EXPECT_EQ(plan.channels.table_offset, plan.stats_offset + plan.stats_size);
+  // The tables follow each other without gaps; only the stats region is padded to a line.
   EXPECT_EQ(plan.argument_table_offset,
             plan.function_table_offset + plan.function_count * sizeof(layout::FunctionMetadata));
   EXPECT_EQ(plan.type_table_offset,
             plan.argument_table_offset + plan.argument_count * sizeof(layout::ArgumentMetadata));
   EXPECT_EQ(plan.string_table_offset,
             plan.type_table_offset + plan.type_count * sizeof(layout::TypeDesc));
-  EXPECT_LE(plan.string_table_offset + plan.string_table_size, plan.channels.table_offset);
-  EXPECT_LT(plan.channels.table_offset - (plan.string_table_offset + plan.string_table_size),
+  EXPECT_LE(plan.string_table_offset + plan.string_table_size, plan.stats_offset);
+  EXPECT_LT(plan.stats_offset - (plan.string_table_offset + plan.string_table_size),
             layout::kCacheLine);
 }
 

@@ -24,10 +24,12 @@ struct SegmentPlan {
   std::uint32_t member_count = 0;
   std::uint64_t string_table_offset = 0;
   std::uint32_t string_table_size = 0;
+  std::uint64_t stats_offset = 0;  ///< the call statistics, before the channels (detail/stats.hpp)
+  std::uint64_t stats_size = 0;
   ChannelGeometry channels;
   std::uint64_t segment_size = 0;
   std::uint64_t layout_hash = 0;
-  /// Bytes from the end of the header to the channel table.
+  /// Bytes from the end of the header to the stats region.
   std::vector<std::byte> metadata;
 };
 

@@ -1,0 +1,34 @@
+#pragma once
+/// A server's schema as JSON: what `shmrpc schema NAME` prints and what codegen reads.
+///
+///   {"format": "shmrpc-schema", "format_version": 1, "server": NAME, "layout_hash": "0x...",
+///    "functions": [{"name", "doc", "signature", "signature_hash", "layout", "arguments":
+///    [{"name", "type"}], "returns"}], "types": {NAME: definition, ...}}
+///
+/// A type is an object: {"kind": "int64", "size": 8, "align": 8} for scalars (complex64 and
+/// complex128 too); arrays add "element" and "count", spans "element" and "mutable", vectors and
+/// optionals "element", tuples "elements" ([{"offset", "type"}]); strings and void have kind,
+/// size and align only; structs and enums are references, {"kind": "struct", "name", "size",
+/// "align"}, to their definitions in "types": {"kind": "struct", "size", "align", "fields":
+/// [{"name", "offset", "type"}]} or {"kind": "enum", "size", "align", "underlying", "members":
+/// [{"name", "value"}]}, each after the definitions it uses; "underlying" is a scalar type
+/// object. "layout" is the function's layout key (docs/SPEC.md, section 5.6), whose FNV-1a is
+/// "signature_hash".
+/// README.md ("Command line") shows an example.
+
+#include <string>
+#include <string_view>
+
+#include "shmrpc/schema.hpp"
+
+namespace shmrpc {
+
+/// Version of the JSON document's format (not of the segment's).
+inline constexpr int kSchemaJsonVersion = 1;
+
+/// The JSON document of `schema`, published by server `server_name`: deterministic (keys in a
+/// fixed order, functions in table order), 2-space indented, ending in a newline. Strings are
+/// escaped per RFC 8259. Any thread; throws only std::bad_alloc.
+std::string schema_json(const Schema& schema, std::string_view server_name);
+
+}  // namespace shmrpc
