@@ -1,0 +1,779 @@
+"""The ``shmrpc`` command line: look at the servers on this machine and call them from a shell.
+
+    shmrpc ls                       every server: pid, alive or dead, functions, channels, size
+    shmrpc info NAME                functions with signatures and docs, channels, uptime
+    shmrpc call NAME FUNC ARGS...   call a function; the result on stdout
+    shmrpc stats NAME [--watch]     calls, errors and latency per function
+    shmrpc schema NAME              the JSON schema (codegen reads it)
+    shmrpc clean [--dry-run]        remove the segments of dead servers
+
+Run as ``shmrpc`` (the console script) or ``python -m shmrpc``. The segment work (listing,
+read-only inspection, statistics, schema JSON, removal) is C++ in shmrpc._core; ``call`` goes
+through the ordinary Python client. Exit codes: see ``EXIT_CODES``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import enum
+import json
+import math
+import os
+import sys
+import time
+from typing import Any, Callable, NoReturn, Sequence
+
+import numpy as np
+
+from . import _core
+from ._client import ArgumentInfo, FunctionInfo, connect
+from ._errors import Error, NoServerError, RemoteError
+from ._records import Record
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the call or operation failed: remote exception, server gone, timeout
+EXIT_USAGE = 2  # bad command line, unknown function, wrong argument for the function
+EXIT_NO_SERVER = 3  # no server of that name
+
+EXIT_CODES = """\
+exit codes:
+  0  success
+  1  the call or operation failed (remote exception, server gone or dead, timeout)
+  2  usage error (bad command line, unknown function, wrong argument for the function)
+  3  no such server"""
+
+# A segment without a header younger than this may belong to a server that is starting.
+STARTING_GRACE_S = 5.0
+
+
+class CommandError(Exception):
+    """Ends the command: `message` goes to stderr, `code` is the exit code."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _fail(code: int, message: str) -> NoReturn:
+    raise CommandError(code, message)
+
+
+# --- formatting -----------------------------------------------------------------------------
+
+
+def _format_bytes(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"  # pragma: no cover
+
+
+def _format_ns(ns: float | None) -> str:
+    if ns is None or math.isnan(ns):
+        return "-"
+    if ns < 1_000:
+        return f"{ns:.0f} ns"
+    if ns < 1_000_000:
+        return f"{ns / 1e3:.1f} us"
+    if ns < 1_000_000_000:
+        return f"{ns / 1e6:.1f} ms"
+    return f"{ns / 1e9:.2f} s"
+
+
+def _format_duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h"
+    if hours:
+        return f"{hours}h {minutes}m"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            cell.rjust(width) if i in right else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(cells, widths))
+        ]
+        return "  ".join(parts).rstrip()
+
+    return "\n".join([line(headers), *(line(row) for row in rows)])
+
+
+def _jsonable(value: Any) -> Any:
+    """A result as plain JSON data: numpy arrays become (nested) lists, records objects, enum
+    values their enumerator's name, complex numbers [real, imag]."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.names or value.dtype.kind == "c":
+            return [_jsonable(item) for item in value]
+        return value.tolist()
+    if isinstance(value, np.void) and value.dtype.names:
+        return {name: _jsonable(value[name]) for name in value.dtype.names}
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, Record):
+        return {name: _jsonable(item) for name, item in value.to_dict().items()}
+    if isinstance(value, enum.Enum):
+        return value.name
+    if isinstance(value, complex):
+        return [value.real, value.imag]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if hasattr(value, "_asdict"):  # namedtuple
+        return {key: _jsonable(item) for key, item in value._asdict().items()}
+    if isinstance(value, dict):
+        return {str(key): _jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def _human(value: Any) -> str:
+    """A result for a person: strings as they are, everything else as compact JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(_jsonable(value))
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2))
+
+
+# --- segments -------------------------------------------------------------------------------
+
+
+def _validate_name(name: str) -> None:
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+    if not name or len(name) > 200 or name.startswith(".") or not set(name) <= allowed:
+        _fail(
+            EXIT_USAGE,
+            f"shmrpc: {name!r} cannot be a server name: 1 to 200 letters, digits, '.', '_' or "
+            "'-', not starting with '.'",
+        )
+
+
+def _inspect(name: str) -> dict[str, Any]:
+    """The segment of server `name`; exit 3 when there is none."""
+    _validate_name(name)
+    seen: dict[str, Any] = _core.inspect_segment(name)
+    if seen["liveness"] == "none" and not seen["problem"]:
+        _fail(EXIT_NO_SERVER, f"shmrpc: no server named {name!r} (no /dev/shm/shmrpc.{name})")
+    return seen
+
+
+def _status(seen: dict[str, Any]) -> str:
+    """alive / dead / starting / stopping / unknown, for a person."""
+    if not seen["known_format"] and seen["liveness"] in ("none", "starting") and seen["problem"]:
+        return "starting" if seen["liveness"] == "starting" else "unknown"
+    if seen["liveness"] == "alive" and seen["state"] == "stopping":
+        return "stopping"
+    return str(seen["liveness"])
+
+
+def _uptime(seen: dict[str, Any]) -> float | None:
+    if not seen["known_format"] or not seen["created_unix_ms"]:
+        return None
+    return max(0.0, time.time() - seen["created_unix_ms"] / 1000)
+
+
+def _segment_json(seen: dict[str, Any]) -> dict[str, Any]:
+    data = dict(seen)
+    data["status"] = _status(seen)
+    data["uptime_s"] = _uptime(seen)
+    return data
+
+
+def _read_schema(name: str) -> dict[str, Any]:
+    try:
+        return json.loads(_core.segment_schema_json(name))  # type: ignore[no-any-return]
+    except NoServerError as error:
+        _fail(EXIT_NO_SERVER, str(error))
+    except Error as error:
+        _fail(EXIT_FAILED, f"shmrpc: cannot read the functions of {name!r}: {error}")
+
+
+# --- ls ---------------------------------------------------------------------------------------
+
+
+def _cmd_ls(args: argparse.Namespace) -> int:
+    segments = [_core.inspect_segment(name) for name in _core.list_segments()]
+    segments = [seen for seen in segments if seen["liveness"] != "none" or seen["problem"]]
+    if args.json:
+        _print_json([_segment_json(seen) for seen in segments])
+        return EXIT_OK
+    if not segments:
+        print("no shmrpc servers (no /dev/shm/shmrpc.* segments)")
+        return EXIT_OK
+    rows = []
+    for seen in segments:
+        known = seen["known_format"]
+        uptime = _uptime(seen)
+        note = seen["problem"]
+        rows.append([
+            seen["name"],
+            str(seen["server_pid"]) if known else "-",
+            _status(seen),
+            str(seen["function_count"]) if known else "-",
+            f"{seen['channels_in_use']}/{seen['channel_count']}" if known else "-",
+            _format_bytes(seen["file_size"]),
+            _format_duration(uptime) if uptime is not None else "-",
+            note,
+        ])
+    print(_table(["NAME", "PID", "STATUS", "FUNCS", "CHANNELS", "SIZE", "AGE", ""], rows,
+                 right={1, 3, 4, 5, 6}))
+    return EXIT_OK
+
+
+# --- info -------------------------------------------------------------------------------------
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    seen = _inspect(args.name)
+    schema = _read_schema(args.name) if seen["known_format"] and seen["state"] != "starting" \
+        else None
+    functions = schema["functions"] if schema else []
+    if args.json:
+        _print_json({
+            "segment": _segment_json(seen),
+            "layout_hash": schema["layout_hash"] if schema else None,
+            "functions": functions,
+        })
+        return EXIT_OK
+    print(f"server {seen['name']}: {_status(seen)}")
+    if not seen["known_format"]:
+        print(f"  {seen['problem']}")
+        print(f"  file /dev/shm/shmrpc.{seen['name']}, {_format_bytes(seen['file_size'])}")
+        return EXIT_OK
+    uptime = _uptime(seen)
+    created = time.strftime("%Y-%m-%d %H:%M:%S",
+                            time.localtime(seen["created_unix_ms"] / 1000))
+    print(f"  pid {seen['server_pid']}, state {seen['state']}, "
+          f"format version {seen['format_version']}")
+    if uptime is not None:
+        print(f"  up {_format_duration(uptime)} (since {created})")
+    print(f"  segment {_format_bytes(seen['segment_size'])}, {seen['channel_count']} channels "
+          f"({seen['channels_in_use']} in use), {seen['function_count']} functions"
+          + (f", layout hash {schema['layout_hash']}" if schema else ""))
+    print()
+    print("functions:")
+    for function in functions:
+        print(f"  {function['signature']}")
+        for line in function["doc"].strip().splitlines():
+            print(f"      {line}")
+    if not functions:
+        print("  (none)")
+    print()
+    print("channels:")
+    names = [function["name"] for function in functions]
+    rows = []
+    for channel in seen["channels"]:
+        owner = channel["owner_pid"]
+        if owner == 0:
+            owner_text = "free"
+        else:
+            owner_text = str(owner) + ("" if channel["owner_alive"] else " (dead)")
+        index = channel["function_index"]
+        last = names[index] if owner != 0 and channel["state"] != "idle" and index < len(names) \
+            else ""
+        rows.append([str(channel["index"]), owner_text, channel["state"], last])
+    print(_table(["  #", "OWNER", "CALL", "FUNCTION"], [["  " + r[0], *r[1:]] for r in rows],
+                 right={0}))
+    return EXIT_OK
+
+
+# --- call -------------------------------------------------------------------------------------
+
+_INTEGER_RANGES = {
+    "int8": (-(2**7), 2**7 - 1), "int16": (-(2**15), 2**15 - 1),
+    "int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1),
+    "uint8": (0, 2**8 - 1), "uint16": (0, 2**16 - 1), "uint32": (0, 2**32 - 1),
+    "uint64": (0, 2**64 - 1),
+}
+
+
+def _parse_enum(text: str, cls: type[enum.IntEnum], kind: str, where: str) -> enum.IntEnum:
+    """An enumerator by name (kBuy) or by value (0, 0x1)."""
+    if text in cls.__members__:
+        return cls[text]
+    try:
+        return cls(int(text, 0))
+    except ValueError:
+        members = ", ".join(f"{member.name} ({member.value})" for member in cls)
+        _fail(EXIT_USAGE, f"shmrpc: {where} is the enum {kind}: one of {members}; got {text!r}")
+
+
+def _record_value(value: Any, dtype: np.dtype[Any], where: str) -> Any:
+    """A JSON value for a field or element of `dtype` as numpy takes it: a struct's object
+    becomes a tuple in field order; a missing or unknown field is a usage error."""
+    if dtype.subdtype is not None:
+        base, _shape = dtype.subdtype
+        if base.names and isinstance(value, list):
+            return [_record_value(item, base, where) for item in value]
+        return value
+    if not dtype.names:
+        return value
+    if not isinstance(value, dict):
+        _fail(EXIT_USAGE, f"shmrpc: {where} takes JSON objects with the fields "
+                          f"{', '.join(dtype.names)}; got {json.dumps(value)}")
+    missing = [name for name in dtype.names if name not in value]
+    unknown = [name for name in value if name not in dtype.names]
+    if missing or unknown:
+        problem = (f"field {missing[0]!r} is missing" if missing
+                   else f"there is no field {unknown[0]!r}")
+        _fail(EXIT_USAGE, f"shmrpc: {where}: {problem} (its fields: {', '.join(dtype.names)})")
+    return tuple(_record_value(value[name], dtype.fields[name][0], where)  # type: ignore[index]
+                 for name in dtype.names)
+
+
+def _parse_argument(text: str, argument: ArgumentInfo, annotation: Any, where: str) -> Any:
+    """The Python value for shell word `text` of an argument of wire type `argument.type`;
+    `annotation` is its Python annotation (the IntEnum class of an enum)."""
+    kind = argument.type
+    if isinstance(annotation, type) and issubclass(annotation, enum.IntEnum):
+        return _parse_enum(text, annotation, kind, where)
+    if kind in ("complex64", "complex128"):
+        try:
+            return complex(text.replace(" ", ""))
+        except ValueError:
+            _fail(EXIT_USAGE, f"shmrpc: {where} is a complex number ({kind}) such as 1+2j; "
+                              f"got {text!r}")
+    if kind in _INTEGER_RANGES:
+        try:
+            value = int(text, 0) if text.strip().lower().lstrip("+-").startswith("0x") \
+                else int(text)
+        except ValueError:
+            _fail(EXIT_USAGE, f"shmrpc: {where} is an integer ({kind}); got {text!r}")
+        low, high = _INTEGER_RANGES[kind]
+        if not low <= value <= high:
+            _fail(EXIT_USAGE, f"shmrpc: {where} is {kind}, from {low} to {high}; got {value}")
+        return value
+    if kind in ("float32", "float64"):
+        try:
+            return float(text)
+        except ValueError:
+            _fail(EXIT_USAGE, f"shmrpc: {where} is a number ({kind}); got {text!r}")
+    if kind == "bool":
+        lowered = text.strip().lower()
+        if lowered in ("true", "1"):
+            return True
+        if lowered in ("false", "0"):
+            return False
+        _fail(EXIT_USAGE, f"shmrpc: {where} is a bool: true or false; got {text!r}")
+    if kind == "string":
+        return text
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        example = "a JSON list such as [1, 2, 3]" if argument.dtype is not None else "JSON"
+        _fail(EXIT_USAGE, f"shmrpc: {where} ({kind}) takes {example}; got {text!r}")
+    if isinstance(annotation, type) and issubclass(annotation, Record):
+        if not isinstance(value, dict):
+            _fail(EXIT_USAGE, f"shmrpc: {where} ({kind}) takes a JSON object with the fields "
+                              f"{', '.join(annotation._fields)}; got {text!r}")
+        return value
+    if argument.dtype is None:
+        return value
+    if not isinstance(value, list):
+        _fail(EXIT_USAGE, f"shmrpc: {where} ({kind}) takes a JSON list such as [1, 2, 3]; "
+                          f"got {text!r}")
+    if argument.dtype.kind == "c":
+        value = _complex_elements(value, where)
+    if argument.mutable:
+        # The function writes into it: it must be a writable array of the exact dtype.
+        try:
+            return np.array([_record_value(item, argument.dtype, where) for item in value],
+                            dtype=argument.dtype)
+        except (TypeError, ValueError, OverflowError) as error:
+            _fail(EXIT_USAGE, f"shmrpc: {where} ({kind}): {error}")
+    return value
+
+
+def _complex_elements(value: list[Any], where: str) -> list[Any]:
+    """JSON elements of a complex array: [real, imag] pairs or strings such as "1+2j"."""
+    converted: list[Any] = []
+    for item in value:
+        if isinstance(item, str):
+            try:
+                converted.append(complex(item.replace(" ", "")))
+                continue
+            except ValueError:
+                pass
+        elif (isinstance(item, list) and len(item) == 2
+              and all(isinstance(part, (int, float)) for part in item)):
+            converted.append(complex(item[0], item[1]))
+            continue
+        elif isinstance(item, (int, float)):
+            converted.append(item)
+            continue
+        _fail(EXIT_USAGE, f"shmrpc: {where} takes complex numbers as [real, imag] or \"1+2j\"; "
+                          f"got {json.dumps(item)}")
+    return converted
+
+
+def _call_function(client: Any, info: FunctionInfo, words: list[str]) -> tuple[Any, list[Any]]:
+    if len(words) != len(info.arguments):
+        _fail(EXIT_USAGE,
+              f"shmrpc: {info.name} takes {len(info.arguments)} argument"
+              f"{'' if len(info.arguments) == 1 else 's'}, got {len(words)}: {info.signature}")
+    annotations = [parameter.annotation
+                   for parameter in info.python_signature.parameters.values()]
+    values = [
+        _parse_argument(word, argument, annotation,
+                        f"argument {argument.name!r} of {info.signature}")
+        for word, argument, annotation in zip(words, info.arguments, annotations)
+    ]
+    try:
+        result = client.function(info.name)(*values)
+    except RemoteError as error:
+        _fail(EXIT_FAILED, f"shmrpc: {info.name} failed on the server: "
+                           f"{error.remote_type or 'exception'}: {error.remote_message}")
+    except (TypeError, ValueError, OverflowError) as error:
+        message = str(error).removeprefix("shmrpc: ")
+        _fail(EXIT_USAGE, f"shmrpc: {message} ({info.signature})")
+    except MemoryError as error:
+        _fail(EXIT_FAILED, f"shmrpc: {info.name}: {error}")
+    return result, values
+
+
+def _cmd_call(args: argparse.Namespace) -> int:
+    _validate_name(args.name)
+    try:
+        client = connect(args.name, timeout=args.timeout, connect_timeout=args.connect_timeout)
+    except NoServerError as error:
+        _fail(EXIT_NO_SERVER, str(error))
+    except ValueError as error:
+        _fail(EXIT_USAGE, str(error))
+    except Error as error:
+        _fail(EXIT_FAILED, str(error))
+    with client:
+        infos = {info.name: info for info in client.functions()}
+        info = infos.get(args.function)
+        if info is None:
+            _fail(EXIT_USAGE, f"shmrpc: server {args.name!r} has no function {args.function!r}; "
+                              f"it has: {', '.join(infos) or '(none)'}")
+        try:
+            result, values = _call_function(client, info, list(args.arguments))
+        except Error as error:  # ServerGoneError, TimeoutError, ProtocolError, ...
+            _fail(EXIT_FAILED, f"shmrpc: {info.name}: {error}")
+        written = {
+            argument.name: _jsonable(value)
+            for argument, value in zip(info.arguments, values) if argument.mutable
+        }
+        if args.json:
+            data: Any = _jsonable(result)
+            if written:
+                data = {"result": data, "written": written}
+            print(json.dumps(data))
+            return EXIT_OK
+        if info.return_type != "void":
+            print(_human(result))
+        for name, value in written.items():
+            print(f"{name} = {json.dumps(value)}")
+    return EXIT_OK
+
+
+# --- stats ------------------------------------------------------------------------------------
+
+
+def _percentile(buckets: Sequence[int], fraction: float, max_ns: int) -> float | None:
+    """Latency below which `fraction` of the timed calls fall, from the log2 histogram: bucket i
+    holds [2^i, 2^(i+1)) ns; interpolated linearly within the bucket, at most max_ns."""
+    total = sum(buckets)
+    if total == 0:
+        return None
+    target = fraction * total
+    seen = 0
+    for index, count in enumerate(buckets):
+        if count and seen + count >= target:
+            low = 0 if index == 0 else 2**index
+            high = 2 ** (index + 1)
+            estimate = low + (high - low) * (target - seen) / count
+            return float(min(estimate, max_ns)) if max_ns else float(estimate)
+        seen += count
+    return float(max_ns)
+
+
+def _summarise(entry: dict[str, Any]) -> dict[str, Any]:
+    timed = entry["timed"]
+    return {
+        "name": entry["name"],
+        "calls": entry["calls"],
+        "errors": entry["errors"],
+        "timed": timed,
+        "mean_ns": entry["total_ns"] / timed if timed else None,
+        "p50_ns": _percentile(entry["buckets"], 0.50, entry["max_ns"]),
+        "p99_ns": _percentile(entry["buckets"], 0.99, entry["max_ns"]),
+        "max_ns": entry["max_ns"] if timed else None,
+        "buckets": entry["buckets"],
+    }
+
+
+def _read_stats(name: str) -> list[dict[str, Any]]:
+    try:
+        return [_summarise(entry) for entry in _core.segment_stats(name)]
+    except NoServerError as error:
+        _fail(EXIT_NO_SERVER, str(error))
+    except Error as error:
+        _fail(EXIT_FAILED, f"shmrpc: cannot read the statistics of {name!r}: {error}")
+
+
+def _stats_table(stats: list[dict[str, Any]], rates: dict[str, float] | None) -> str:
+    headers = ["FUNCTION", "CALLS", "ERRORS", "MEAN", "P50", "P99", "MAX"]
+    if rates is not None:
+        headers.insert(2, "CALLS/S")
+    rows = []
+    for entry in stats:
+        row = [entry["name"], str(entry["calls"]), str(entry["errors"]),
+               _format_ns(entry["mean_ns"]), _format_ns(entry["p50_ns"]),
+               _format_ns(entry["p99_ns"]), _format_ns(entry["max_ns"])]
+        if rates is not None:
+            row.insert(2, f"{rates.get(entry['name'], 0.0):.1f}")
+        rows.append(row)
+    return _table(headers, rows, right=set(range(1, len(headers))))
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    seen = _inspect(args.name)
+    if not args.watch:
+        stats = _read_stats(args.name)
+        if args.json:
+            _print_json({"server": args.name, "status": _status(seen), "functions": stats})
+        else:
+            print(_stats_table(stats, None))
+        return EXIT_OK
+    if args.interval <= 0:
+        _fail(EXIT_USAGE, f"shmrpc: --interval must be a positive number of seconds; got "
+                          f"{args.interval}")
+    previous: dict[str, int] = {}
+    previous_time = time.monotonic()
+    try:
+        while True:
+            stats = _read_stats(args.name)
+            seen = _core.inspect_segment(args.name)
+            now = time.monotonic()
+            elapsed = max(now - previous_time, 1e-9)
+            rates = {entry["name"]: (entry["calls"] - previous.get(entry["name"], entry["calls"]))
+                     / elapsed for entry in stats}
+            previous = {entry["name"]: entry["calls"] for entry in stats}
+            previous_time = now
+            if args.json:
+                print(json.dumps({"server": args.name, "status": _status(seen),
+                                  "time": time.time(), "functions": stats,
+                                  "calls_per_s": rates}), flush=True)
+            else:
+                # Home the cursor and clear the screen, as top does.
+                sys.stdout.write("\x1b[H\x1b[2J")
+                sys.stdout.write(
+                    f"shmrpc stats {args.name}: {_status(seen)}, pid {seen['server_pid']}, "
+                    f"every {args.interval:g} s  {time.strftime('%H:%M:%S')}  (Ctrl-C quits)\n\n")
+                sys.stdout.write(_stats_table(stats, rates) + "\n")
+                sys.stdout.flush()
+            if args.count is not None:
+                args.count -= 1
+                if args.count <= 0:
+                    return EXIT_OK
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+# --- schema -----------------------------------------------------------------------------------
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    _inspect(args.name)
+    try:
+        text = _core.segment_schema_json(args.name)
+    except NoServerError as error:
+        _fail(EXIT_NO_SERVER, str(error))
+    except Error as error:
+        _fail(EXIT_FAILED, f"shmrpc: cannot read the schema of {args.name!r}: {error}")
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+# --- clean ------------------------------------------------------------------------------------
+
+
+def _removable(seen: dict[str, Any]) -> bool:
+    if seen["liveness"] == "dead":
+        return True
+    age = time.time() - seen["modified_unix_ms"] / 1000
+    return seen["liveness"] == "starting" and age >= STARTING_GRACE_S
+
+
+def _describe_dead(seen: dict[str, Any]) -> str:
+    if seen["liveness"] == "starting":
+        return "never finished starting"
+    return f"server pid {seen['server_pid']} is dead"
+
+
+def _cmd_clean(args: argparse.Namespace) -> int:
+    for name in args.names:
+        _validate_name(name)
+    names = args.names or _core.list_segments()
+    code = EXIT_OK
+    removed: list[str] = []
+    for name in names:
+        seen = _core.inspect_segment(name)
+        if seen["liveness"] == "none" and not seen["problem"]:
+            if args.names:
+                print(f"shmrpc: no server named {name!r}", file=sys.stderr)
+                code = max(code, EXIT_NO_SERVER)
+            continue
+        if not _removable(seen):
+            if args.names:
+                print(f"shmrpc: left {name!r} alone: {_status(seen)}"
+                      + (f" (pid {seen['server_pid']})" if seen["known_format"] else "")
+                      + (f": {seen['problem']}" if seen["problem"] else ""), file=sys.stderr)
+                code = max(code, EXIT_FAILED)
+            continue
+        if args.dry_run:
+            print(f"would remove {name} ({_describe_dead(seen)})")
+            removed.append(name)
+            continue
+        outcome = _core.remove_dead_segment(name, int(STARTING_GRACE_S * 1000))
+        if outcome == "removed":
+            print(f"removed {name} ({_describe_dead(seen)})")
+            removed.append(name)
+        elif outcome != "gone":
+            print(f"shmrpc: left {name!r} alone: it is {outcome} now", file=sys.stderr)
+    if not removed and not args.names:
+        print("no segments of dead servers")
+    return code
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="shmrpc",
+        description="Look at the shmrpc servers on this machine and call their functions.",
+        epilog=EXIT_CODES + "\n\nRun 'shmrpc COMMAND --help' for the options of a command.",
+        formatter_class=formatter,
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"shmrpc {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, summary: str, description: str, example: str,
+                handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name, help=summary, description=description, formatter_class=formatter,
+            epilog="example:\n" + example + "\n\n" + EXIT_CODES,
+        )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    ls = command("ls", "list every shmrpc server on this machine",
+                 "Lists every shmrpc segment in /dev/shm: server name and pid, whether the server "
+                 "is alive, dead (its segment left behind) or starting, its number of functions, "
+                 "channels in use / total, segment size and age.",
+                 "  shmrpc ls", _cmd_ls)
+    ls.add_argument("--json", action="store_true", help="print JSON")
+
+    info = command("info", "functions, channels and uptime of one server",
+                   "Shows a server's functions with full signatures and docs, its channels with "
+                   "their owner pid and call state, its pid, uptime and format version. Works on "
+                   "a dead server's segment too.",
+                   "  shmrpc info demo", _cmd_info)
+    info.add_argument("name", metavar="NAME", help="server name")
+    info.add_argument("--json", action="store_true", help="print JSON")
+
+    call = command(
+        "call", "call a function from the shell",
+        "Calls function FUNC of server NAME with one shell word per argument, parsed by the "
+        "argument's type: integers (decimal or 0x hex), floats, true/false, strings as they are, "
+        "arrays and spans as JSON lists (nested for arrays of arrays). Prints the result (for a "
+        "span the function writes into, also its new contents). Put '--' before arguments that "
+        "start with '-' but are not plain negative integers.",
+        "  shmrpc call demo add 2 3\n  shmrpc call demo dot '[1, 2]' '[3, 4]'\n"
+        "  shmrpc call demo greet World --json",
+        _cmd_call,
+    )
+    call.add_argument("name", metavar="NAME", help="server name")
+    call.add_argument("function", metavar="FUNC", help="function name")
+    call.add_argument("arguments", metavar="ARG", nargs="*", help="the function's arguments")
+    call.add_argument("--json", action="store_true", help="print the result as JSON")
+    call.add_argument("--timeout", type=float, default=None, metavar="S",
+                      help="fail (exit 1) when the call takes longer than S seconds")
+    call.add_argument("--connect-timeout", type=float, default=1.0, metavar="S",
+                      help="how long to wait for a server that is starting (default 1)")
+
+    stats = command(
+        "stats", "calls, errors and latency per function",
+        "Shows per function the calls, errors, mean, p50, p99 and max latency, from counters "
+        "and a log2 latency histogram that the server keeps in shared memory. Latencies are "
+        "measured in the server, from taking a call to finishing it; percentiles are estimates "
+        "within their power-of-two bucket, and fast functions are timed one call in 64.",
+        "  shmrpc stats demo\n  shmrpc stats demo --watch --interval 0.5",
+        _cmd_stats,
+    )
+    stats.add_argument("name", metavar="NAME", help="server name")
+    stats.add_argument("--watch", action="store_true",
+                       help="refresh like top, with calls/s since the last refresh; Ctrl-C quits")
+    stats.add_argument("--interval", type=float, default=1.0, metavar="S",
+                       help="seconds between refreshes with --watch (default 1)")
+    stats.add_argument("--count", type=int, default=None, metavar="N",
+                       help="with --watch, stop after N refreshes")
+    stats.add_argument("--json", action="store_true",
+                       help="print JSON (with --watch, one JSON document per line)")
+
+    schema = command("schema", "the server's JSON schema (read by codegen)",
+                     "Prints the JSON schema of a server's functions and types: names, docs, "
+                     "signatures and their hashes, argument and result types.",
+                     "  shmrpc schema demo > demo.json", _cmd_schema)
+    schema.add_argument("name", metavar="NAME", help="server name")
+    schema.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    clean = command(
+        "clean", "remove the segments of dead servers",
+        "Removes the segments left in /dev/shm by servers that died (and segments that never "
+        "got a header, older than 5 s). Liveness is checked again right before each removal; "
+        "a live server's segment is never removed.",
+        "  shmrpc clean --dry-run\n  shmrpc clean", _cmd_clean,
+    )
+    clean.add_argument("names", metavar="NAME", nargs="*",
+                       help="only these servers (default: every segment)")
+    clean.add_argument("--dry-run", action="store_true",
+                       help="only list what would be removed")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except CommandError as error:
+        print(str(error), file=sys.stderr)
+        return error.code
+    except BrokenPipeError:
+        # The reader went away (shmrpc ls | head): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,580 @@
+"""The shmrpc command line (python -m shmrpc), run as a subprocess against real servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+import shmrpc
+
+from conftest import ServerProcess, segment_path, unique_name
+
+COMMANDS = ["ls", "info", "call", "stats", "schema", "clean"]
+
+# server_example's functions, in the order it registers them.
+FUNCTIONS = ["add", "dot", "scale", "stats", "greet", "range", "step", "energy", "heaviest",
+             "sleep_ms", "fail"]
+
+# One demo::Particle as JSON, 1 m up, moving at 1 m/s along x.
+PARTICLE = '{"pos": [0, 0, 1], "vel": [1, 0, 0], "mass": 2}'
+
+# "SHMRPC1\x01" read as a little-endian u64 (layout.hpp kMagic).
+MAGIC = 0x0131_4350_524D_4853
+
+
+def run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "shmrpc", *args],
+        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+    )
+
+
+def run_json(*args: str) -> object:
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return json.loads(result.stdout)
+
+
+def line_of(output: str, name: str) -> str:
+    lines = [line for line in output.splitlines() if line.split() and line.split()[0] == name]
+    assert len(lines) == 1, output
+    return lines[0]
+
+
+@pytest.fixture
+def dead(server_example_binary: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server_example killed with SIGKILL: its segment stays behind."""
+    server = ServerProcess(server_example_binary, tmp_path, "pydead")
+    server.kill()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake_segment() -> Iterator[Path]:
+    """A /dev/shm/shmrpc.* file that tests fill with headers of their own."""
+    path = segment_path(unique_name("pyfake"))
+    yield path
+    path.unlink(missing_ok=True)
+
+
+# --- help and usage --------------------------------------------------------------------------
+
+
+def test_help_names_every_command_and_the_exit_codes() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for command in COMMANDS:
+        assert command in result.stdout
+    assert "exit codes" in result.stdout
+    assert "3  no such server" in result.stdout
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    result = run(command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: shmrpc {command}")
+    assert "example:" in result.stdout and "exit codes" in result.stdout
+
+
+def test_a_bad_command_line_is_a_usage_error() -> None:
+    assert run().returncode == 2
+    assert run("frobnicate").returncode == 2
+    result = run("info")
+    assert result.returncode == 2
+    assert "NAME" in result.stderr
+
+
+def test_a_name_that_cannot_be_a_server_is_a_usage_error() -> None:
+    result = run("info", "../etc")
+    assert result.returncode == 2
+    assert "cannot be a server name" in result.stderr
+
+
+def test_main_returns_the_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    from shmrpc import _cli  # what the console script runs
+
+    assert _cli.main(["info", unique_name("nobody")]) == 3
+    assert "no server named" in capsys.readouterr().err
+    assert _cli.main(["ls", "--json"]) == 0
+    assert isinstance(json.loads(capsys.readouterr().out), list)
+
+
+def test_version() -> None:
+    result = run("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"shmrpc {shmrpc.__version__}"
+
+
+# --- ls --------------------------------------------------------------------------------------
+
+
+def test_ls_shows_a_live_server_with_its_pid(demo: ServerProcess) -> None:
+    result = run("ls")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].split()[:7] == [
+        "NAME", "PID", "STATUS", "FUNCS", "CHANNELS", "SIZE", "AGE"]
+    fields = line_of(result.stdout, demo.name).split()
+    assert fields[1:5] == [str(demo.pid), "alive", str(len(FUNCTIONS)), "0/8"]
+
+
+def test_ls_json_counts_channels_in_use(demo: ServerProcess) -> None:
+    with shmrpc.connect(demo.name) as client:
+        client.add(1, 2)
+        entries = run_json("ls", "--json")
+    assert isinstance(entries, list)
+    (entry,) = [e for e in entries if e["name"] == demo.name]
+    assert entry["server_pid"] == demo.pid
+    assert entry["status"] == "alive"
+    assert entry["format_version"] == 1
+    assert entry["function_count"] == len(FUNCTIONS)
+    assert entry["channel_count"] == 8
+    assert entry["channels_in_use"] == 1
+    assert entry["file_size"] == entry["segment_size"] > 0
+    assert entry["uptime_s"] >= 0
+
+
+def test_ls_shows_a_dead_server_as_dead(demo: ServerProcess, dead: ServerProcess) -> None:
+    result = run("ls")
+    assert result.returncode == 0, result.stderr
+    assert line_of(result.stdout, dead.name).split()[1:3] == [str(dead.pid), "dead"]
+    assert line_of(result.stdout, demo.name).split()[1:3] == [str(demo.pid), "alive"]
+
+
+def test_ls_lists_a_segment_of_another_format_version(fake_segment: Path) -> None:
+    header = struct.pack("<QII", MAGIC, 2, 256) + bytes(256 - 16)
+    fake_segment.write_bytes(header)
+    result = run("ls")
+    assert result.returncode == 0, result.stderr
+    line = line_of(result.stdout, fake_segment.name.removeprefix("shmrpc."))
+    assert "unknown" in line and "format version 2" in line
+    info = run("info", fake_segment.name.removeprefix("shmrpc."))
+    assert info.returncode == 0, info.stderr
+    assert "format version 2" in info.stdout
+
+
+def test_ls_lists_a_file_that_is_not_a_shmrpc_segment(fake_segment: Path) -> None:
+    fake_segment.write_bytes(b"not a segment".ljust(300, b"!"))
+    result = run("ls")
+    assert result.returncode == 0, result.stderr
+    assert "not a shmrpc segment" in line_of(result.stdout, fake_segment.name[len("shmrpc."):])
+
+
+# --- info ------------------------------------------------------------------------------------
+
+
+def test_info_shows_signatures_docs_channels_and_uptime(demo: ServerProcess) -> None:
+    with shmrpc.connect(demo.name) as client:
+        client.add(1, 2)
+        result = run("info", demo.name)
+        channel = client.channel
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"server {demo.name}: alive" in out
+    assert f"pid {demo.pid}, state ready, format version 1" in out
+    assert "  up " in out
+    assert "  add(a: int64, b: int64) -> int64\n      Sum of two integers.\n" in out
+    assert "scale(values: span<float64>, factor: float64) -> void" in out
+    assert "Throws std::runtime_error(message)." in out
+    assert "8 channels (1 in use)" in out
+    channel_line = [line for line in out.splitlines() if line.split()[:1] == [str(channel)]][-1]
+    assert str(os.getpid()) in channel_line
+
+
+def test_info_json(demo: ServerProcess) -> None:
+    info = run_json("info", demo.name, "--json")
+    assert isinstance(info, dict)
+    assert info["segment"]["server_pid"] == demo.pid
+    assert info["segment"]["status"] == "alive"
+    assert len(info["segment"]["channels"]) == 8
+    assert [f["name"] for f in info["functions"]] == FUNCTIONS
+    assert info["layout_hash"].startswith("0x")
+
+
+def test_info_of_a_dead_server(dead: ServerProcess) -> None:
+    result = run("info", dead.name)
+    assert result.returncode == 0, result.stderr
+    assert f"server {dead.name}: dead" in result.stdout
+    assert "add(a: int64, b: int64) -> int64" in result.stdout
+
+
+def test_info_of_no_server_exits_3() -> None:
+    name = unique_name("nobody")
+    result = run("info", name)
+    assert result.returncode == 3
+    assert result.stdout == ""
+    assert f"no server named {name!r}" in result.stderr
+
+
+# --- call ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "output"),
+    [
+        (["add", "2", "3"], "5"),
+        (["add", "-5", "3"], "-2"),
+        (["add", "0x10", "1"], "17"),
+        (["add", "--", "-1", "-2"], "-3"),
+        (["dot", "[1, 2]", "[3, 4.5]"], "12.0"),
+        (["stats", "[1, 2, 3]"], "[1.0, 3.0, 2.0, 0.816496580927726]"),
+        (["greet", "World"], "Hello, World!"),
+        (["greet", ""], "Hello, !"),
+        (["range", "0", "10", "3"], "[0, 3, 6, 9]"),
+        (["range", "0", "0", "1"], "[]"),
+        (["scale", "[1, 2]", "3"], "values = [3.0, 6.0]"),
+        (["sleep_ms", "1"], ""),
+        (["energy", f"[{PARTICLE}]"], '{"kinetic": 1.0, "potential": 19.62}'),
+        (["heaviest", f"[{PARTICLE}]"], '{"pos": [0.0, 0.0, 1.0], "vel": [1.0, 0.0, 0.0], '
+                                        '"mass": 2.0}'),
+        (["heaviest", "[]"], "null"),
+        (["step", f"[{PARTICLE}]", "0", "kBounce"],
+         'particles = [{"pos": [0.0, 0.0, 1.0], "vel": [1.0, 0.0, 0.0], "mass": 2.0}]'),
+    ],
+)
+def test_call_prints_the_result(demo: ServerProcess, arguments: list[str], output: str) -> None:
+    result = run("call", demo.name, *arguments)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout == (output + "\n" if output else "")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "data"),
+    [
+        (["add", "2", "3"], 5),
+        (["dot", "[1, 2]", "[3, 4]"], 11.0),
+        (["stats", "[2, 2]"], [2.0, 2.0, 2.0, 0.0]),
+        (["greet", 'a "quoted" name'], 'Hello, a "quoted" name!'),
+        (["range", "3", "0", "-1"], [3, 2, 1]),
+        (["sleep_ms", "0"], None),
+        (["scale", "[1.5]", "2"], {"result": None, "written": {"values": [3.0]}}),
+        (["energy", "[]"], {"kinetic": 0.0, "potential": 0.0}),
+    ],
+)
+def test_call_json(demo: ServerProcess, arguments: list[str], data: object) -> None:
+    assert run_json("call", demo.name, *arguments, "--json") == data
+
+
+@pytest.mark.parametrize("floor", ["kBounce", "1", "0x1"])
+def test_call_steps_records_in_place_and_prints_them(demo: ServerProcess, floor: str) -> None:
+    # Falling below z = 0 in one step: kBounce reflects position and velocity.
+    falling = '{"pos": [0, 0, 0.5], "vel": [1, 0, -10], "mass": 1}'
+    data = run_json("call", demo.name, "step", f"[{PARTICLE}, {falling}]", "0.1", floor, "--json")
+    assert isinstance(data, dict) and data["result"] is None
+    first, second = data["written"]["particles"]
+    assert first["pos"] == pytest.approx([0.1, 0.0, 1 - 0.0981])
+    assert first["vel"] == pytest.approx([1.0, 0.0, -0.981])
+    assert first["mass"] == 2.0
+    assert second["pos"][2] == pytest.approx(0.5981)  # -(0.5 - 1.0981), reflected
+    assert second["vel"][2] == pytest.approx(10.981)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "data"),
+    [
+        (["or_zero", "null"], 0),
+        (["or_zero", "5"], 5),
+        (["divmod", "7", "2"], [3, 1]),
+        (["triple", "[1, 2.5, 2]"], [1, 2.5, "kSell"]),
+        (["rotate", "1+2j", "0+1j"], [-2.0, 1.0]),
+        (["sum_complex", '[[1, 2], "3+4j", 5]'], [9.0, 6.0]),
+        (["opposite", "kBuy"], "kSell"),
+        (["count_side", "[1, 2, 1]", "kBuy"], 2),
+        (["swap_anonymous", '{"f0": 1, "f1": 2.5}'], {"f0": 2, "f1": 1.0}),
+    ],
+)
+def test_call_parses_and_prints_every_kind_of_type(type_server: ServerProcess,
+                                                   arguments: list[str], data: object) -> None:
+    assert run_json("call", type_server.name, *arguments, "--json") == data
+
+
+def test_call_takes_a_nested_struct_as_an_object(type_server: ServerProcess) -> None:
+    particle = '{"pos": [0, 0, 0], "vel": [0, 0, 0], "mass": 1}'
+    box = f'{{"corner": {particle}, "pair": [{particle}, {particle}], "level": 7, "phase": 0}}'
+    assert run_json("call", type_server.name, "level_of", box, "--json") == "kHigh"
+    without_pair = f'{{"corner": {particle}, "level": 7, "phase": 0}}'
+    result = run("call", type_server.name, "level_of", without_pair)
+    assert result.returncode == 2
+    assert "field 'pair' is missing" in result.stderr
+
+
+def test_call_prints_a_nested_struct_as_an_object(type_server: ServerProcess) -> None:
+    box = run_json("call", type_server.name, "make_box", "kHigh", "--json")
+    assert isinstance(box, dict)
+    assert box["corner"] == {"pos": [1.0, 2.0, 3.0], "vel": [4.0, 5.0, 6.0], "mass": 7.0}
+    assert [particle["mass"] for particle in box["pair"]] == [1.0, 2.0]
+    assert box["level"] == "kHigh"
+
+
+def test_call_remote_exception_goes_to_stderr_with_exit_1(demo: ServerProcess) -> None:
+    result = run("call", demo.name, "fail", "boom")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "fail failed on the server: std::runtime_error: boom" in result.stderr
+    dot = run("call", demo.name, "dot", "[1]", "[1, 2]")
+    assert dot.returncode == 1
+    assert "std::invalid_argument" in dot.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["nope"], "has no function 'nope'; it has: add, dot, scale"),
+        (["add", "1"], "add takes 2 arguments, got 1: add(a: int64, b: int64) -> int64"),
+        (["add", "1", "2", "3"], "add takes 2 arguments, got 3"),
+        (["add", "one", "2"], "argument 'a' of add(a: int64, b: int64) -> int64 is an integer"),
+        (["add", "1.5", "2"], "is an integer (int64); got '1.5'"),
+        (["add", str(2**63), "2"], "is int64, from -9223372036854775808 to 9223372036854775807"),
+        (["sleep_ms", str(2**31)], "is int32"),
+        (["scale", "[1]", "x"], "is a number (float64); got 'x'"),
+        (["dot", "1, 2", "[3]"], "takes a JSON list such as [1, 2, 3]"),
+        (["dot", "7", "[3]"], "takes a JSON list such as [1, 2, 3]"),
+        (["dot", '["a"]', "[3]"], "dot"),
+        (["stats", "[[1, 2]]"], "stats"),
+        (["step", "[]", "0.1", "kUp"], "is the enum demo::Floor: one of kNone (0), kBounce (1); "
+                                      "got 'kUp'"),
+        (["step", "[]", "0.1", "7"], "one of kNone (0), kBounce (1); got '7'"),
+        (["step", '[{"pos": [0, 0, 0], "vel": [0, 0, 0]}]', "0.1", "kNone"],
+         "field 'mass' is missing (its fields: pos, vel, mass)"),
+        (["step", '[{"pos": [0, 0, 0], "vel": [0, 0, 0], "mass": 1, "charge": 1}]', "0.1",
+          "kNone"], "there is no field 'charge' (its fields: pos, vel, mass)"),
+        (["step", "[1]", "0.1", "kNone"], "takes JSON objects with the fields pos, vel, mass"),
+        (["energy", '[{"pos": [0, 0, 0], "vel": [0, 0, 0]}]'], "field 'mass' is missing"),
+        (["energy", '[{"pos": [0, 0, 0], "vel": [0, 0, 0], "mass": 1, "q": 0}]'],
+         "has no field 'q'"),
+        (["energy", '{"pos": [0, 0, 0], "vel": [0, 0, 0], "mass": 1}'],
+         "takes a JSON list such as [1, 2, 3]"),
+    ],
+)
+def test_call_usage_errors_exit_2(demo: ServerProcess, arguments: list[str],
+                                  message: str) -> None:
+    result = run("call", demo.name, *arguments)
+    assert result.returncode == 2, result
+    assert result.stdout == ""
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_call_of_no_server_exits_3() -> None:
+    result = run("call", unique_name("nobody"), "add", "1", "2")
+    assert result.returncode == 3
+    assert "no server named" in result.stderr
+
+
+def test_call_of_a_dead_server_exits_3(dead: ServerProcess) -> None:
+    result = run("call", dead.name, "add", "1", "2")
+    assert result.returncode == 3
+    assert dead.name in result.stderr
+
+
+def test_call_timeout_exits_1(demo: ServerProcess) -> None:
+    result = run("call", demo.name, "sleep_ms", "1500", "--timeout", "0.1")
+    assert result.returncode == 1
+    assert "sleep_ms" in result.stderr and "time" in result.stderr.lower()
+
+
+# --- stats -----------------------------------------------------------------------------------
+
+
+def test_stats_counts_exactly_the_calls_made(fresh_demo: ServerProcess) -> None:
+    with shmrpc.connect(fresh_demo.name) as client:
+        for i in range(7):
+            assert client.add(i, 1) == i + 1
+        for _ in range(2):
+            with pytest.raises(shmrpc.RemoteError):
+                client.fail("counted")
+        client.greet("x")
+    data = run_json("stats", fresh_demo.name, "--json")
+    assert isinstance(data, dict)
+    assert data["server"] == fresh_demo.name and data["status"] == "alive"
+    by_name = {entry["name"]: entry for entry in data["functions"]}
+    assert list(by_name) == FUNCTIONS
+    # The wait for readiness (conftest) connects without calling.
+    assert (by_name["add"]["calls"], by_name["add"]["errors"]) == (7, 0)
+    assert (by_name["fail"]["calls"], by_name["fail"]["errors"]) == (2, 2)
+    assert (by_name["greet"]["calls"], by_name["greet"]["errors"]) == (1, 0)
+    assert by_name["dot"]["calls"] == 0 and by_name["dot"]["mean_ns"] is None
+    add = by_name["add"]
+    assert add["timed"] == 7 and sum(add["buckets"]) == 7
+    assert 0 < add["p50_ns"] <= add["p99_ns"] <= add["max_ns"]
+    assert add["mean_ns"] <= add["max_ns"]
+
+    table = run("stats", fresh_demo.name)
+    assert table.returncode == 0, table.stderr
+    assert table.stdout.splitlines()[0].split() == [
+        "FUNCTION", "CALLS", "ERRORS", "MEAN", "P50", "P99", "MAX"]
+    assert line_of(table.stdout, "add").split()[1:3] == ["7", "0"]
+    assert line_of(table.stdout, "fail").split()[1:3] == ["2", "2"]
+
+
+def test_stats_counts_calls_from_the_command_line(fresh_demo: ServerProcess) -> None:
+    assert run("call", fresh_demo.name, "add", "1", "2").returncode == 0
+    assert run("call", fresh_demo.name, "fail", "x").returncode == 1
+    assert run("call", fresh_demo.name, "add", "x", "2").returncode == 2  # never sent
+    data = run_json("stats", fresh_demo.name, "--json")
+    by_name = {entry["name"]: entry for entry in data["functions"]}  # type: ignore[index]
+    assert (by_name["add"]["calls"], by_name["fail"]["errors"]) == (1, 1)
+
+
+def test_stats_of_sleeping_calls_measures_their_latency(fresh_demo: ServerProcess) -> None:
+    with shmrpc.connect(fresh_demo.name) as client:
+        for _ in range(3):
+            client.sleep_ms(20)
+    data = run_json("stats", fresh_demo.name, "--json")
+    (entry,) = [e for e in data["functions"] if e["name"] == "sleep_ms"]  # type: ignore[index]
+    assert 20e6 <= entry["mean_ns"] < 2e9
+    assert 16e6 <= entry["p50_ns"] <= entry["max_ns"]
+
+
+def test_stats_watch_redraws_and_shows_calls_per_second(demo: ServerProcess) -> None:
+    result = run("stats", demo.name, "--watch", "--interval", "0.05", "--count", "3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\x1b[H\x1b[2J") == 3
+    assert "CALLS/S" in result.stdout
+    assert f"shmrpc stats {demo.name}: alive" in result.stdout
+
+
+def test_stats_watch_stops_on_ctrl_c_with_exit_0(demo: ServerProcess) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shmrpc", "stats", demo.name, "--watch", "--interval", "0.05"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert "FUNCTION" in process.stdout.readline() + process.stdout.readline() + \
+            process.stdout.readline() + process.stdout.readline()
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+
+
+def test_stats_of_no_server_exits_3() -> None:
+    assert run("stats", unique_name("nobody")).returncode == 3
+
+
+# --- schema ----------------------------------------------------------------------------------
+
+
+def test_schema_is_the_json_document_codegen_reads(demo: ServerProcess) -> None:
+    result = run("schema", demo.name)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith("}\n")
+    assert result.stdout.startswith('{\n  "format": "shmrpc-schema",\n')
+    schema = json.loads(result.stdout)
+    assert schema["format_version"] == 1
+    assert schema["server"] == demo.name
+    assert list(schema["types"]) == ["demo::Particle", "demo::Floor", "demo::Energy"]
+    float64 = {"kind": "float64", "size": 8, "align": 8}
+    assert schema["types"]["demo::Particle"] == {
+        "kind": "struct", "size": 56, "align": 8, "fields": [
+            {"name": "pos", "offset": 0,
+             "type": {"kind": "array", "element": float64, "count": 3, "size": 24, "align": 8}},
+            {"name": "vel", "offset": 24,
+             "type": {"kind": "array", "element": float64, "count": 3, "size": 24, "align": 8}},
+            {"name": "mass", "offset": 48, "type": {"kind": "float32", "size": 4, "align": 4}},
+        ]}
+    assert schema["types"]["demo::Floor"] == {
+        "kind": "enum", "size": 1, "align": 1,
+        "underlying": {"kind": "uint8", "size": 1, "align": 1},
+        "members": [{"name": "kNone", "value": 0}, {"name": "kBounce", "value": 1}]}
+    functions = {f["name"]: f for f in schema["functions"]}
+    add = functions["add"]
+    assert add["signature"] == "add(a: int64, b: int64) -> int64"
+    assert add["doc"] == "Sum of two integers."
+    assert add["arguments"] == [
+        {"name": "a", "type": {"kind": "int64", "size": 8, "align": 8}},
+        {"name": "b", "type": {"kind": "int64", "size": 8, "align": 8}},
+    ]
+    assert add["returns"] == {"kind": "int64", "size": 8, "align": 8}
+    assert add["signature_hash"].startswith("0x") and len(add["signature_hash"]) == 18
+    assert functions["scale"]["arguments"][0]["type"] == {
+        "kind": "span", "element": float64, "mutable": True, "size": 16, "align": 8}
+    assert functions["scale"]["returns"] == {"kind": "void", "size": 0, "align": 1}
+    assert functions["stats"]["returns"] == {
+        "kind": "array", "element": float64, "count": 4, "size": 32, "align": 8}
+    assert functions["range"]["returns"]["kind"] == "vector"
+    assert functions["greet"]["arguments"][0]["type"] == {"kind": "string", "size": 16, "align": 8}
+    assert functions["heaviest"]["returns"] == {
+        "kind": "optional",
+        "element": {"kind": "struct", "name": "demo::Particle", "size": 56, "align": 8},
+        "size": 64, "align": 8}
+    assert run("schema", demo.name).stdout == result.stdout  # deterministic
+
+
+def test_schema_to_a_file(demo: ServerProcess, tmp_path: Path) -> None:
+    out = tmp_path / "demo.json"
+    result = run("schema", demo.name, "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(out.read_text())["server"] == demo.name
+
+
+def test_schema_of_no_server_exits_3() -> None:
+    assert run("schema", unique_name("nobody")).returncode == 3
+
+
+# --- clean -----------------------------------------------------------------------------------
+
+
+def test_clean_dry_run_lists_a_dead_server_and_removes_nothing(
+        demo: ServerProcess, dead: ServerProcess) -> None:
+    result = run("clean", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert f"would remove {dead.name} (server pid {dead.pid} is dead)" in result.stdout
+    assert demo.name not in result.stdout
+    assert segment_path(dead.name).exists()
+    assert segment_path(demo.name).exists()
+
+
+def test_clean_removes_a_dead_server_and_never_a_live_one(
+        demo: ServerProcess, dead: ServerProcess) -> None:
+    result = run("clean", dead.name, demo.name)
+    assert f"removed {dead.name}" in result.stdout
+    assert not segment_path(dead.name).exists()
+    assert segment_path(demo.name).exists()
+    assert f"left {demo.name!r} alone: alive (pid {demo.pid})" in result.stderr
+    assert result.returncode == 1  # one named segment could not be removed
+    with shmrpc.connect(demo.name) as client:
+        assert client.add(1, 1) == 2
+    listing = run("ls").stdout
+    assert dead.name not in listing and demo.name in listing
+
+
+def test_clean_of_a_dead_server_by_name_exits_0(dead: ServerProcess) -> None:
+    result = run("clean", dead.name)
+    assert result.returncode == 0, result.stderr
+    assert not segment_path(dead.name).exists()
+    assert run("clean", dead.name).returncode == 3  # nothing left
+
+
+def test_clean_leaves_young_starting_and_foreign_segments_alone(fake_segment: Path) -> None:
+    name = fake_segment.name[len("shmrpc."):]
+    fake_segment.write_bytes(bytes(256))  # no magic yet: a server is writing its header
+    assert run("clean", name).returncode == 1
+    assert fake_segment.exists()
+    old = time.time() - 60
+    os.utime(fake_segment, (old, old))  # a minute without a header: a leftover
+    assert "would remove" in run("clean", "--dry-run", name).stdout
+    assert run("clean", name).returncode == 0
+    assert not fake_segment.exists()
+    fake_segment.write_bytes(struct.pack("<QII", MAGIC, 2, 256) + bytes(240))
+    os.utime(fake_segment, (old, old))
+    result = run("clean", name)
+    assert result.returncode == 1
+    assert "format version 2" in result.stderr
+    assert fake_segment.exists()
