@@ -1,0 +1,1 @@
+# Baseline transports, measured in the same run as shmrpc (bench/README.md).

@@ -1,0 +1,212 @@
+#pragma once
+// What every benchmark program of bench/ shares: pinning, timing a round trip, forking a peer,
+// the command line and the result lines that bench/run.py collects.
+//
+// Every program takes
+//   --iterations N    round trips per case (each program has its own default)
+//   --smoke           a few iterations of every case and the smallest payloads only: the test
+//                     command runs this so that the benchmarks keep building and running
+//   --max-bytes N     skip payloads larger than N bytes
+// and prints one JSON object per case on stdout (human-readable text goes to stderr):
+//   {"case": "pipe ping-pong", "transport": "pipe", "client": "C++", "payload_bytes": 16,
+//    "iterations": 20000, "median_ns": 11034.0, "p99_ns": 17012.0, "pinned": "client cpu0,
+//    server cpu1", "note": ""}
+// A throughput case adds "calls_per_s" and "clients". A case that cannot run prints
+// "skipped": "why" instead of figures.
+
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace bench {
+
+using Clock = std::chrono::steady_clock;
+
+/// The command line every benchmark program takes.
+struct Options {
+  int iterations = 0;
+  bool smoke = false;
+  std::uint64_t max_bytes = std::uint64_t{1} << 40;
+};
+
+/// Parses --iterations, --smoke and --max-bytes; exits with a usage line on anything else.
+inline Options parse_options(int argc, char** argv, int default_iterations) {
+  Options options;
+  options.iterations = default_iterations;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--smoke") {
+      options.smoke = true;
+    } else if (arg == "--iterations" && i + 1 < argc) {
+      options.iterations = std::atoi(argv[++i]);
+    } else if (arg == "--max-bytes" && i + 1 < argc) {
+      options.max_bytes = std::strtoull(argv[++i], nullptr, 10);
+    } else {
+      std::fprintf(stderr, "usage: %s [--iterations N] [--smoke] [--max-bytes N]\n", argv[0]);
+      std::exit(2);
+    }
+  }
+  if (options.iterations <= 0) {
+    std::fprintf(stderr, "%s: --iterations must be positive\n", argv[0]);
+    std::exit(2);
+  }
+  if (options.smoke) {
+    options.iterations = std::min(options.iterations, 50);
+  }
+  return options;
+}
+
+/// Iterations for a round trip that moves `bytes`: fewer for large payloads, so that a case
+/// takes about as long as a small one would with `iterations` (at a few GB/s), at least 5.
+inline int iterations_for(const Options& options, std::uint64_t bytes) {
+  const std::uint64_t budget = std::uint64_t{1} << 30;  // bytes per case, about 0.3 s of memcpy
+  const std::uint64_t by_size = bytes == 0 ? options.iterations : budget / bytes;
+  return static_cast<int>(std::clamp<std::uint64_t>(by_size, 5, options.iterations));
+}
+
+/// Whether two CPUs are there to pin client and server apart.
+inline bool can_pin() {
+  return std::thread::hardware_concurrency() >= 2;
+}
+
+/// Pins the calling process (thread) to `cpu` when the machine has two CPUs or more.
+inline void pin_to(int cpu) {
+  if (!can_pin()) {
+    return;
+  }
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu % static_cast<int>(std::thread::hardware_concurrency()), &set);
+  sched_setaffinity(0, sizeof set, &set);
+}
+
+/// How the pair was placed, for the "pinned" column.
+inline std::string pinning() {
+  return can_pin() ? "client cpu0, server cpu1" : "not pinned (1 CPU)";
+}
+
+/// Median and 99th percentile of one round trip.
+struct Figures {
+  double median_ns = 0;
+  double p99_ns = 0;
+};
+
+/// Times `round_trip` `iterations` times after a warm-up of a tenth as many.
+inline Figures measure(int iterations, const std::function<void()>& round_trip) {
+  std::vector<double> samples;
+  samples.reserve(static_cast<std::size_t>(iterations));
+  for (int i = 0; i < std::max(1, iterations / 10); ++i) {
+    round_trip();
+  }
+  for (int i = 0; i < iterations; ++i) {
+    const auto start = Clock::now();
+    round_trip();
+    samples.push_back(std::chrono::duration<double, std::nano>(Clock::now() - start).count());
+  }
+  std::sort(samples.begin(), samples.end());
+  return {samples[samples.size() / 2], samples[samples.size() * 99 / 100]};
+}
+
+/// A forked peer process (a server of a baseline), pinned to CPU 1.
+class Peer {
+ public:
+  /// Forks; the child pins itself to CPU 1, runs `body` and exits.
+  explicit Peer(const std::function<void()>& body) : pid_(fork()) {
+    if (pid_ == 0) {
+      pin_to(1);
+      body();
+      _exit(0);
+    }
+  }
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
+  /// Kills the peer (SIGKILL: baselines' servers loop forever) and reaps it.
+  ~Peer() { stop(SIGKILL); }
+
+  /// Sends `signal` and waits for the peer to end.
+  void stop(int signal) {
+    if (pid_ > 0) {
+      kill(pid_, signal);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_;
+};
+
+/// Escapes `text` for a JSON string.
+inline std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+/// One case's identity: what bench/run.py groups and labels rows by.
+struct Case {
+  std::string name;       ///< e.g. "shmrpc null call, spinning"
+  std::string transport;  ///< e.g. "shmrpc", "pipe", "unix socket", "zeromq", "grpc"
+  std::uint64_t payload_bytes = 16;
+  std::string note;
+};
+
+/// Prints the result line of a latency case.
+inline void report(const Case& c, int iterations, Figures figures) {
+  std::printf(
+      "{\"case\": %s, \"transport\": %s, \"client\": \"C++\", \"payload_bytes\": %llu, "
+      "\"iterations\": %d, \"median_ns\": %.1f, \"p99_ns\": %.1f, \"pinned\": %s, "
+      "\"note\": %s}\n",
+      json_string(c.name).c_str(), json_string(c.transport).c_str(),
+      static_cast<unsigned long long>(c.payload_bytes), iterations, figures.median_ns,
+      figures.p99_ns, json_string(pinning()).c_str(), json_string(c.note).c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr, "%-48s %10.0f ns median %10.0f ns p99\n", c.name.c_str(),
+               figures.median_ns, figures.p99_ns);
+}
+
+/// Prints the result line of a case that could not run, and why.
+inline void report_skipped(const Case& c, std::string_view why) {
+  std::printf(
+      "{\"case\": %s, \"transport\": %s, \"client\": \"C++\", \"payload_bytes\": %llu, "
+      "\"skipped\": %s}\n",
+      json_string(c.name).c_str(), json_string(c.transport).c_str(),
+      static_cast<unsigned long long>(c.payload_bytes), json_string(why).c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr, "%-48s skipped: %.*s\n", c.name.c_str(), static_cast<int>(why.size()),
+               why.data());
+}
+
+/// The payload sizes of the array cases: 1 KiB, 1 MiB, 16 MiB and 256 MiB (the smallest only
+/// with --smoke), up to --max-bytes.
+inline std::vector<std::uint64_t> payload_sizes(const Options& options) {
+  std::vector<std::uint64_t> sizes;
+  for (const std::uint64_t size : {std::uint64_t{1} << 10, std::uint64_t{1} << 20,
+                                   std::uint64_t{16} << 20, std::uint64_t{256} << 20}) {
+    if (size <= options.max_bytes && (!options.smoke || sizes.empty())) {
+      sizes.push_back(size);
+    }
+  }
+  return sizes;
+}
+
+}  // namespace bench
