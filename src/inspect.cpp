@@ -106,10 +106,10 @@ SegmentInspection SegmentInspector::inspect() const {
     return result;
   }
   const auto& header = *reinterpret_cast<const layout::SegmentHeader*>(data);
-  const std::uint64_t magic = header.magic;
-  // Pairs with the release store of the magic in write_segment: once it is seen, the fields
-  // written before it (pid, start time, sizes) are too.
-  std::atomic_thread_fence(std::memory_order_acquire);
+  // Acquire pairs with the release store of the magic in write_segment: once it is seen, the
+  // fields written before it (pid, start time, sizes) are too. The builtin, because the mapping
+  // is read-only and std::atomic_ref needs a non-const object.
+  const std::uint64_t magic = __atomic_load_n(&header.magic, __ATOMIC_ACQUIRE);
   if (magic == 0) {
     result.problem = "being created (no header yet)";
     return result;
