@@ -29,6 +29,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace bench {
@@ -73,8 +74,10 @@ inline Options parse_options(int argc, char** argv, int default_iterations) {
 /// takes about as long as a small one would with `iterations` (at a few GB/s), at least 5.
 inline int iterations_for(const Options& options, std::uint64_t bytes) {
   const std::uint64_t budget = std::uint64_t{1} << 30;  // bytes per case, about 0.3 s of memcpy
-  const std::uint64_t by_size = bytes == 0 ? options.iterations : budget / bytes;
-  return static_cast<int>(std::clamp<std::uint64_t>(by_size, 5, options.iterations));
+  const auto most = static_cast<std::uint64_t>(options.iterations);
+  const std::uint64_t by_size = bytes == 0 ? most : budget / bytes;
+  return static_cast<int>(
+      std::clamp<std::uint64_t>(by_size, std::min<std::uint64_t>(5, most), most));
 }
 
 /// Whether two CPUs are there to pin client and server apart.
@@ -89,7 +92,7 @@ inline void pin_to(int cpu) {
   }
   cpu_set_t set;
   CPU_ZERO(&set);
-  CPU_SET(cpu % static_cast<int>(std::thread::hardware_concurrency()), &set);
+  CPU_SET(static_cast<std::size_t>(cpu) % std::thread::hardware_concurrency(), &set);
   sched_setaffinity(0, sizeof set, &set);
 }
 
@@ -164,9 +167,16 @@ inline std::string json_string(std::string_view text) {
 
 /// One case's identity: what bench/run.py groups and labels rows by.
 struct Case {
+  Case(std::string case_name, std::string case_transport, std::uint64_t bytes = 16,
+       std::string case_note = {})
+      : name(std::move(case_name)),
+        transport(std::move(case_transport)),
+        payload_bytes(bytes),
+        note(std::move(case_note)) {}
+
   std::string name;       ///< e.g. "shmrpc null call, spinning"
   std::string transport;  ///< e.g. "shmrpc", "pipe", "unix socket", "zeromq", "grpc"
-  std::uint64_t payload_bytes = 16;
+  std::uint64_t payload_bytes;
   std::string note;
 };
 
@@ -180,8 +190,23 @@ inline void report(const Case& c, int iterations, Figures figures) {
       static_cast<unsigned long long>(c.payload_bytes), iterations, figures.median_ns,
       figures.p99_ns, json_string(pinning()).c_str(), json_string(c.note).c_str());
   std::fflush(stdout);
-  std::fprintf(stderr, "%-48s %10.0f ns median %10.0f ns p99\n", c.name.c_str(),
-               figures.median_ns, figures.p99_ns);
+  std::fprintf(stderr, "%-48s %10.0f ns median %10.0f ns p99\n", c.name.c_str(), figures.median_ns,
+               figures.p99_ns);
+}
+
+/// Prints the result line of a throughput case: `calls` by `clients` processes in `seconds`.
+inline void report_throughput(const Case& c, int clients, std::uint64_t calls, double seconds) {
+  const double per_s = static_cast<double>(calls) / seconds;
+  std::printf(
+      "{\"case\": %s, \"transport\": %s, \"client\": \"C++\", \"payload_bytes\": %llu, "
+      "\"clients\": %d, \"iterations\": %llu, \"calls_per_s\": %.0f, \"pinned\": %s, "
+      "\"note\": %s}\n",
+      json_string(c.name).c_str(), json_string(c.transport).c_str(),
+      static_cast<unsigned long long>(c.payload_bytes), clients,
+      static_cast<unsigned long long>(calls), per_s, json_string("not pinned").c_str(),
+      json_string(c.note).c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr, "%-48s %10.0f calls/s\n", c.name.c_str(), per_s);
 }
 
 /// Prints the result line of a case that could not run, and why.
