@@ -1,0 +1,336 @@
+"""Runs every benchmark of bench/ in one go and puts shmrpc and the alternatives side by side.
+
+Each program prints one JSON line per case (bench/harness.hpp); this script runs them one after
+the other (never two at once: they pin themselves to CPUs 0 and 1), then prints
+  - a latency table: per case median and p99 of one call and the ratio to shmrpc's figure for
+    the same client language and payload (ratio > 1: slower than shmrpc),
+  - a throughput table (calls per second with 1, 2, 4, 8 client processes),
+  - the Google Benchmark micro suites (in-process parts of a call),
+  - the DESIGN.md targets with the figures they are judged by, met or missed,
+and writes results.csv, results.md (the tables and targets as Markdown) and rtt.png (round-trip
+time against payload size) into --out.
+
+    run.py --build build/release [--out bench-results] [--smoke] [--iterations N]
+           [--max-bytes N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+
+# What shmrpc is compared with, per client language and payload: the transport of the
+# reference row. Baselines that are limits or parts, not alternatives a user would pick.
+REFERENCE = "shmrpc"
+LIMITS = {"raw shm spin", "raw futex", "memcpy", "pybind11", "shmrpc blocking", "shmrpc copied"}
+
+
+@dataclass
+class Program:
+    """One benchmark program: how to run it and what to say if it is not there."""
+
+    name: str
+    path: Path  # the program, or the script
+    arguments: list[str]
+    missing: str  # why it may not be there
+    python: str | None = None  # the interpreter of a script
+
+    def command(self) -> list[str]:
+        return ([self.python] if self.python else []) + [str(self.path), *self.arguments]
+
+
+def programs(build: Path, python: str, smoke: bool, iterations: int | None,
+             max_bytes: int | None) -> list[Program]:
+    bench = build / "bench"
+    common = (["--smoke"] if smoke else []) + (
+        ["--max-bytes", str(max_bytes)] if max_bytes is not None else [])
+    with_n = common + (["--iterations", str(iterations)] if iterations else [])
+    not_built = "not built: its packages were missing when CMake ran (scripts/setup.sh installs them)"
+    server = ["--server", str(bench / "bench_server")]
+    return [
+        Program("null_call", bench / "null_call", with_n, "not built"),
+        Program("array_call", bench / "array_call", with_n, "not built"),
+        Program("throughput", bench / "throughput", common, "not built"),
+        Program("py_shmrpc", HERE / "py_shmrpc.py", server + with_n, "not found", python),
+        Program("bench_transports", bench / "bench_transports", with_n, not_built),
+        Program("bench_zmq", bench / "bench_zmq", with_n, not_built),
+        Program("bench_grpc", bench / "bench_grpc", with_n, not_built),
+        Program("bench_iceoryx", bench / "bench_iceoryx", with_n, not_built),
+        Program("py_baselines", HERE / "py_baselines.py", with_n, "not found", python),
+    ]
+
+
+def run_program(program: Program, env: dict[str, str]) -> list[dict[str, Any]]:
+    """The result lines of one program; a skipped row when it is not built or fails."""
+    if not program.path.exists():
+        return [{"case": program.name, "transport": program.name, "client": "-",
+                 "payload_bytes": 0, "skipped": program.missing}]
+    print(f"run.py: {' '.join(program.command())}", file=sys.stderr, flush=True)
+    started = time.monotonic()
+    result = subprocess.run(program.command(), stdout=subprocess.PIPE, text=True, env=env,
+                            check=False)
+    rows = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    for row in rows:
+        row["program"] = program.name
+    if result.returncode != 0:
+        rows.append({"case": program.name, "transport": program.name, "client": "-",
+                     "payload_bytes": 0, "program": program.name,
+                     "skipped": f"exited with status {result.returncode}"})
+    print(f"run.py: {program.name} took {time.monotonic() - started:.0f} s", file=sys.stderr)
+    return rows
+
+
+def google_benchmarks(build: Path, smoke: bool) -> list[dict[str, Any]]:
+    rows = []
+    for name in ("micro_call", "stats_record"):
+        path = build / "bench" / name
+        if not path.exists():
+            continue
+        command = [str(path), "--benchmark_format=json"]
+        if smoke:
+            command.append("--benchmark_min_time=0.001")
+        result = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
+        if result.returncode == 0:
+            for entry in json.loads(result.stdout)["benchmarks"]:
+                rows.append({"program": name, "benchmark": entry["name"],
+                             "ns": entry["real_time"] if entry["time_unit"] == "ns"
+                             else entry["real_time"] * 1000})
+    return rows
+
+
+def size_text(size: int) -> str:
+    for unit, scale in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale and size % scale == 0:
+            return f"{size // scale} {unit}"
+    return f"{size} B"
+
+
+def time_text(ns: float) -> str:
+    if ns < 10_000:
+        return f"{ns:.0f} ns"
+    if ns < 10_000_000:
+        return f"{ns / 1e3:.1f} us"
+    return f"{ns / 1e6:.1f} ms"
+
+
+def reference_of(rows: list[dict[str, Any]]) -> dict[tuple[str, int], float]:
+    """shmrpc's median per (client, payload): what every case's ratio is taken against."""
+    reference: dict[tuple[str, int], float] = {}
+    for row in rows:
+        if row.get("transport") == REFERENCE and "median_ns" in row:
+            key = (row["client"], row["payload_bytes"])
+            reference[key] = min(reference.get(key, float("inf")), row["median_ns"])
+    return reference
+
+
+def latency_table(rows: list[dict[str, Any]]) -> list[list[str]]:
+    reference = reference_of(rows)
+    table = []
+    ordered = sorted((row for row in rows if "calls_per_s" not in row),
+                     key=lambda r: (r["client"] != "C++", r["payload_bytes"],
+                                    r.get("median_ns", float("inf"))))
+    for row in ordered:
+        if "skipped" in row:
+            table.append([row["case"], row["client"], size_text(row["payload_bytes"]), "-", "-",
+                          "-", "skipped: " + row["skipped"]])
+            continue
+        base = reference.get((row["client"], row["payload_bytes"]))
+        ratio = f"{row['median_ns'] / base:.2f}" if base else "-"
+        table.append([row["case"], row["client"], size_text(row["payload_bytes"]),
+                      time_text(row["median_ns"]), time_text(row["p99_ns"]), ratio,
+                      row.get("pinned", "")])
+    return table
+
+
+def throughput_table(rows: list[dict[str, Any]]) -> list[list[str]]:
+    return [[row["case"], str(row["clients"]), f"{row['calls_per_s']:,.0f}"]
+            for row in rows if "calls_per_s" in row]
+
+
+def median(rows: list[dict[str, Any]], client: str, transport: str, payload: int,
+           program: str | None = None) -> float | None:
+    for row in rows:
+        if (row.get("client") == client and row.get("transport") == transport
+                and row.get("payload_bytes") == payload and "median_ns" in row
+                and (program is None or row.get("program") == program)):
+            return float(row["median_ns"])
+    return None
+
+
+def targets(rows: list[dict[str, Any]]) -> list[list[str]]:
+    """The DESIGN.md targets: what each compares, the figures, and whether it is met."""
+    out: list[list[str]] = []
+
+    def ratio_target(name: str, value: float | None, base: float | None, limit: float,
+                     what: str) -> None:
+        if value is None or base is None:
+            out.append([name, what, "not measured", "-"])
+            return
+        ratio = value / base
+        out.append([name, what, f"{time_text(value)} / {time_text(base)} = {ratio:.2f}x",
+                    "met" if ratio <= limit else "missed"])
+
+    ratio_target("null call, spinning", median(rows, "C++", "shmrpc", 16, "null_call"),
+                 median(rows, "C++", "raw shm spin", 16), 1.5, "within 1.5x of raw spin ping-pong")
+    ratio_target("null call, blocking", median(rows, "C++", "shmrpc blocking", 16),
+                 median(rows, "C++", "raw futex", 16), 1.2, "within 1.2x of raw futex ping-pong")
+    cxx = median(rows, "C++", "shmrpc", 16, "null_call")
+    pybind = median(rows, "Python", "pybind11", 16)
+    ratio_target("Python null call", median(rows, "Python", "shmrpc", 16),
+                 cxx + pybind if cxx is not None and pybind is not None else None, 2.0,
+                 "within 2x of C++ null call + one pybind11 call")
+    for client in ("C++", "Python"):
+        program = "array_call" if client == "C++" else "py_shmrpc"
+        null = median(rows, client, "shmrpc", 16, program)
+        ratio_target(f"16 MiB array in shared memory ({client})",
+                     median(rows, client, "shmrpc", 16 << 20), null, 1.2,
+                     "within 1.2x of the null call")
+    copied = median(rows, "C++", "shmrpc copied", 16 << 20)
+    memcpy = median(rows, "C++", "memcpy", 16 << 20)
+    null = median(rows, "C++", "shmrpc", 16, "array_call")
+    if copied is not None and memcpy is not None and null is not None:
+        bandwidth = (16 << 20) / max(copied - null, 1.0)
+        memcpy_bandwidth = (16 << 20) / memcpy
+        share = bandwidth / memcpy_bandwidth
+        out.append(["16 MiB ordinary array copied in (C++)", "at least 0.8x memcpy bandwidth",
+                    f"{bandwidth:.2f} GB/s vs memcpy {memcpy_bandwidth:.2f} GB/s = {share:.2f}x",
+                    "met" if share >= 0.8 else "missed"])
+    else:
+        out.append(["16 MiB ordinary array copied in (C++)", "at least 0.8x memcpy bandwidth",
+                    "not measured", "-"])
+    reference = reference_of(rows)
+    slower = []
+    compared = 0
+    for row in rows:
+        if ("median_ns" not in row or row["transport"] in LIMITS
+                or row["transport"] == REFERENCE):
+            continue
+        base = reference.get((row["client"], row["payload_bytes"]))
+        if base is None:
+            continue
+        compared += 1
+        if row["median_ns"] < base:
+            slower.append(f"{row['case']} ({row['client']}, {size_text(row['payload_bytes'])})")
+    out.append(["faster than every other baseline", f"{compared} cases compared",
+                "shmrpc slower than: " + ", ".join(slower) if slower else "faster in all",
+                "met" if compared and not slower else ("missed" if slower else "-")])
+    return out
+
+
+def text_table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def markdown_table(headers: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict[str, Any]], path: Path) -> str:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "rtt.png not written: matplotlib is missing (scripts/setup.sh installs it)"
+    series: dict[str, list[tuple[int, float]]] = {}
+    for row in rows:
+        if "median_ns" not in row or row["transport"] in {"raw shm spin", "raw futex",
+                                                          "pybind11", "shmrpc blocking"}:
+            continue
+        if row.get("program") in ("null_call",) and row["transport"] == "shmrpc":
+            continue  # array_call measures the same null call next to its array cases
+        label = f"{row['transport']} ({row['client']})"
+        series.setdefault(label, []).append((row["payload_bytes"], row["median_ns"]))
+    figure, axes = plt.subplots(figsize=(9, 6))
+    for label in sorted(series):
+        points = sorted(series[label])
+        axes.plot([p[0] for p in points], [p[1] / 1000 for p in points], marker="o", label=label)
+    axes.set_xscale("log", base=2)
+    axes.set_yscale("log")
+    axes.set_xlabel("payload (bytes)")
+    axes.set_ylabel("round trip, median (us)")
+    axes.set_title(f"One call against payload size ({platform.node()}, {time.strftime('%Y-%m-%d')})")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=7)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    return f"wrote {path}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", type=Path, default=Path("build/release"))
+    parser.add_argument("--out", type=Path, default=Path("bench-results"))
+    parser.add_argument("--smoke", action="store_true", help="a few iterations of everything")
+    parser.add_argument("--iterations", type=int, default=None)
+    parser.add_argument("--max-bytes", type=int, default=None)
+    args = parser.parse_args()
+    build = args.build.resolve()
+    args.out.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(build / "python_client"), str(build / "bench"), env.get("PYTHONPATH", "")])
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+
+    rows: list[dict[str, Any]] = []
+    for program in programs(build, sys.executable, args.smoke, args.iterations, args.max_bytes):
+        rows.extend(run_program(program, env))
+    micro = google_benchmarks(build, args.smoke)
+
+    header = (f"machine: {platform.node()}, {os.cpu_count()} CPUs, {platform.platform()}; "
+              f"{time.strftime('%Y-%m-%d %H:%M')}" + (" (smoke run)" if args.smoke else ""))
+    latency_headers = ["case", "client", "payload", "median", "p99", "vs shmrpc", "pinning"]
+    latency = latency_table(rows)
+    throughput = throughput_table(rows)
+    micro_rows = [[row["benchmark"], f"{row['ns']:.1f}"] for row in micro]
+    target_headers = ["target", "criterion", "figures", "verdict"]
+    target_rows = targets(rows)
+
+    print(header)
+    print()
+    print(text_table(latency_headers, latency))
+    print()
+    print(text_table(["throughput case", "clients", "calls/s"], throughput))
+    print()
+    print(text_table(["micro benchmark", "ns"], micro_rows))
+    print()
+    print(text_table(target_headers, target_rows))
+
+    with open(args.out / "results.csv", "w", newline="", encoding="utf-8") as out:
+        fields = ["program", "case", "transport", "client", "payload_bytes", "iterations",
+                  "median_ns", "p99_ns", "clients", "calls_per_s", "pinned", "note", "skipped"]
+        writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    with open(args.out / "results.md", "w", encoding="utf-8") as out:
+        out.write(f"{header}\n\n{markdown_table(latency_headers, latency)}\n\n")
+        out.write(markdown_table(["throughput case", "clients", "calls/s"], throughput) + "\n\n")
+        out.write(markdown_table(["micro benchmark", "ns"], micro_rows) + "\n\n")
+        out.write(markdown_table(target_headers, target_rows) + "\n")
+    print()
+    print(plot(rows, args.out / "rtt.png"))
+    print(f"wrote {args.out / 'results.csv'} and {args.out / 'results.md'}")
+    failed = [row for row in rows if str(row.get("skipped", "")).startswith("exited")]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
