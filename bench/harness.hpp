@@ -73,8 +73,9 @@ inline Options parse_options(int argc, char** argv, int default_iterations) {
 /// takes about as long as a small one would with `iterations` (at a few GB/s), at least 5.
 inline int iterations_for(const Options& options, std::uint64_t bytes) {
   const std::uint64_t budget = std::uint64_t{1} << 30;  // bytes per case, about 0.3 s of memcpy
-  const std::uint64_t by_size = bytes == 0 ? options.iterations : budget / bytes;
-  return static_cast<int>(std::clamp<std::uint64_t>(by_size, 5, options.iterations));
+  const auto iterations = static_cast<std::uint64_t>(options.iterations);
+  const std::uint64_t by_size = bytes == 0 ? iterations : budget / bytes;
+  return static_cast<int>(std::clamp<std::uint64_t>(by_size, 5, iterations));
 }
 
 /// Whether two CPUs are there to pin client and server apart.
@@ -89,7 +90,7 @@ inline void pin_to(int cpu) {
   }
   cpu_set_t set;
   CPU_ZERO(&set);
-  CPU_SET(cpu % static_cast<int>(std::thread::hardware_concurrency()), &set);
+  CPU_SET(static_cast<std::size_t>(cpu) % std::thread::hardware_concurrency(), &set);
   sched_setaffinity(0, sizeof set, &set);
 }
 
