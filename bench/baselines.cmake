@@ -63,6 +63,17 @@ else()
        "bench_grpc (needs pkg-config grpc++ and protobuf, protoc, grpc_cpp_plugin: libgrpc++-dev, protobuf-compiler-grpc)")
 endif()
 
+# The Python baselines (multiprocessing.Pipe, pyzmq, Python gRPC); the script reports a
+# transport whose module does not import as skipped.
+if(NOT Python_EXECUTABLE)
+  find_package(Python COMPONENTS Interpreter)
+endif()
+if(Python_EXECUTABLE)
+  shmrpc_bench_smoke(py_baselines ${Python_EXECUTABLE} ${CMAKE_CURRENT_SOURCE_DIR}/py_baselines.py)
+else()
+  list(APPEND shmrpc_bench_skipped "py_baselines.py smoke test (no Python interpreter)")
+endif()
+
 if(shmrpc_bench_skipped)
   list(JOIN shmrpc_bench_skipped "; " skipped)
   message(STATUS "shmrpc bench: baselines not built: ${skipped}")
