@@ -181,8 +181,8 @@ inline void report(const Case& c, int iterations, Figures figures) {
       static_cast<unsigned long long>(c.payload_bytes), iterations, figures.median_ns,
       figures.p99_ns, json_string(pinning()).c_str(), json_string(c.note).c_str());
   std::fflush(stdout);
-  std::fprintf(stderr, "%-48s %10.0f ns median %10.0f ns p99\n", c.name.c_str(),
-               figures.median_ns, figures.p99_ns);
+  std::fprintf(stderr, "%-48s %10.0f ns median %10.0f ns p99\n", c.name.c_str(), figures.median_ns,
+               figures.p99_ns);
 }
 
 /// Prints the result line of a case that could not run, and why.
