@@ -63,6 +63,23 @@ else()
        "bench_grpc (needs pkg-config grpc++ and protobuf, protoc, grpc_cpp_plugin: libgrpc++-dev, protobuf-compiler-grpc)")
 endif()
 
+# iceoryx request/response; the program runs its own RouDi (iox-roudi) with
+# iceoryx_roudi.toml.
+find_package(iceoryx_posh CONFIG QUIET)
+find_program(SHMRPC_IOX_ROUDI iox-roudi)
+if(iceoryx_posh_FOUND AND SHMRPC_IOX_ROUDI)
+  add_executable(bench_iceoryx iceoryx_pingpong.cpp)
+  target_link_libraries(bench_iceoryx PRIVATE iceoryx_posh::iceoryx_posh)
+  target_compile_definitions(bench_iceoryx PRIVATE
+    SHMRPC_BENCH_IOX_ROUDI="${SHMRPC_IOX_ROUDI}"
+    SHMRPC_BENCH_ROUDI_CONFIG="${CMAKE_CURRENT_SOURCE_DIR}/iceoryx_roudi.toml")
+  shmrpc_set_warnings(bench_iceoryx)
+  shmrpc_bench_smoke(iceoryx bench_iceoryx)
+else()
+  list(APPEND shmrpc_bench_skipped
+       "bench_iceoryx (needs CMake package iceoryx_posh and iox-roudi: libiceoryx-posh-dev, iceoryx)")
+endif()
+
 # The Python baselines (multiprocessing.Pipe, pyzmq, Python gRPC); the script reports a
 # transport whose module does not import as skipped.
 if(NOT Python_EXECUTABLE)
