@@ -79,10 +79,10 @@ def pinning() -> str:
 def become_server() -> None:
     """What every forked server does first: pin to CPU 1, die with the client."""
     pin_to(1)
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    # prctl is variadic: the argument must be passed as the unsigned long it reads.
+    pr_set_pdeathsig = 1
+    if ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, ctypes.c_ulong(signal.SIGKILL)):
+        print(f"py_baselines: prctl: {os.strerror(ctypes.get_errno())}", file=sys.stderr)
 
 
 def measure(iterations: int, round_trip: Callable[[], None]) -> tuple[float, float]:
