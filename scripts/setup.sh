@@ -11,6 +11,10 @@ packages=(
   pybind11-dev python3-dev python3-numpy python3-pytest python3-pybind11
   python3-pip python3-venv python3-setuptools python3-wheel
   clang clang-format clang-tidy libclang-rt-14-dev
+  pkg-config libzmq3-dev python3-zmq
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc python3-grpcio
+  iceoryx libiceoryx-posh-dev libiceoryx-hoofs-dev
+  python3-matplotlib
 )
 
 missing=()
