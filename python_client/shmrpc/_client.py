@@ -168,6 +168,8 @@ class _Channels:
                 raise ValueError(f"shmrpc: the client of server {self.name!r} is closed")
             self._by_thread[threading.current_thread()] = connection
             local.connection = connection
+            # The bound method too: remote functions call it without making one per call.
+            local.call = connection.call
         return connection
 
     def all(self) -> list[_core.Connection]:
@@ -208,13 +210,12 @@ def _remote_function(channels: _Channels, info: FunctionInfo, index: int) -> Cal
     def remote(*args: Any, **kwargs: Any) -> Any:
         if kwargs or len(args) != arity:
             args = _bind(name, parameters, args, kwargs)
+        # The hot path: this thread's connection's call, one attribute lookup away.
         try:
-            connection = channels.local.connection
+            call = channels.local.call
         except AttributeError:
-            connection = None
-        if connection is None:
-            connection = channels.get()
-        return connection.call(index, args)
+            call = channels.get().call
+        return call(index, args)
 
     remote.__name__ = name
     remote.__qualname__ = name

@@ -101,8 +101,12 @@ py::object Connection::call(std::size_t index, const py::tuple& args) {
   }
   const BusyFlag busy(busy_, connection->server_name());
   std::optional<detail::CallScope> call;
-  {
-    const py::gil_scoped_release release;  // may wait for a late call to finish
+  if (connection->has_late_call()) {
+    const py::gil_scoped_release release;  // waits for the late call to finish
+    call.emplace(*connection, function);
+  } else {
+    // Nothing to wait for: releasing and taking the GIL back would cost more than the rest of
+    // the preparation.
     call.emplace(*connection, function);
   }
   std::vector<py::object> temporaries;

@@ -76,6 +76,8 @@ class Connection {
   /// Before writing a call: throws ServerGoneError if the server is gone, and waits out a late
   /// (timed-out) call, throwing TimeoutError if it still runs at `deadline`.
   void prepare(Deadline deadline);
+  /// Whether prepare() has a late call to wait for (else it returns at once or throws).
+  bool has_late_call() const noexcept { return !late_call_.empty(); }
 
   /// Posts the request already written to the frame and waits for its end. Returns kDone or
   /// kFailed; nullopt when `deadline` passed and the call was cancelled before it started.
