@@ -165,18 +165,23 @@ client.add("two", 3)
 """
 
 
-def run_mypy(directory: Path, sample: str) -> subprocess.CompletedProcess[str]:
-    (directory / "sample.py").write_text(sample)
+def run_mypy(directory: Path, sample: str | None) -> subprocess.CompletedProcess[str]:
+    """mypy --strict on `sample` (or, for None, on the stub module itself)."""
+    if sample is not None:
+        (directory / "sample.py").write_text(sample)
     env = dict(os.environ, MYPYPATH=os.environ.get("PYTHONPATH", ""))
+    target = "sample.py" if sample is not None else "demo_client.py"
     return subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", os.devnull,
-         "sample.py"], capture_output=True, text=True, timeout=300, cwd=directory, env=env)
+         target], capture_output=True, text=True, timeout=300, cwd=directory, env=env)
 
 
 def test_mypy_accepts_correct_use_and_rejects_a_wrong_argument_type(stubs: Path,
                                                                     tmp_path: Path) -> None:
     for suffix in (".py", ".pyi"):
         shutil.copy(stubs / f"demo_client{suffix}", tmp_path / f"demo_client{suffix}")
+    module = run_mypy(tmp_path, None)  # the stub's own code is strictly typed too
+    assert module.returncode == 0, module.stdout + module.stderr
     good = run_mypy(tmp_path, MYPY_GOOD)
     assert good.returncode == 0, good.stdout + good.stderr
     bad = run_mypy(tmp_path, MYPY_BAD)
