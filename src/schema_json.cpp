@@ -302,9 +302,10 @@ std::string schema_json(const Schema& schema, std::string_view server_name) {
 Schema registry_schema(const FunctionRegistry& registry) {
   // One channel with a small heap: the schema does not show the channels, so the image only has
   // to hold the largest call frame and the metadata.
-  std::uint64_t arena_size = 2 * 4096;
+  constexpr std::uint64_t kSpare = 8192;  // room for the frame's alignment and the minimum heap
+  std::uint64_t arena_size = kSpare;
   for (const FunctionDefinition& function : registry.functions()) {
-    arena_size = std::max<std::uint64_t>(arena_size, function.frame_size + std::uint64_t{2 * 4096});
+    arena_size = std::max<std::uint64_t>(arena_size, function.frame_size + kSpare);
   }
   const detail::SegmentPlan plan = detail::plan_segment(registry.functions(), 1, arena_size);
   // Zero-filled, as a new segment is; std::uint64_t elements align the header as mmap would.
