@@ -108,6 +108,25 @@ def test_generated_code_is_formatted(stubs: Path, tmp_path: Path) -> None:
         assert max(len(line) for line in text.splitlines()) <= 100
 
 
+def test_stubs_of_every_wire_type_are_formatted_and_typed(type_server: ServerProcess,
+                                                         tmp_path: Path) -> None:
+    """shmrpc_py_type_server has the types server_example lacks: tuples, complex numbers,
+    nested arrays, enums of every width, functions without arguments."""
+    generate(tmp_path, ["--server", type_server.name], "types_client")
+    clang_format = shutil.which("clang-format-14") or shutil.which("clang-format")
+    assert clang_format, "clang-format is installed by scripts/setup.sh"
+    shutil.copy(ROOT / ".clang-format", tmp_path / ".clang-format")
+    done = subprocess.run([clang_format, "--dry-run", "--Werror", "--style=file",
+                           str(tmp_path / "types_client.hpp")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    env = dict(os.environ, MYPYPATH=os.environ.get("PYTHONPATH", ""))
+    checked = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir", os.devnull,
+         "types_client.py"], capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
 def test_python_stub_calls_every_function(stub: types.ModuleType, demo: ServerProcess) -> None:
     assert stub.SERVER == demo.name
     with stub.connect() as client:  # the server the stub was generated from, by default

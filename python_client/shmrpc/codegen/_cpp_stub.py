@@ -162,8 +162,13 @@ def _layout_checks(schema: Schema) -> list[str]:
     return lines + ([""] if lines else [])
 
 
-def _signature_alias(function: Function) -> tuple[str, list[str]]:
-    alias = "".join(part[:1].upper() + part[1:] for part in function.name.split("_") if part)
+def _signature_alias(function: Function, schema: Schema) -> tuple[str, list[str]]:
+    def camel(name: str) -> str:
+        return "".join(part[:1].upper() + part[1:] for part in name.split("_") if part)
+
+    alias = camel(function.name)
+    if sum(camel(other.name) == alias for other in schema.functions) > 1:
+        alias += str(schema.functions.index(function))  # get_x and getX: GetX0Signature, ...
     alias = f"{alias}Signature"
     head = f"  using {alias} = {_value(function.returns)}("
     return alias, wrap_list(head, [_parameter(a.type) for a in function.arguments], ");")
@@ -243,7 +248,7 @@ def generate_cpp(schema: Schema, class_name_: str | None = None,
     initializers = ["client_(connect(name, options))"]
     aliases: list[str] = []
     for function in schema.functions:
-        alias, alias_lines = _signature_alias(function)
+        alias, alias_lines = _signature_alias(function, schema)
         aliases += alias_lines
         initializers.append(f'{cxx_name(function.name)}_(client_.function<{alias}>("'
                             f'{function.name}"))')
@@ -277,7 +282,7 @@ def generate_cpp(schema: Schema, class_name_: str | None = None,
         ");")
     out += ["    return client;", "  }", "", "  shmrpc::Client client_;"]
     for function in schema.functions:
-        alias, _ = _signature_alias(function)
+        alias, _ = _signature_alias(function, schema)
         out.append(f"  shmrpc::Function<{alias}> {cxx_name(function.name)}_;")
     out.append("};")
     if namespace:

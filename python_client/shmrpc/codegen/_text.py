@@ -49,6 +49,23 @@ def wrap_list(head: str, items: list[str], tail: str, columns: int = COLUMNS) ->
             lines.append(line)
             line = indent + piece
     lines.append(line)
+    if all(len(text) <= columns for text in lines):
+        return lines
+    # An item too long to align after the bracket: break after it instead, with the items on
+    # continuation lines four columns in (clang-format's choice in that case).
+    indent = " " * (len(head) - len(head.lstrip()) + 4)
+    lines = [head.rstrip()]
+    line = indent
+    for i, item in enumerate(items):
+        piece = item + (tail if i == len(items) - 1 else ",")
+        if line == indent:
+            line += piece
+        elif len(line) + 1 + len(piece) <= columns:
+            line += " " + piece
+        else:
+            lines.append(line)
+            line = indent + piece
+    lines.append(line)
     return lines
 
 
