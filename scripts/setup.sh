@@ -8,7 +8,7 @@ packages=(
   build-essential cmake git
   libboost1.81-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  pybind11-dev python3-dev python3-numpy python3-pytest python3-pybind11
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-pybind11 python3-mypy
   python3-pip python3-venv python3-setuptools python3-wheel
   clang clang-format clang-tidy libclang-rt-14-dev
   pkg-config libzmq3-dev python3-zmq

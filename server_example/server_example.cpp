@@ -1,7 +1,8 @@
 // A realistic shmrpc server: numeric kernels over arrays that stay in shared memory, a particle
 // simulation over records (structs, an enum, an optional), strings, a slow function and one that
-// throws. Run it as `server_example [NAME]` (default "demo"); it
-// serves until SIGINT/SIGTERM. `server_example --help` says so.
+// throws. Run it as `server_example [NAME]` (default "demo"); it serves until SIGINT/SIGTERM.
+// `server_example --schema [FILE|-] [NAME]` writes its JSON schema instead (for shmrpc codegen).
+// `server_example --help` says so.
 
 #include <algorithm>
 #include <array>
@@ -9,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <numeric>
 #include <optional>
@@ -121,32 +123,69 @@ void fail(std::string message) {
   throw std::runtime_error(message);
 }
 
+// Registers the example's functions.
+void define_functions(shmrpc::Server& server) {
+  server.def("add", add, {"a", "b"}, "Sum of two integers.")
+      .def("dot", dot, {"a", "b"}, "Dot product of two equally long vectors.")
+      .def("scale", scale, {"values", "factor"}, "Multiplies values by factor, in place.")
+      .def("stats", stats, {"values"}, "min, max, mean and standard deviation of values.")
+      .def("greet", greet, {"name"}, "A greeting for name.")
+      .def("range", range, {"start", "stop", "step"}, "start, start + step, ... up to stop.")
+      .def("step", step, {"particles", "dt", "floor"},
+           "Advances particles by dt seconds under gravity, in place; kBounce reflects them "
+           "at z = 0.")
+      .def("energy", energy, {"particles"}, "Total kinetic and potential energy.")
+      .def("heaviest", heaviest, {"particles"}, "The heaviest particle, or none if empty.")
+      .def("sleep_ms", sleep_ms, {"milliseconds"}, "Sleeps, then returns.")
+      .def("fail", fail, {"message"}, "Throws std::runtime_error(message).");
+}
+
+// `--schema [FILE|-] [NAME]`: the JSON schema that server NAME publishes, written without
+// starting a server, so that a build can generate stubs from it.
+int write_schema(int argc, char** argv) {
+  const std::string file = argc > 2 ? argv[2] : "-";
+  const std::string name = argc > 3 ? argv[3] : "demo";
+  shmrpc::Server server(name);
+  define_functions(server);
+  const std::string json = shmrpc::schema_json(server.registry(), name);
+  if (file == "-") {
+    std::cout << json << std::flush;
+    return std::cout ? 0 : 1;
+  }
+  std::ofstream out(file, std::ios::binary);
+  out << json;
+  out.close();
+  if (!out) {
+    std::cerr << "server_example: cannot write " << file << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string_view first = argc > 1 ? argv[1] : "";
+  if (first == "--schema" && argc <= 4) {
+    try {
+      return write_schema(argc, argv);
+    } catch (const std::exception& error) {
+      std::cerr << "server_example: " << error.what() << "\n";
+      return 1;
+    }
+  }
   if (first == "--help" || first == "-h" || argc > 2) {
     std::printf(
         "usage: server_example [NAME]\n  Serves the example functions as shmrpc server "
-        "NAME (default: demo) until SIGINT or SIGTERM.\n");
+        "NAME (default: demo) until SIGINT or SIGTERM.\n"
+        "usage: server_example --schema [FILE|-] [NAME]\n  Writes the JSON schema that server "
+        "NAME (default: demo) publishes to FILE (default: stdout), without serving.\n");
     return argc > 2 ? 2 : 0;
   }
   const std::string name = argc > 1 ? argv[1] : "demo";
   try {
     shmrpc::Server server(name);
-    server.def("add", add, {"a", "b"}, "Sum of two integers.")
-        .def("dot", dot, {"a", "b"}, "Dot product of two equally long vectors.")
-        .def("scale", scale, {"values", "factor"}, "Multiplies values by factor, in place.")
-        .def("stats", stats, {"values"}, "min, max, mean and standard deviation of values.")
-        .def("greet", greet, {"name"}, "A greeting for name.")
-        .def("range", range, {"start", "stop", "step"}, "start, start + step, ... up to stop.")
-        .def("step", step, {"particles", "dt", "floor"},
-             "Advances particles by dt seconds under gravity, in place; kBounce reflects them "
-             "at z = 0.")
-        .def("energy", energy, {"particles"}, "Total kinetic and potential energy.")
-        .def("heaviest", heaviest, {"particles"}, "The heaviest particle, or none if empty.")
-        .def("sleep_ms", sleep_ms, {"milliseconds"}, "Sleeps, then returns.")
-        .def("fail", fail, {"message"}, "Throws std::runtime_error(message).");
+    define_functions(server);
     server.start();
     std::cout << "shmrpc server '" << name << "' (pid " << ::getpid() << ") serves "
               << server.registry().functions().size() << " functions on "

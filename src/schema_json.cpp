@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "shmrpc/detail/metadata_writer.hpp"
+
 namespace shmrpc {
 namespace {
 
@@ -295,6 +297,27 @@ std::string schema_json(const Schema& schema, std::string_view server_name) {
   write(out, document, 0);
   out += '\n';
   return out;
+}
+
+Schema registry_schema(const FunctionRegistry& registry) {
+  // One channel with a small heap: the schema does not show the channels, so the image only has
+  // to hold the largest call frame and the metadata.
+  constexpr std::uint64_t kSpare = 8192;  // room for the frame's alignment and the minimum heap
+  std::uint64_t arena_size = kSpare;
+  for (const FunctionDefinition& function : registry.functions()) {
+    arena_size = std::max<std::uint64_t>(arena_size, function.frame_size + kSpare);
+  }
+  const detail::SegmentPlan plan = detail::plan_segment(registry.functions(), 1, arena_size);
+  // Zero-filled, as a new segment is; std::uint64_t elements align the header as mmap would.
+  std::vector<std::uint64_t> image((plan.segment_size + sizeof(std::uint64_t) - 1) /
+                                   sizeof(std::uint64_t));
+  auto* bytes = reinterpret_cast<std::byte*>(image.data());
+  detail::write_segment(bytes, plan, detail::current_process());
+  return Schema::read(bytes, plan.segment_size, "(in memory)");
+}
+
+std::string schema_json(const FunctionRegistry& registry, std::string_view server_name) {
+  return schema_json(registry_schema(registry), server_name);
 }
 
 }  // namespace shmrpc

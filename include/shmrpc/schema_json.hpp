@@ -19,6 +19,7 @@
 #include <string>
 #include <string_view>
 
+#include "shmrpc/registry.hpp"
 #include "shmrpc/schema.hpp"
 
 namespace shmrpc {
@@ -30,5 +31,15 @@ inline constexpr int kSchemaJsonVersion = 1;
 /// fixed order, functions in table order), 2-space indented, ending in a newline. Strings are
 /// escaped per RFC 8259. Any thread; throws only std::bad_alloc.
 std::string schema_json(const Schema& schema, std::string_view server_name);
+
+/// The schema that a Server publishing `registry` shows its clients, made without a segment: the
+/// metadata is laid out and written into memory by the code Server::start uses and read back by
+/// Schema::read, so it is the same document `shmrpc schema NAME` prints for the running server.
+/// Server side, any thread (not while `registry` changes). Throws std::invalid_argument as
+/// Server::start does for functions whose call frame is too large.
+Schema registry_schema(const FunctionRegistry& registry);
+
+/// schema_json(registry_schema(registry), server_name): what `server_example --schema` prints.
+std::string schema_json(const FunctionRegistry& registry, std::string_view server_name);
 
 }  // namespace shmrpc

@@ -6,6 +6,8 @@
 #include "shmrpc/probe.hpp"
 #include "shmrpc/registry.hpp"
 #include "shmrpc/schema.hpp"
+#include "shmrpc/schema_json.hpp"
 #include "shmrpc/segment.hpp"
 #include "shmrpc/server.hpp"
+#include "shmrpc/stub.hpp"
 #include "shmrpc/types.hpp"

@@ -17,7 +17,7 @@ from ._errors import (
     ServerGoneError,
     TimeoutError,
 )
-from ._client import ArgumentInfo, Client, FunctionInfo, connect
+from ._client import ArgumentInfo, Client, FunctionInfo, check_stub, connect
 from ._records import Record
 
 __version__ = "0.1.0"
@@ -39,5 +39,6 @@ __all__ = [
     "RemoteError",
     "ServerGoneError",
     "TimeoutError",
+    "check_stub",
     "connect",
 ]

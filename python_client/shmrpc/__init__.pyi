@@ -1,11 +1,12 @@
 # Type stubs of the shmrpc package. Remote functions are found at run time, so a Client's
-# attributes are typed as Callable[..., Any]; `shmrpc codegen` writes typed stubs for one server.
+# attributes are typed as Callable[..., Any]; `python -m shmrpc.codegen` writes typed stubs for one
+# server.
 
 import builtins
 import inspect
 import types
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Iterable
+from typing import Any, Callable, ClassVar, Iterable, Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +44,8 @@ class FunctionInfo:
     arguments: tuple[ArgumentInfo, ...]
     return_type: str
     python_signature: inspect.Signature
+    layout: str
+    signature_hash: int
 
 class Record:
     cxx_name: ClassVar[str]
@@ -59,6 +62,7 @@ class Client:
         *,
         connect_timeout: float = 1.0,
         channel_wait: float | None = None,
+        classes: Mapping[str, type] | None = None,
     ) -> None: ...
     def __getattr__(self, name: str) -> Callable[..., Any]: ...
     def function(self, name: str) -> Callable[..., Any]: ...
@@ -97,4 +101,11 @@ def connect(
     *,
     connect_timeout: float = 1.0,
     channel_wait: float | None = None,
+    classes: Mapping[str, type] | None = None,
 ) -> Client: ...
+def check_stub(
+    client: Client,
+    layout_hash: int,
+    functions: Iterable[tuple[str, str, str, int]],
+    source: str,
+) -> None: ...

@@ -10,14 +10,14 @@ import threading
 import types
 import weakref
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
 from . import _core
 from ._records import annotation, make_classes
 
-__all__ = ["ArgumentInfo", "Client", "FunctionInfo", "connect"]
+__all__ = ["ArgumentInfo", "Client", "FunctionInfo", "check_stub", "connect"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,11 @@ class FunctionInfo:
     """The C++ wire type of the result, ``"void"`` when there is none."""
     python_signature: inspect.Signature
     """The Python view, with annotations: ``(a: int, b: int) -> int``."""
+    layout: str
+    """The layout key: the signature with every struct and enum written out in full
+    (docs/SPEC.md, section 5.6)."""
+    signature_hash: int
+    """FNV-1a 64 of :attr:`layout`; generated stubs compare it at connect."""
 
 
 def _python_name(name: str, position: int) -> str:
@@ -78,6 +83,8 @@ def _describe(entry: dict[str, Any], classes: dict[str, type]) -> FunctionInfo:
         arguments=arguments,
         return_type=entry["returns"]["name"],
         python_signature=signature,
+        layout=entry["layout"],
+        signature_hash=entry["signature_hash"],
     )
 
 
@@ -121,11 +128,12 @@ class _Channels:
     """The connections of one Client: one per thread that calls, made on first use."""
 
     def __init__(self, name: str, timeout: float | None, connect_timeout: float,
-                 channel_wait: float | None) -> None:
+                 channel_wait: float | None, own_classes: Mapping[str, type]) -> None:
         self.name = name
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.channel_wait = channel_wait
+        self.own_classes = dict(own_classes)
         self.local = threading.local()
         self._lock = threading.Lock()
         self._by_thread: dict[threading.Thread, _core.Connection] = {}
@@ -160,7 +168,7 @@ class _Channels:
             self.name, self.timeout, self.connect_timeout, self.channel_wait
         )
         if self.classes is None:
-            self.classes = make_classes(connection.named_types())
+            self.classes = {**make_classes(connection.named_types()), **self.own_classes}
         connection.set_classes(self.classes)
         with self._lock:
             if self._closed:
@@ -236,8 +244,9 @@ class Client:
     """
 
     def __init__(self, name: str, timeout: float | None = None, *,
-                 connect_timeout: float = 1.0, channel_wait: float | None = None) -> None:
-        self._attach(_Channels(name, timeout, connect_timeout, channel_wait))
+                 connect_timeout: float = 1.0, channel_wait: float | None = None,
+                 classes: Mapping[str, type] | None = None) -> None:
+        self._attach(_Channels(name, timeout, connect_timeout, channel_wait, classes or {}))
 
     def _attach(self, channels: _Channels) -> None:
         first = channels.get()  # raises NoServerError etc. here, not at the first call
@@ -270,7 +279,8 @@ class Client:
         client stays as it was. Functions taken from the client before (``add = client.add``)
         and arrays in its heap belong to the old connection: take new ones."""
         old = self._channels
-        self._attach(_Channels(old.name, old.timeout, old.connect_timeout, old.channel_wait))
+        self._attach(_Channels(old.name, old.timeout, old.connect_timeout, old.channel_wait,
+                               old.own_classes))
         old.close()
 
     # --- remote functions -------------------------------------------------------------------
@@ -414,13 +424,29 @@ def _heap_dtype(dtype: Any) -> np.dtype[Any]:
 
 
 def connect(name: str, timeout: float | None = None, *, connect_timeout: float = 1.0,
-            channel_wait: float | None = None) -> Client:
+            channel_wait: float | None = None,
+            classes: Mapping[str, type] | None = None) -> Client:
     """Connects to the shmrpc server `name`.
 
     In seconds: `timeout` is how long each call may take before TimeoutError (None: as long as
     the server lives); `connect_timeout` how long to wait for a server that is still starting;
     `channel_wait` how long a thread waits for a free channel when all are taken (None: raise
-    ChannelsBusyError at once). Raises NoServerError (no server of that name runs),
-    ChannelsBusyError, ProtocolError, ValueError (a name that cannot be a server's).
+    ChannelsBusyError at once). `classes` maps C++ struct and enum names to the
+    :class:`shmrpc.Record` subclasses and :class:`enum.IntEnum` classes that results should be
+    made of, in place of the ones made from the server's metadata (generated stubs pass theirs).
+    Raises NoServerError (no server of that name runs), ChannelsBusyError, ProtocolError,
+    ValueError (a name that cannot be a server's).
     """
-    return Client(name, timeout, connect_timeout=connect_timeout, channel_wait=channel_wait)
+    return Client(name, timeout, connect_timeout=connect_timeout, channel_wait=channel_wait,
+                  classes=classes)
+
+
+def check_stub(client: Client, layout_hash: int,
+               functions: Iterable[tuple[str, str, str, int]], source: str) -> None:
+    """Checks that `client`'s server still publishes every function of a generated stub, as
+    (name, signature, layout key, signature hash) tuples, the way C++ stubs check
+    (shmrpc::check_stub): a matching `layout_hash` passes at once, added functions pass too.
+    Raises ProtocolError naming each function that changed or is missing, with the stub's and
+    the server's signature; `source` says what the stub was generated from. Generated stubs call
+    it when they connect."""
+    client._channels.get().check_stub(layout_hash, list(functions), source)

@@ -4,7 +4,10 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
+#include <string>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include "arguments.hpp"
 #include "heap_block.hpp"
@@ -12,6 +15,7 @@
 #include "results.hpp"
 #include "shmrpc/detail/call_scope.hpp"
 #include "shmrpc/errors.hpp"
+#include "shmrpc/stub.hpp"
 
 namespace py = pybind11;
 
@@ -162,6 +166,8 @@ py::list Connection::functions() {
     entry["name"] = function.name;
     entry["doc"] = function.doc;
     entry["signature"] = function.signature;
+    entry["signature_hash"] = function.signature_hash;
+    entry["layout"] = function.layout;
     entry["arguments"] = arguments;
     entry["returns"] = describe_type(*function.return_type, types_);
     list.append(entry);
@@ -205,6 +211,24 @@ void bind_connection(py::module_& module) {
           "set_classes",
           [](Connection& self, py::dict classes) { self.types().set_classes(std::move(classes)); },
           py::arg("classes"), "The record and enum classes to use, by C++ type name.")
+      .def(
+          "check_stub",
+          [](const Connection& self, std::uint64_t layout_hash,
+             const std::vector<std::tuple<std::string, std::string, std::string, std::uint64_t>>&
+                 functions,
+             const std::string& source) {
+            std::vector<StubFunction> expected;
+            expected.reserve(functions.size());
+            for (const auto& [name, signature, layout, hash] : functions) {
+              expected.push_back({name, signature, layout, hash});
+            }
+            const detail::Connection& connection = self.get();
+            check_stub(connection.schema(), connection.server_name(), source, layout_hash,
+                       expected);
+          },
+          py::arg("layout_hash"), py::arg("functions"), py::arg("source"),
+          "shmrpc::check_stub against this server: functions are (name, signature, layout, "
+          "signature_hash) tuples.")
       .def("owns", &Connection::owns, py::arg("array"),
            "True when the array's data lies in this channel's heap.")
       .def("set_timeout", &Connection::set_timeout, py::arg("timeout"))

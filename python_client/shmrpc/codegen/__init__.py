@@ -1,0 +1,17 @@
+"""shmrpc codegen: typed client stubs for one server, from its JSON schema.
+
+    python -m shmrpc.codegen --server demo --python demo_client.py --cpp demo_client.hpp
+    python -m shmrpc.codegen --schema demo.json --python demo_client.py --class Demo
+
+The schema comes from a running server (``--server NAME``, as ``shmrpc schema NAME`` prints it)
+or from a file (``--schema FILE``, e.g. written by ``server_example --schema FILE``). The Python
+stub (and its .pyi next to it) and the C++ header each hold a typed client class; both check at
+connect that the server still matches the schema. The output depends on the schema alone, so
+the same schema always gives byte-identical files.
+"""
+
+from ._cpp_stub import generate_cpp
+from ._python_stub import generate_pyi, generate_python
+from ._schema import Schema, SchemaError, load
+
+__all__ = ["Schema", "SchemaError", "generate_cpp", "generate_pyi", "generate_python", "load"]

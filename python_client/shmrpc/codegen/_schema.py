@@ -1,0 +1,284 @@
+"""The JSON schema document (include/shmrpc/schema_json.hpp), read and checked.
+
+:func:`load` turns the text that ``shmrpc schema NAME`` or ``server_example --schema`` writes into
+frozen dataclasses, and raises :class:`SchemaError` naming the first thing that is wrong, by its
+path in the document (``functions[3].arguments[0].type.kind``). Hashes are checked too: a hand-
+edited signature without a matching layout key and hash is refused, so a stub never embeds a
+hash that no server could have published.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = [
+    "Argument", "Definition", "Function", "Schema", "SchemaError", "Type", "fnv1a", "load",
+    "SCALARS",
+]
+
+FORMAT = "shmrpc-schema"
+FORMAT_VERSION = 1
+
+SCALARS = frozenset({
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float32", "float64", "complex64", "complex128",
+})
+_KINDS = SCALARS | {"void", "string", "struct", "enum", "array", "span", "vector", "optional",
+                    "tuple"}
+
+
+class SchemaError(ValueError):
+    """The schema document is not one codegen can use; the message says where and why."""
+
+
+def fnv1a(text: str) -> int:
+    """FNV-1a 64 of the UTF-8 bytes of `text` (docs/SPEC.md, section 5.6)."""
+    value = 0xCBF29CE484222325
+    for byte in text.encode("utf-8"):
+        value = ((value ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return value
+
+
+@dataclass(frozen=True)
+class Type:
+    """A type as a function's argument, result or a field uses it."""
+
+    kind: str
+    size: int
+    align: int
+    name: str = ""
+    """struct and enum: the C++ name, e.g. ``"demo::Particle"`` (the definition is in
+    :attr:`Schema.types`)."""
+    element: Type | None = None
+    """array, span, vector, optional: the element type."""
+    count: int = 0
+    """array: the number of elements."""
+    mutable: bool = False
+    """span: the function writes into it (``std::span<T>``, not ``std::span<const T>``)."""
+    elements: tuple[tuple[int, Type], ...] = ()
+    """tuple: (offset, type) of each element."""
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    offset: int
+    type: Type
+
+
+@dataclass(frozen=True)
+class Definition:
+    """A struct (fields) or an enum (underlying type and members)."""
+
+    kind: str
+    name: str
+    size: int
+    align: int
+    fields: tuple[Field, ...] = ()
+    underlying: Type | None = None
+    members: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Argument:
+    name: str
+    type: Type
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    doc: str
+    signature: str
+    signature_hash: int
+    layout: str
+    arguments: tuple[Argument, ...]
+    returns: Type
+
+
+@dataclass(frozen=True)
+class Schema:
+    server: str
+    format_version: int
+    layout_hash: int
+    functions: tuple[Function, ...]
+    types: dict[str, Definition] = field(default_factory=dict)
+    """Structs and enums by C++ name, each after the definitions it uses."""
+
+
+class _Reader:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.defined: dict[str, Definition] = {}
+
+    def fail(self, where: str, message: str) -> SchemaError:
+        return SchemaError(f"shmrpc codegen: {self.source}: {where}: {message}")
+
+    def get(self, value: Any, key: str, kind: type | tuple[type, ...], where: str) -> Any:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected an object, got {_json_type(value)}")
+        if key not in value:
+            raise self.fail(where, f"missing key {key!r}")
+        item = value[key]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        # bool is an int in Python; a JSON true is never a number here.
+        if not isinstance(item, kinds) or (isinstance(item, bool) and bool not in kinds):
+            expected = " or ".join(_TYPE_WORDS[k] for k in kinds)
+            raise self.fail(f"{where}.{key}", f"expected {expected}, got {_json_type(item)}")
+        return item
+
+    def hex(self, value: Any, key: str, where: str) -> int:
+        text = self.get(value, key, str, where)
+        try:
+            if not text.startswith("0x"):
+                raise ValueError(text)
+            return int(text, 16)
+        except ValueError:
+            raise self.fail(f"{where}.{key}", f"expected a hex number like \"0x1f\", got {text!r}")
+
+    def size(self, value: Any, key: str, where: str) -> int:
+        number: int = self.get(value, key, int, where)
+        if number < 0:
+            raise self.fail(f"{where}.{key}", f"expected a non-negative number, got {number}")
+        return number
+
+    def type(self, value: Any, where: str) -> Type:
+        kind = self.get(value, "kind", str, where)
+        if kind not in _KINDS:
+            raise self.fail(f"{where}.kind", f"unknown type kind {kind!r} (known: "
+                                             f"{', '.join(sorted(_KINDS))})")
+        size = self.size(value, "size", where)
+        align = self.size(value, "align", where)
+        if kind in ("struct", "enum"):
+            name = self.get(value, "name", str, where)
+            definition = self.defined.get(name)
+            if definition is None or definition.kind != kind:
+                raise self.fail(f"{where}.name", f"{kind} {name!r} is not defined in \"types\" "
+                                                 "(before its use)")
+            if (definition.size, definition.align) != (size, align):
+                raise self.fail(where, f"{name} has size {size} and align {align} here but "
+                                       f"{definition.size} and {definition.align} in \"types\"")
+            return Type(kind, size, align, name=name)
+        if kind in ("array", "span", "vector", "optional"):
+            element = self.type(self.get(value, "element", dict, where), f"{where}.element")
+            count = self.size(value, "count", where) if kind == "array" else 0
+            mutable = self.get(value, "mutable", bool, where) if kind == "span" else False
+            return Type(kind, size, align, element=element, count=count, mutable=mutable)
+        if kind == "tuple":
+            items = self.get(value, "elements", list, where)
+            elements = tuple(
+                (self.size(item, "offset", f"{where}.elements[{i}]"),
+                 self.type(self.get(item, "type", dict, f"{where}.elements[{i}]"),
+                           f"{where}.elements[{i}].type"))
+                for i, item in enumerate(items)
+            )
+            return Type(kind, size, align, elements=elements)
+        return Type(kind, size, align)
+
+    def definition(self, name: str, value: Any, where: str) -> Definition:
+        kind = self.get(value, "kind", str, where)
+        size = self.size(value, "size", where)
+        align = self.size(value, "align", where)
+        if kind == "struct":
+            fields = []
+            for i, item in enumerate(self.get(value, "fields", list, where)):
+                at = f"{where}.fields[{i}]"
+                fields.append(Field(_identifier(self, self.get(item, "name", str, at), f"{at}.name"),
+                                    self.size(item, "offset", at),
+                                    self.type(self.get(item, "type", dict, at), f"{at}.type")))
+            return Definition(kind, name, size, align, fields=tuple(fields))
+        if kind == "enum":
+            underlying = self.type(self.get(value, "underlying", dict, where), f"{where}.underlying")
+            if underlying.kind not in SCALARS or underlying.kind.startswith(("float", "complex")):
+                raise self.fail(f"{where}.underlying", f"expected an integer type, got "
+                                                       f"{underlying.kind!r}")
+            members = []
+            for i, item in enumerate(self.get(value, "members", list, where)):
+                at = f"{where}.members[{i}]"
+                members.append((_identifier(self, self.get(item, "name", str, at), f"{at}.name"),
+                                self.get(item, "value", int, at)))
+            return Definition(kind, name, size, align, underlying=underlying,
+                              members=tuple(members))
+        raise self.fail(f"{where}.kind", f"expected \"struct\" or \"enum\", got {kind!r}")
+
+    def function(self, value: Any, where: str) -> Function:
+        name = _identifier(self, self.get(value, "name", str, where), f"{where}.name")
+        arguments = []
+        for i, item in enumerate(self.get(value, "arguments", list, where)):
+            at = f"{where}.arguments[{i}]"
+            arguments.append(Argument(_identifier(self, self.get(item, "name", str, at),
+                                                  f"{at}.name"),
+                                      self.type(self.get(item, "type", dict, at), f"{at}.type")))
+        function = Function(
+            name=name,
+            doc=self.get(value, "doc", str, where),
+            signature=self.get(value, "signature", str, where),
+            signature_hash=self.hex(value, "signature_hash", where),
+            layout=self.get(value, "layout", str, where),
+            arguments=tuple(arguments),
+            returns=self.type(self.get(value, "returns", dict, where), f"{where}.returns"),
+        )
+        if fnv1a(function.layout) != function.signature_hash:
+            raise self.fail(f"{where}.signature_hash",
+                            f"{function.signature_hash:#018x} is not the hash of the layout key "
+                            f"{function.layout!r} ({fnv1a(function.layout):#018x})")
+        if not function.signature.startswith(name + "("):
+            raise self.fail(f"{where}.signature", f"{function.signature!r} is not a signature "
+                                                  f"of {name!r}")
+        return function
+
+
+_TYPE_WORDS = {str: "a string", int: "a number", bool: "true or false", list: "an array",
+               dict: "an object"}
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    for kind, word in _TYPE_WORDS.items():
+        if isinstance(value, kind):
+            return f"{word} ({json.dumps(value)[:40]})" if kind in (str, int) else word
+    return "null" if value is None else type(value).__name__
+
+
+def _identifier(reader: _Reader, name: str, where: str) -> str:
+    if not name.isidentifier() or not name.isascii():
+        raise reader.fail(where, f"{name!r} is not a C++ identifier")
+    return name
+
+
+def load(text: str, source: str) -> Schema:
+    """The schema document `text`, read from `source` (a file name or "server NAME", for
+    messages). Raises SchemaError."""
+    reader = _Reader(source)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SchemaError(f"shmrpc codegen: {source}: not JSON: {error}") from None
+    where = "document"
+    if reader.get(document, "format", str, where) != FORMAT:
+        raise reader.fail(f"{where}.format", f"expected {FORMAT!r}, got {document['format']!r}: "
+                                             "not an shmrpc schema")
+    version = reader.get(document, "format_version", int, where)
+    if version != FORMAT_VERSION:
+        raise reader.fail(f"{where}.format_version",
+                          f"this codegen reads version {FORMAT_VERSION}, the document is "
+                          f"version {version}")
+    server = reader.get(document, "server", str, where)
+    layout_hash = reader.hex(document, "layout_hash", where)
+    for name, value in reader.get(document, "types", dict, where).items():
+        reader.defined[name] = reader.definition(name, value, f"types[{name!r}]")
+    functions = tuple(reader.function(value, f"functions[{i}]")
+                      for i, value in enumerate(reader.get(document, "functions", list, where)))
+    names = [function.name for function in functions]
+    for name in names:
+        if names.count(name) > 1:
+            raise reader.fail("functions", f"function {name!r} appears twice")
+    expected = fnv1a("".join(function.layout + "\n" for function in functions))
+    if expected != layout_hash:
+        raise reader.fail(f"{where}.layout_hash",
+                          f"{layout_hash:#018x} is not the hash of the functions' layout keys "
+                          f"({expected:#018x})")
+    return Schema(server, version, layout_hash, functions, dict(reader.defined))
