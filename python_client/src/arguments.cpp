@@ -157,14 +157,13 @@ void put_array_like(detail::CallScope& call, std::size_t index, py::handle value
   const bool span = wanted.kind == TypeKind::kSpan;
   const NumpyShape shape = numpy_shape(span ? *wanted.element : wanted);
   const py::dtype& dtype = types.dtype(*shape.scalar);
-  py::array array;
-  if (usable_as_is(value, dtype, shape, span, wanted.is_mutable)) {
-    array = py::reinterpret_borrow<py::array>(value);
-  } else if (span && !is_plain_number(*shape.scalar) && !wanted.is_mutable) {
-    array = convert_elements(*wanted.element, value, types.dtype(*wanted.element),
-                             describe_argument(call, index), types);
-    temporaries.push_back(array);
-  } else {
+  // Not a default-constructed py::array and then an assignment: that makes an empty numpy array,
+  // which costs more than all the rest of passing an array that is usable as it is.
+  const auto converted = [&]() -> py::array {
+    if (span && !is_plain_number(*shape.scalar) && !wanted.is_mutable) {
+      return convert_elements(*wanted.element, value, types.dtype(*wanted.element),
+                              describe_argument(call, index), types);
+    }
     py::list expected;
     if (span) {
       expected.append(py::none());
@@ -172,9 +171,13 @@ void put_array_like(detail::CallScope& call, std::size_t index, py::handle value
     for (const py::ssize_t dim : shape.dims) {
       expected.append(dim);
     }
-    array = py::module_::import("shmrpc._convert")
-                .attr("argument_array")(value, dtype, py::tuple(expected), wanted.is_mutable,
-                                        describe_argument(call, index));
+    return py::module_::import("shmrpc._convert")
+        .attr("argument_array")(value, dtype, py::tuple(expected), wanted.is_mutable,
+                                describe_argument(call, index));
+  };
+  const bool as_is = usable_as_is(value, dtype, shape, span, wanted.is_mutable);
+  const py::array array = as_is ? py::reinterpret_borrow<py::array>(value) : converted();
+  if (!as_is) {
     temporaries.push_back(array);
   }
   // The core writes through the pointer only for span<T>, and then the array is writable.
