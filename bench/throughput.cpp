@@ -3,7 +3,7 @@
 // (spin 50 us, then sleep). Processes are not pinned: with more clients than CPUs the kernel
 // spreads them.
 //
-//   throughput [--iterations N] [--smoke]   (N calls per client, default 50000; harness.hpp)
+//   throughput [--iterations N] [--smoke]   (N calls per client, default 200000; harness.hpp)
 
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -81,7 +81,7 @@ double run_clients(const std::string& server, int clients, int calls) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bench::Options options = bench::parse_options(argc, argv, 50000);
+  const bench::Options options = bench::parse_options(argc, argv, 200000);
   const bench::BenchServer server("throughput", shmrpc::ServerOptions{});
   for (const int clients : {1, 2, 4, 8}) {
     const double seconds = run_clients(server.name(), clients, options.iterations);
