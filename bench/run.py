@@ -256,12 +256,18 @@ def plot(rows: list[dict[str, Any]], path: Path) -> str:
             continue
         if row.get("program") in ("null_call",) and row["transport"] == "shmrpc":
             continue  # array_call measures the same null call next to its array cases
-        label = f"{row['transport']} ({row['client']})"
+        label = row["transport"] + (", waitset" if "waitset" in row["case"] else "")
+        if "Python" not in label:
+            label += f" ({row['client']})"
         series.setdefault(label, []).append((row["payload_bytes"], row["median_ns"]))
-    figure, axes = plt.subplots(figsize=(9, 6))
-    for label in sorted(series):
+    figure, axes = plt.subplots(figsize=(10, 6.5))
+    colours = plt.get_cmap("tab20").colors
+    for number, label in enumerate(sorted(series)):
         points = sorted(series[label])
-        axes.plot([p[0] for p in points], [p[1] / 1000 for p in points], marker="o", label=label)
+        axes.plot([p[0] for p in points], [p[1] / 1000 for p in points], marker="o", label=label,
+                  color=colours[number % len(colours)],
+                  linestyle="--" if "Python" in label else "-",
+                  linewidth=2.5 if label.startswith("shmrpc") else 1.2)
     axes.set_xscale("log", base=2)
     axes.set_yscale("log")
     axes.set_xlabel("payload (bytes)")
