@@ -22,58 +22,22 @@ from __future__ import annotations
 
 import argparse
 import ctypes
-import json
 import multiprocessing
 import multiprocessing.connection
 import os
 import signal
 import struct
 import sys
-import time
 from typing import Any, Callable
 
 import numpy as np
 
-BUDGET_BYTES = 1 << 30  # bytes per array case, as in bench/harness.hpp
-PAYLOAD_SIZES = (1 << 10, 1 << 20, 16 << 20, 256 << 20)
+from py_harness import (iterations_for, measure, parse_options, payload_sizes, pin_to, report,
+                        report_skipped)
+
 NULL_REQUEST = struct.Struct("<qq")
 REPLY = struct.Struct("<q")
 FORK = multiprocessing.get_context("fork")
-
-
-def parse_options() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iterations", type=int, default=20000)
-    parser.add_argument("--smoke", action="store_true")
-    parser.add_argument("--max-bytes", type=int, default=1 << 40)
-    options = parser.parse_args()
-    if options.iterations <= 0:
-        parser.error("--iterations must be positive")
-    if options.smoke:
-        options.iterations = min(options.iterations, 50)
-    return options
-
-
-def iterations_for(options: argparse.Namespace, size: int) -> int:
-    return max(5, min(BUDGET_BYTES // size, options.iterations))
-
-
-def payload_sizes(options: argparse.Namespace) -> list[int]:
-    sizes = [size for size in PAYLOAD_SIZES if size <= options.max_bytes]
-    return sizes[:1] if options.smoke else sizes
-
-
-def can_pin() -> bool:
-    return (os.cpu_count() or 1) >= 2
-
-
-def pin_to(cpu: int) -> None:
-    if can_pin():
-        os.sched_setaffinity(0, {cpu % (os.cpu_count() or 1)})
-
-
-def pinning() -> str:
-    return "client cpu0, server cpu1" if can_pin() else "not pinned (1 CPU)"
 
 
 def become_server() -> None:
@@ -83,38 +47,6 @@ def become_server() -> None:
     pr_set_pdeathsig = 1
     if ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, ctypes.c_ulong(signal.SIGKILL)):
         print(f"py_baselines: prctl: {os.strerror(ctypes.get_errno())}", file=sys.stderr)
-
-
-def measure(iterations: int, round_trip: Callable[[], None]) -> tuple[float, float]:
-    """Median and p99 in ns of `iterations` round trips after a warm-up of a tenth as many."""
-    for _ in range(max(1, iterations // 10)):
-        round_trip()
-    samples = []
-    clock = time.perf_counter_ns
-    for _ in range(iterations):
-        start = clock()
-        round_trip()
-        samples.append(clock() - start)
-    samples.sort()
-    return float(samples[len(samples) // 2]), float(samples[len(samples) * 99 // 100])
-
-
-def emit(line: dict[str, Any]) -> None:
-    print(json.dumps(line), flush=True)
-
-
-def report(name: str, transport: str, size: int, iterations: int, figures: tuple[float, float],
-           note: str) -> None:
-    emit({"case": name, "transport": transport, "client": "Python", "payload_bytes": size,
-          "iterations": iterations, "median_ns": figures[0], "p99_ns": figures[1],
-          "pinned": pinning(), "note": note})
-    print(f"{name:<48} {figures[0]:10.0f} ns median {figures[1]:10.0f} ns p99", file=sys.stderr)
-
-
-def report_skipped(name: str, transport: str, size: int, why: str) -> None:
-    emit({"case": name, "transport": transport, "client": "Python", "payload_bytes": size,
-          "skipped": why})
-    print(f"{name:<48} skipped: {why}", file=sys.stderr)
 
 
 def skip_transport(options: argparse.Namespace, transport: str, why: str) -> None:
@@ -334,7 +266,7 @@ def run_grpc(options: argparse.Namespace) -> None:
 
 
 def main() -> int:
-    options = parse_options()
+    options = parse_options(__doc__.splitlines()[0])
     pin_to(0)
     run_pipe(options)
     run_zmq(options)
