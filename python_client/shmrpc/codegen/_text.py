@@ -29,36 +29,14 @@ def wrap_words(text: str, prefix: str, columns: int = COLUMNS) -> list[str]:
     return lines
 
 
-def wrap_list(head: str, items: list[str], tail: str, columns: int = COLUMNS) -> list[str]:
-    """``head + ", ".join(items) + tail`` on one line if it fits, else items filled line by line
-    with the continuation lines aligned after `head` (clang-format's AlignAfterOpenBracket)."""
-    one = head + ", ".join(items) + tail
-    if len(one) <= columns or not items:
-        return [one]
-    indent = " " * len(head)
+def _fill(items: list[str], tail: str, first: str, indent: str, columns: int) -> list[str]:
+    """The items joined by ", " and ended by `tail`, filled line by line: the first line starts
+    with `first`, the others with `indent`."""
     lines: list[str] = []
-    line = head
-    for i, item in enumerate(items):
-        last = i == len(items) - 1
-        piece = item + (tail if last else ",")
-        if line in (head, indent):
-            line += piece
-        elif len(line) + 1 + len(piece) <= columns:
-            line += " " + piece
-        else:
-            lines.append(line)
-            line = indent + piece
-    lines.append(line)
-    if all(len(text) <= columns for text in lines):
-        return lines
-    # An item too long to align after the bracket: break after it instead, with the items on
-    # continuation lines four columns in (clang-format's choice in that case).
-    indent = " " * (len(head) - len(head.lstrip()) + 4)
-    lines = [head.rstrip()]
-    line = indent
+    line = first
     for i, item in enumerate(items):
         piece = item + (tail if i == len(items) - 1 else ",")
-        if line == indent:
+        if line in (first, indent):
             line += piece
         elif len(line) + 1 + len(piece) <= columns:
             line += " " + piece
@@ -67,6 +45,21 @@ def wrap_list(head: str, items: list[str], tail: str, columns: int = COLUMNS) ->
             line = indent + piece
     lines.append(line)
     return lines
+
+
+def wrap_list(head: str, items: list[str], tail: str, columns: int = COLUMNS) -> list[str]:
+    """``head + ", ".join(items) + tail`` on one line if it fits, else items filled line by line
+    with the continuation lines aligned after `head` (clang-format's AlignAfterOpenBracket)."""
+    one = head + ", ".join(items) + tail
+    if len(one) <= columns or not items:
+        return [one]
+    lines = _fill(items, tail, head, " " * len(head), columns)
+    if all(len(text) <= columns for text in lines):
+        return lines
+    # An item too long to align after the bracket: break after it instead, with the items on
+    # continuation lines four columns in (clang-format's choice in that case).
+    indent = " " * (len(head) - len(head.lstrip()) + 4)
+    return [head.rstrip(), *_fill(items, tail, indent, indent, columns)]
 
 
 def split_string(text: str, indent: str, suffix: str, columns: int = COLUMNS) -> list[str]:
