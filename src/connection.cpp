@@ -58,7 +58,8 @@ bool server_ready(const Segment& segment, std::string_view name) {
   if (state == ServerState::kStopping || state == ServerState::kStopped) {
     no_server(name, "the server with pid " + std::to_string(server.pid) + " is stopping");
   }
-  if (!is_alive(server)) {
+  // The holder lock, not the pid: it means the same in every pid namespace (SPEC 9.3).
+  if (!segment.held()) {
     no_server(name, "its segment was left by pid " + std::to_string(server.pid) +
                         ", which has died; a new server of that name replaces it");
   }
@@ -106,6 +107,7 @@ Connection::~Connection() {
   // Release: our last writes to the channel happen before another client claims it.
   block_->owner.compare_exchange_strong(me, 0, std::memory_order_release,
                                         std::memory_order_relaxed);
+  segment_.unlock(layout::channel_lock_byte(channel_));
 }
 
 void Connection::claim_channel() {
@@ -128,23 +130,26 @@ bool Connection::try_claim_channel() {
   const ChannelGeometry& geometry = schema_.channels();
   const std::uint64_t me = owner_word(current_process());
   for (std::uint32_t channel = 0; channel < geometry.count; ++channel) {
-    std::byte* base = segment_.data() + geometry.table_offset + channel * geometry.stride;
-    auto& block = *reinterpret_cast<layout::CommandBlock*>(base);
-    std::uint64_t owner = block.owner.load(std::memory_order_acquire);
-    if (owner != 0 && owner_alive(owner)) {
+    // The channel's byte lock decides who owns it (SPEC 8): the kernel drops it when its owner
+    // dies, in whatever pid namespace, so a dead owner's channel is free and a live one's is not.
+    const std::uint64_t lock_byte = layout::channel_lock_byte(channel);
+    if (!segment_.try_lock(lock_byte)) {
       continue;
     }
-    // acq_rel: acquire the previous owner's writes (released when it let go), publish ours.
-    if (!block.owner.compare_exchange_strong(owner, me, std::memory_order_acq_rel)) {
-      continue;  // another client was quicker
-    }
+    std::byte* base = segment_.data() + geometry.table_offset + channel * geometry.stride;
+    auto& block = *reinterpret_cast<layout::CommandBlock*>(base);
+    // Acquire: the previous owner's writes (released when it let go, or made before it died and
+    // seen through the lock's syscall) happen before ours.
     const CallState state = state_of(block.state.load(std::memory_order_acquire));
     if (state == CallState::kRequest || state == CallState::kRunning) {
       // A dead client's call is still being served; leave the channel to a later claim.
-      block.owner.store(owner, std::memory_order_release);
+      segment_.unlock(lock_byte);
       continue;
     }
     change_state_quietly(block.state, state, CallState::kIdle);
+    // Release: pairs with the acquire loads of tools and of the server's reclaim, which read the
+    // owner word for display and for "whose channel is this".
+    block.owner.store(me, std::memory_order_release);
     channel_ = channel;
     block_ = &block;
     frame_ = base + layout::kFrameOffset;
@@ -203,7 +208,7 @@ void Connection::server_gone(std::string_view during) {
 }
 
 void Connection::check_server(std::string_view during) {
-  if (gone_ || server_state(*header_) == ServerState::kStopped || !is_alive(server_)) {
+  if (gone_ || server_state(*header_) == ServerState::kStopped || !segment_.held()) {
     server_gone(during);
   }
 }

@@ -21,10 +21,6 @@ namespace {
 constexpr std::string_view kShmDirectory = "/dev/shm/";
 constexpr std::string_view kPrefix = "shmrpc.";
 
-std::string segment_path(std::string_view name) {
-  return std::string(kShmDirectory) + std::string(kPrefix) + std::string(name);
-}
-
 struct FileIdentity {
   bool exists = false;
   dev_t device = 0;
@@ -99,7 +95,7 @@ SegmentInspection SegmentInspector::inspect() const {
   result.file_size = segment_.size();
   result.modified_unix_ms = modified_unix_ms_;
   const std::byte* data = segment_.data();
-  const ServerProbe probe = probe_header(data, segment_.size());
+  const ServerProbe probe = probe_segment(segment_);
   result.liveness = probe.liveness;
   if (segment_.size() < sizeof(layout::SegmentHeader)) {
     result.problem = "being created (no header yet)";
@@ -158,7 +154,7 @@ SegmentInspection SegmentInspector::inspect() const {
     // Relaxed: a snapshot for display; nothing else is read on the strength of these.
     const std::uint64_t owner = block.owner.load(std::memory_order_relaxed);
     entry.owner_pid = detail::owner_pid(owner);
-    entry.owner_alive = owner != 0 && detail::owner_alive(owner);
+    entry.owner_alive = owner != 0 && segment_.locked(layout::channel_lock_byte(channel));
     entry.call_state = detail::state_of(block.state.load(std::memory_order_relaxed));
     entry.function_index = block.function_index;
     if (owner != 0) {
@@ -195,8 +191,9 @@ SegmentInspection inspect_segment(std::string_view name) {
   } catch (const std::system_error& error) {
     SegmentInspection result;
     result.name = name;
-    result.liveness = error.code().value() == ENODATA ? Liveness::kStarting : Liveness::kNone;
-    result.problem = error.code().value() == ENODATA ? "being created (empty)" : error.what();
+    // Servers publish their segments whole, so an empty file is nobody's: a leftover.
+    result.liveness = error.code().value() == ENODATA ? Liveness::kDead : Liveness::kNone;
+    result.problem = error.code().value() == ENODATA ? "an empty file" : error.what();
     result.modified_unix_ms = file_identity(name).modified_unix_ms;
     return result;
   }
@@ -224,7 +221,7 @@ CleanOutcome remove_dead_segment(std::string_view name, std::int64_t starting_gr
       break;
   }
   // The file we judged must still be the one under the name: a new server may have replaced a
-  // dead server's segment meanwhile (it unlinks the old one and creates its own).
+  // dead server's segment meanwhile.
   const FileIdentity now = file_identity(name);
   if (!now.exists) {
     return CleanOutcome::kGone;
@@ -232,7 +229,17 @@ CleanOutcome remove_dead_segment(std::string_view name, std::int64_t starting_gr
   if (now.device != before.device || now.inode != before.inode) {
     return CleanOutcome::kReplaced;
   }
-  return Segment::unlink(name) ? CleanOutcome::kRemoved : CleanOutcome::kGone;
+  // Removes it only if no live process holds it, atomically with respect to servers taking the
+  // name: what was judged a moment ago is checked once more under the holder lock.
+  switch (Segment::remove_unheld(name)) {
+    case RemoveOutcome::kRemoved:
+      return CleanOutcome::kRemoved;
+    case RemoveOutcome::kHeld:
+      return CleanOutcome::kAlive;
+    case RemoveOutcome::kGone:
+      return CleanOutcome::kGone;
+  }
+  return CleanOutcome::kGone;
 }
 
 }  // namespace shmrpc

@@ -204,6 +204,7 @@ void write_segment(std::byte* segment, const SegmentPlan& plan, ProcessIdentity 
   header.stats_bucket_count = layout::kStatsBuckets;
   header.server_pid = server.pid;
   header.server_start_time = server.start_time;
+  header.server_pid_namespace = detail::current_pid_namespace();
   header.created_unix_ms =
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                      std::chrono::system_clock::now().time_since_epoch())

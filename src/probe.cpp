@@ -1,10 +1,10 @@
 #include "shmrpc/probe.hpp"
 
+#include <atomic>
 #include <optional>
 #include <system_error>
 
 #include "shmrpc/layout.hpp"
-#include "shmrpc/segment.hpp"
 
 namespace shmrpc {
 
@@ -18,25 +18,34 @@ ServerProbe probe_server(std::string_view name) {
       return {};
     }
     if (error.code().value() == ENODATA) {
-      return {Liveness::kStarting, {}};  // created, not yet sized
+      return {Liveness::kDead, {}};  // an empty file: no server makes one (segments are
+                                     // published whole), a leftover
     }
     throw;
   }
-  return probe_header(segment->data(), segment->size());
+  return probe_segment(*segment);
 }
 
-ServerProbe probe_header(const std::byte* segment, std::size_t size) {
-  if (size < sizeof(layout::SegmentHeader)) {
-    return {Liveness::kStarting, {}};
+ServerProbe probe_segment(const Segment& segment) {
+  const bool held = segment.held();
+  if (segment.size() < sizeof(layout::SegmentHeader)) {
+    return {held ? Liveness::kStarting : Liveness::kDead, {}};
   }
-  const auto& header = *reinterpret_cast<const layout::SegmentHeader*>(segment);
-  if (header.magic != layout::kMagic) {
-    return {Liveness::kStarting, {}};
+  const auto& header = *reinterpret_cast<const layout::SegmentHeader*>(segment.data());
+  // Acquire pairs with the release store of the magic in write_segment: the identity written
+  // before it is seen too. The builtin, because the mapping may be read-only.
+  if (__atomic_load_n(&header.magic, __ATOMIC_ACQUIRE) != layout::kMagic) {
+    return {held ? Liveness::kStarting : Liveness::kDead, {}};
   }
-  const detail::ProcessIdentity server{header.server_pid, header.server_start_time};
+  ServerProbe probe{
+      Liveness::kDead, {header.server_pid, header.server_start_time}, header.server_pid_namespace};
+  // Acquire pairs with the server's release stores of the state.
   const auto state = static_cast<layout::ServerState>(header.state.load(std::memory_order_acquire));
-  const bool alive = state != layout::ServerState::kStopped && detail::is_alive(server);
-  return {alive ? Liveness::kAlive : Liveness::kDead, server};
+  if (held && state != layout::ServerState::kStopped) {
+    probe.liveness =
+        state == layout::ServerState::kStarting ? Liveness::kStarting : Liveness::kAlive;
+  }
+  return probe;
 }
 
 }  // namespace shmrpc

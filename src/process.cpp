@@ -1,6 +1,7 @@
 #include "shmrpc/detail/process.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -60,6 +61,11 @@ std::uint64_t process_start_time(pid_t pid) {
   return fields.start_time;
 }
 
+std::uint64_t current_pid_namespace() {
+  struct stat st {};
+  return ::stat("/proc/self/ns/pid", &st) == 0 ? static_cast<std::uint64_t>(st.st_ino) : 0;
+}
+
 ProcessIdentity current_process() {
   // Cached per pid: a forked child gets its own identity.
   thread_local ProcessIdentity cached;
@@ -73,11 +79,6 @@ ProcessIdentity current_process() {
 bool is_alive(ProcessIdentity id) {
   const std::uint64_t start = process_start_time(id.pid);
   return start != 0 && start == id.start_time;
-}
-
-bool owner_alive(std::uint64_t owner) {
-  const std::uint64_t start = process_start_time(owner_pid(owner));
-  return start != 0 && (start & 0xFFFF'FFFFU) == (owner >> 32U);
 }
 
 }  // namespace shmrpc::detail

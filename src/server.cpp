@@ -1,6 +1,8 @@
 #include "shmrpc/server.hpp"
 
+#include <array>
 #include <csignal>
+#include <cstdio>
 #include <stdexcept>
 #include <system_error>
 
@@ -26,9 +28,13 @@ constexpr auto kIdleWakeInterval = std::chrono::milliseconds(250);
 // Every this many idle wake-ups a channel thread checks whether its client died.
 constexpr unsigned kIdleWakesPerOwnerCheck = 4;
 
-// While a segment of the name is being created by another process, look this often, 10 ms
-// apart, for its header before taking the segment for a leftover.
-constexpr int kStartingChecks = 100;
+// A server that finds its name held looks again this many times, 10 ms apart, before reporting
+// it taken: the holder may be a server that has just stopped (its lock goes with its last call).
+constexpr int kTakenChecks = 20;
+
+// Permission bits a segment may have: read and write, for user, group and others.
+constexpr mode_t kModeBits = 0666;
+constexpr mode_t kOwnerReadWrite = 0600;
 
 // The stop word of the server whose run() handles signals; read by the signal handler.
 // A signal handler can reach nothing but globals.
@@ -78,11 +84,117 @@ class SignalScope {
   struct sigaction previous_term_ {};
 };
 
+std::string octal(mode_t mode) {
+  std::array<char, 16> text{};
+  std::snprintf(text.data(), text.size(), "0%o", static_cast<unsigned>(mode));
+  return text.data();
+}
+
+void validate_mode(mode_t mode) {
+  if ((mode & ~kModeBits) != 0 || (mode & kOwnerReadWrite) != kOwnerReadWrite) {
+    throw std::invalid_argument(
+        "shmrpc: ServerOptions::mode " + octal(mode) +
+        " is not allowed; use read/write bits only (a subset of 0666) including 0600, e.g. 0600, "
+        "0660 or 0666");
+  }
+}
+
 }  // namespace
+
+// The part of a running server its channel threads use. Shared by the Server and every channel
+// thread, so that a thread whose call outlived stop()'s grace still finds its segment mapped and
+// its function alive after the Server is gone.
+class Server::Serving {
+ public:
+  Serving(std::string name, Segment segment, std::shared_ptr<const FunctionRegistry> registry,
+          const detail::SegmentPlan& plan, std::uint32_t channels, std::chrono::nanoseconds spin)
+      : name_(std::move(name)),
+        segment_(std::move(segment)),
+        registry_(std::move(registry)),
+        channels_(channels),
+        spin_(spin),
+        channel_table_offset_(plan.channels.table_offset),
+        channel_stride_(plan.channels.stride),
+        heap_offset_(plan.channels.heap_offset),
+        heap_size_(plan.channels.heap_size),
+        stats_offset_(plan.stats_offset),
+        threads_serving_(channels) {}
+
+  Segment& segment() noexcept { return segment_; }
+  layout::SegmentHeader& header() noexcept {
+    return *reinterpret_cast<layout::SegmentHeader*>(segment_.data());
+  }
+
+  void set_state(layout::ServerState state) noexcept {
+    // Release: clients that read kReady (acquire) see the whole metadata written before it.
+    header().state.store(static_cast<std::uint32_t>(state), std::memory_order_release);
+  }
+
+  // The body of channel `channel`'s thread: until stop, take requests and run them.
+  void serve(std::uint32_t channel);
+
+  // Tells the channel threads to take no more calls and wakes the sleeping ones.
+  void begin_stop() noexcept {
+    stopping_.store(true, std::memory_order_release);  // pairs with the acquires in serve()
+    for (std::uint32_t channel = 0; channel < channels_; ++channel) {
+      detail::futex_wake_all(block(channel).state);  // a sleeping thread sees stopping_
+    }
+  }
+
+  // Waits until every channel thread has left serve(), or `deadline`. True when they all have.
+  bool wait_for_threads(detail::Deadline deadline) noexcept {
+    for (;;) {
+      // Acquire pairs with the release decrement in serve(): the thread's last writes are seen.
+      const std::uint32_t serving = threads_serving_.load(std::memory_order_acquire);
+      if (serving == 0) {
+        return true;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        return false;
+      }
+      detail::futex_wait(threads_serving_, serving, deadline);
+    }
+  }
+
+  // Fails the requests no thread took with "stopping", waking their clients.
+  void fail_waiting_requests() {
+    for (std::uint32_t channel = 0; channel < channels_; ++channel) {
+      layout::CommandBlock& cb = block(channel);
+      if (detail::state_of(cb.state.load(std::memory_order_acquire)) == CallState::kRequest) {
+        detail::write_failure(cb, Status::kServerStopping, "",
+                              "server '" + name_ + "' is stopping");
+        // Only if the client has not withdrawn the request meanwhile.
+        detail::post_state_if(cb.state, CallState::kRequest, CallState::kFailed);
+      }
+    }
+  }
+
+ private:
+  layout::CommandBlock& block(std::uint32_t channel) noexcept {
+    return *reinterpret_cast<layout::CommandBlock*>(segment_.data() + channel_table_offset_ +
+                                                    channel * channel_stride_);
+  }
+  void run_call(std::uint32_t channel);
+  void reclaim_if_abandoned(std::uint32_t channel);
+
+  std::string name_;
+  Segment segment_;
+  std::shared_ptr<const FunctionRegistry> registry_;
+  std::uint32_t channels_;
+  std::chrono::nanoseconds spin_;
+  std::uint64_t channel_table_offset_;
+  std::uint64_t channel_stride_;
+  std::uint64_t heap_offset_;
+  std::uint64_t heap_size_;
+  std::uint64_t stats_offset_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint32_t> threads_serving_;  // futex word stop() waits on
+};
 
 Server::Server(std::string name, ServerOptions options)
     : name_(std::move(name)), options_(options) {
   validate_name(name_);
+  validate_mode(options_.mode);
 }
 
 Server::~Server() {
@@ -96,57 +208,38 @@ void Server::check_not_started() const {
   }
 }
 
-Segment Server::create_segment(std::size_t size) {
-  for (int check = 0;; ++check) {
-    try {
-      return Segment::create(name_, size, options_.mode,
-                             options_.group.value_or(static_cast<gid_t>(-1)));
-    } catch (const std::system_error& error) {
-      if (error.code().value() != EEXIST) {
-        throw;
-      }
-    }
-    const ServerProbe probe = probe_server(name_);
-    if (probe.liveness == Liveness::kAlive) {
-      throw Error("shmrpc: a server named '" + name_ + "' is already running (pid " +
-                  std::to_string(probe.server.pid) + ")");
-    }
-    if (probe.liveness == Liveness::kStarting && check < kStartingChecks) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      continue;
-    }
-    // Left by a dead server (or never finished): replace it. Its clients keep their mapping of
-    // the old file and find its server dead.
-    Segment::unlink(name_);
-  }
-}
-
 void Server::start() {
   const std::lock_guard lock(lifecycle_);
   if (running()) {
     return;
   }
-  if (stopping_.load()) {
+  if (stopped_.load()) {
     throw std::logic_error("shmrpc: server '" + name_ + "' was stopped; create a new Server");
   }
   const detail::SegmentPlan plan =
-      detail::plan_segment(registry_.functions(), options_.channels, options_.arena_size);
-  Segment segment = create_segment(plan.segment_size);
+      detail::plan_segment(registry_->functions(), options_.channels, options_.arena_size);
+  Segment segment = Segment::create(name_, plan.segment_size, options_.mode,
+                                    options_.group.value_or(static_cast<gid_t>(-1)));
   detail::write_segment(segment.data(), plan, detail::current_process());
-  channel_table_offset_ = plan.channels.table_offset;
-  channel_stride_ = plan.channels.stride;
-  heap_offset_ = plan.channels.heap_offset;
-  heap_size_ = plan.channels.heap_size;
-  stats_offset_ = plan.stats_offset;
-  segment_.emplace(std::move(segment));
+  // The segment is complete (state kStarting) before anyone can see it: publish() links it.
+  for (int check = 0; !segment.publish(); ++check) {
+    if (check >= kTakenChecks) {
+      const ServerProbe probe = probe_server(name_);
+      std::string pid = "pid " + std::to_string(probe.server.pid);
+      if (!probe.same_pid_namespace()) {
+        pid += " in another pid namespace";
+      }
+      throw Error("shmrpc: a server named '" + name_ + "' is already running (" + pid + ")");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  serving_ = std::make_shared<Serving>(name_, std::move(segment), registry_, plan,
+                                       options_.channels, options_.spin);
   for (std::uint32_t channel = 0; channel < options_.channels; ++channel) {
-    threads_.emplace_back([this, channel] { serve(channel); });
+    threads_.emplace_back([serving = serving_, channel] { serving->serve(channel); });
   }
   running_.store(true, std::memory_order_release);
-  auto& header = *reinterpret_cast<layout::SegmentHeader*>(segment_->data());
-  // Release: clients that read kReady (acquire) see the whole metadata written above.
-  header.state.store(static_cast<std::uint32_t>(layout::ServerState::kReady),
-                     std::memory_order_release);
+  serving_->set_state(layout::ServerState::kReady);
 }
 
 void Server::run(RunOptions options) {
@@ -166,50 +259,41 @@ void Server::stop() noexcept {
   if (!running()) {
     return;
   }
-  auto& header = *reinterpret_cast<layout::SegmentHeader*>(segment_->data());
-  header.state.store(static_cast<std::uint32_t>(layout::ServerState::kStopping),
-                     std::memory_order_release);
-  stopping_.store(true, std::memory_order_release);  // read by the channel threads
-  const auto block = [&](std::uint32_t channel) -> layout::CommandBlock& {
-    return *reinterpret_cast<layout::CommandBlock*>(segment_->data() + channel_table_offset_ +
-                                                    channel * channel_stride_);
-  };
-  for (std::uint32_t channel = 0; channel < options_.channels; ++channel) {
-    detail::futex_wake_all(block(channel).state);  // a sleeping channel thread sees stopping_
-  }
+  stopped_.store(true);
+  serving_->set_state(layout::ServerState::kStopping);
+  serving_->begin_stop();
+  const bool finished =
+      serving_->wait_for_threads(std::chrono::steady_clock::now() + options_.stop_grace);
   for (std::thread& thread : threads_) {
-    thread.join();  // each finishes the call it runs
-  }
-  threads_.clear();
-  // Requests that no thread took fail with "stopping", waking their clients.
-  for (std::uint32_t channel = 0; channel < options_.channels; ++channel) {
-    layout::CommandBlock& cb = block(channel);
-    if (detail::state_of(cb.state.load(std::memory_order_acquire)) == CallState::kRequest) {
-      detail::write_failure(cb, Status::kServerStopping, "", "server '" + name_ + "' is stopping");
-      // Only if the client has not withdrawn the request meanwhile.
-      detail::post_state_if(cb.state, CallState::kRequest, CallState::kFailed);
+    // A thread still running a call after the grace is abandoned; it holds its own reference to
+    // what it uses and ends when the call returns.
+    if (finished) {
+      thread.join();
+    } else {
+      thread.detach();
     }
   }
-  header.state.store(static_cast<std::uint32_t>(layout::ServerState::kStopped),
-                     std::memory_order_release);
-  Segment::unlink(name_);
-  segment_.reset();
+  threads_.clear();
+  serving_->fail_waiting_requests();
+  // Clients waiting on an abandoned call see kStopped at their next liveness check.
+  serving_->set_state(layout::ServerState::kStopped);
+  serving_->segment().unlink_own();
+  serving_.reset();
   running_.store(false, std::memory_order_release);
 }
 
-void Server::serve(std::uint32_t channel) {
-  auto& block = *reinterpret_cast<layout::CommandBlock*>(segment_->data() + channel_table_offset_ +
-                                                         channel * channel_stride_);
+void Server::Serving::serve(std::uint32_t channel) {
+  layout::CommandBlock& cb = block(channel);
   bool just_served = false;
   unsigned idle_wakes = 0;
-  // Acquire pairs with the release store in stop().
+  // Acquire pairs with the release store in begin_stop().
   while (!stopping_.load(std::memory_order_acquire)) {
     std::optional<CallState> state;
     if (just_served) {
-      state = detail::spin_for_state(block.state, detail::WaitFor::kRequest, options_.spin);
+      state = detail::spin_for_state(cb.state, detail::WaitFor::kRequest, spin_);
     }
     if (!state) {
-      state = detail::sleep_for_state(block.state, detail::WaitFor::kRequest,
+      state = detail::sleep_for_state(cb.state, detail::WaitFor::kRequest,
                                       std::chrono::steady_clock::now() + kIdleWakeInterval);
     }
     just_served = false;
@@ -223,46 +307,50 @@ void Server::serve(std::uint32_t channel) {
       continue;
     }
     // The client may cancel a request it timed out on; then this fails and we wait again.
-    if (detail::change_state_quietly(block.state, CallState::kRequest, CallState::kRunning)) {
+    if (detail::change_state_quietly(cb.state, CallState::kRequest, CallState::kRunning)) {
       run_call(channel);
       just_served = true;
     }
   }
+  // Release pairs with the acquire in wait_for_threads(); the wake with its futex_wait.
+  threads_serving_.fetch_sub(1, std::memory_order_release);
+  detail::futex_wake_all(threads_serving_);
 }
 
-void Server::reclaim_if_abandoned(std::uint32_t channel) {
-  auto& block = *reinterpret_cast<layout::CommandBlock*>(segment_->data() + channel_table_offset_ +
-                                                         channel * channel_stride_);
-  std::uint64_t owner = block.owner.load(std::memory_order_acquire);
-  if (owner == 0 || detail::owner_alive(owner)) {
+void Server::Serving::reclaim_if_abandoned(std::uint32_t channel) {
+  layout::CommandBlock& cb = block(channel);
+  std::uint64_t owner = cb.owner.load(std::memory_order_acquire);
+  // Its owner lives while it holds the channel's byte lock (SPEC 8), in any pid namespace.
+  if (owner == 0 || segment_.locked(layout::channel_lock_byte(channel))) {
     return;
   }
-  // The owner died between calls: free the channel for the next client. (A client that finds a
-  // dead owner claims the channel itself too; whichever CAS comes first wins.)
-  const CallState state = detail::state_of(block.state.load(std::memory_order_acquire));
+  // The owner died between calls: free the channel for the next client. A client may claim it
+  // meanwhile (taking the byte lock first, then storing its owner word): the CASes below then
+  // fail and change nothing of its.
+  const CallState state = detail::state_of(cb.state.load(std::memory_order_acquire));
   if (state != CallState::kRequest && state != CallState::kRunning) {
-    detail::change_state_quietly(block.state, state, CallState::kIdle);
+    detail::change_state_quietly(cb.state, state, CallState::kIdle);
     // Release: our reset of the state happens before a new owner's claim.
-    block.owner.compare_exchange_strong(owner, 0, std::memory_order_release,
-                                        std::memory_order_relaxed);
+    cb.owner.compare_exchange_strong(owner, 0, std::memory_order_release,
+                                     std::memory_order_relaxed);
   }
 }
 
-void Server::run_call(std::uint32_t channel) {
-  std::byte* base = segment_->data() + channel_table_offset_ + channel * channel_stride_;
-  auto& block = *reinterpret_cast<layout::CommandBlock*>(base);
-  const auto& functions = registry_.functions();
+void Server::Serving::run_call(std::uint32_t channel) {
+  std::byte* base = segment_.data() + channel_table_offset_ + channel * channel_stride_;
+  layout::CommandBlock& cb = block(channel);
+  const auto& functions = registry_->functions();
   // The function index is read once more here (dispatch() checks its own read): a client that
   // rewrites it during the call only misattributes its own call in the statistics.
-  const std::uint32_t index = block.function_index;
-  auto* records = reinterpret_cast<layout::StatsRecord*>(segment_->data() + stats_offset_);
+  const std::uint32_t index = cb.function_index;
+  auto* records = reinterpret_cast<layout::StatsRecord*>(segment_.data() + stats_offset_);
   layout::StatsRecord* record = index < functions.size()
                                     ? &records[std::size_t{channel} * functions.size() + index]
                                     : nullptr;
   const bool timed = record != nullptr && detail::should_time(*record);
   const std::uint64_t start = timed ? detail::stats_clock_ns() : 0;
-  const Status status = detail::dispatch(functions, block, base + layout::kFrameOffset,
-                                         base + heap_offset_, heap_size_);
+  const Status status =
+      detail::dispatch(functions, cb, base + layout::kFrameOffset, base + heap_offset_, heap_size_);
   if (record != nullptr) {
     // Before the end is posted, so that a client that sees its call done finds it counted.
     detail::record_call(*record, status != Status::kOk, timed,
@@ -270,7 +358,7 @@ void Server::run_call(std::uint32_t channel) {
   }
   // Release (in post_state): the result, status and error text are visible to the client that
   // sees kDone/kFailed.
-  detail::post_state(block.state, status == Status::kOk ? CallState::kDone : CallState::kFailed);
+  detail::post_state(cb.state, status == Status::kOk ? CallState::kDone : CallState::kFailed);
 }
 
 }  // namespace shmrpc

@@ -1,5 +1,5 @@
 #pragma once
-/// The binary format of a shmrpc segment, version 1. docs/SPEC.md describes it byte for byte; the
+/// The binary format of a shmrpc segment, version 2. docs/SPEC.md describes it byte for byte; the
 /// static_asserts below pin every offset so that the code and the document cannot drift apart.
 ///
 /// Segment:
@@ -24,7 +24,7 @@ namespace shmrpc::layout {
 
 /// "SHMRPC1\x01" read as a little-endian 64-bit integer.
 inline constexpr std::uint64_t kMagic = 0x0131'4350'524D'4853ULL;
-inline constexpr std::uint32_t kFormatVersion = 1;
+inline constexpr std::uint32_t kFormatVersion = 2;
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint32_t kNoType = 0xFFFF'FFFFU;
 
@@ -47,7 +47,8 @@ enum class ServerState : std::uint32_t {
 ///  120 server_pid          124 reserved0           128 server_start_time
 ///  136 created_unix_ms     144 state               148 reserved1
 ///  152 member_table_offset 160 member_count        164 reserved2          168 stats_offset
-///  176 stats_size          184 stats_record_size   188 stats_bucket_count 192 reserved[64]
+///  176 stats_size          184 stats_record_size   188 stats_bucket_count
+///  192 server_pid_namespace                        200 reserved[56]
 struct SegmentHeader {
   std::uint64_t magic;
   std::uint32_t format_version;
@@ -81,7 +82,9 @@ struct SegmentHeader {
   std::uint64_t stats_size;          ///< channel_count * function_count * stats_record_size
   std::uint32_t stats_record_size;   ///< sizeof(StatsRecord)
   std::uint32_t stats_bucket_count;  ///< kStatsBuckets
-  std::array<std::uint8_t, 64> reserved;
+  /// Inode of the server's pid namespace (/proc/self/ns/pid): server_pid means that pid there.
+  std::uint64_t server_pid_namespace;
+  std::array<std::uint8_t, 56> reserved;
 };
 
 /// One registered function (48 bytes). Slot offsets are relative to the start of the call frame.
@@ -215,6 +218,13 @@ struct CommandBlock {
 
 inline constexpr std::size_t kFrameOffset = sizeof(CommandBlock);
 
+/// The byte of the segment file whose open-file-description lock marks channel `channel`'s owner
+/// (SPEC 8). Byte 0 is the server's holder lock (SPEC 9.3). Locks lie past the file's data when
+/// the segment is small; the kernel does not mind.
+constexpr std::uint64_t channel_lock_byte(std::uint32_t channel) {
+  return 1 + std::uint64_t{channel};
+}
+
 /// Latency histogram buckets: bucket i counts calls of [2^i, 2^(i+1)) ns (bucket 0 also 0 ns, the
 /// last one everything longer).
 inline constexpr std::size_t kStatsBuckets = 40;
@@ -276,7 +286,8 @@ static_assert(offsetof(SegmentHeader, stats_offset) == 168);
 static_assert(offsetof(SegmentHeader, stats_size) == 176);
 static_assert(offsetof(SegmentHeader, stats_record_size) == 184);
 static_assert(offsetof(SegmentHeader, stats_bucket_count) == 188);
-static_assert(offsetof(SegmentHeader, reserved) == 192);
+static_assert(offsetof(SegmentHeader, server_pid_namespace) == 192);
+static_assert(offsetof(SegmentHeader, reserved) == 200);
 
 static_assert(std::is_trivially_copyable_v<FunctionMetadata>);
 static_assert(sizeof(FunctionMetadata) == 48);

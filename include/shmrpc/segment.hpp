@@ -1,6 +1,14 @@
 #pragma once
-/// One named POSIX shared-memory segment, mapped read-write. Owns the descriptor and the mapping.
-/// The name "demo" is the file /dev/shm/shmrpc.demo.
+/// One named shared-memory segment: the file /dev/shm/shmrpc.NAME, mapped. Owns the descriptor
+/// and the mapping.
+///
+/// The holder lock. The process that creates a segment holds an open-file-description write lock
+/// (fcntl F_OFD_SETLK) on byte 0 of the file for as long as its Segment lives; the kernel drops
+/// it when that process dies, in whatever pid namespace it runs. "Does a live server hold this
+/// segment" is "is byte 0 locked" (held()), never a guess from a pid. A name changes hands only
+/// by a process that holds, or has just taken, the lock of the segment under the name and has
+/// checked that the name still refers to it (publish(), unlink_own(), remove_unheld()); so two
+/// servers can never both hold one name, and no server removes another's segment.
 
 #include <sys/types.h>
 
@@ -20,24 +28,70 @@ void validate_name(std::string_view name);
 /// "/shmrpc.NAME", the shm_open name of a server's segment.
 std::string shm_object_name(std::string_view name);
 
+/// "/dev/shm/shmrpc.NAME", the file of a server's segment.
+std::string segment_path(std::string_view name);
+
+/// What remove_unheld() did.
+enum class RemoveOutcome {
+  kRemoved,  ///< the name was removed
+  kHeld,     ///< a live process holds the segment; nothing was removed
+  kGone,     ///< there was no such name (any more)
+};
+
 class Segment {
  public:
-  /// Creates a new segment of `size` bytes with permission bits `mode`, owned by group `group`
-  /// unless it is -1 (the creator's group); fails with
-  /// std::system_error(EEXIST) when the name is taken. The space is reserved with
-  /// posix_fallocate, so a full /dev/shm is an error here and never a SIGBUS later.
+  /// Creates a segment of `size` bytes for the name `name` with permission bits `mode`, owned by
+  /// group `group` unless it is -1 (the creator's group), and takes its holder lock. It is not
+  /// visible under the name until publish(): a client never sees a segment being filled in. The
+  /// space is reserved with posix_fallocate, so a full /dev/shm is an error here (naming the
+  /// sizes) and never a SIGBUS later. Throws std::system_error naming what failed.
   static Segment create(std::string_view name, std::size_t size, mode_t mode,
                         gid_t group = static_cast<gid_t>(-1));
 
-  /// Maps an existing segment. Throws std::system_error (ENOENT when there is none).
+  /// Maps an existing segment read-write. Throws std::system_error: ENOENT when there is none,
+  /// ENODATA when it is empty, EINVAL when the name is not a regular file (a FIFO, a directory);
+  /// opening never blocks and never follows a symbolic link.
   static Segment open(std::string_view name);
 
   /// Maps an existing segment read-only, for inspection (tools): writing through data() faults.
   /// Throws as open().
   static Segment open_read_only(std::string_view name);
 
-  /// Removes the name; existing mappings stay valid. Returns false if it did not exist.
+  /// Removes the name, whatever it refers to; existing mappings stay valid. Returns false if it
+  /// did not exist. For tests and tools that own the name; servers use unlink_own().
   static bool unlink(std::string_view name) noexcept;
+
+  /// Removes `name` if no live process holds its segment (a dead or stopped server's leftover,
+  /// or a file no server holds). Atomic with respect to servers publishing or stopping under the
+  /// same name. Throws std::system_error when the file cannot be opened (e.g. another user's).
+  static RemoveOutcome remove_unheld(std::string_view name);
+
+  /// Makes a segment made by create() visible under its name. Takes the name when it is free or
+  /// its segment is not held (replacing a dead server's leftover); returns false, changing
+  /// nothing, when a live process holds it. Throws std::system_error (EACCES) when the name is
+  /// another user's file, naming the owner, and (EINVAL) when it is not a regular file.
+  bool publish();
+
+  /// Removes the name if it still refers to this segment (not to a successor's). Returns whether
+  /// it did. For the creator, while it holds the lock.
+  bool unlink_own() noexcept;
+
+  /// True while a process holds this segment's holder lock. Asked by processes that opened the
+  /// segment (a creator does not see its own lock). One fcntl; never blocks.
+  bool held() const noexcept { return locked(kHolderByte); }
+
+  /// Byte locks: open-file-description write locks on single bytes of the file, dropped by the
+  /// kernel when their process dies. Byte 0 is the holder lock; byte 1 + c marks channel c's
+  /// owner (SPEC 8). try_lock takes one without waiting (false: another open file description
+  /// holds it; throws std::system_error on other failures); locked() tests without taking and
+  /// does not see this Segment's own locks.
+  bool try_lock(std::uint64_t byte);
+  void unlock(std::uint64_t byte) noexcept;
+  bool locked(std::uint64_t byte) const noexcept;
+  static constexpr std::uint64_t kHolderByte = 0;
+
+  /// The user id that owns the file.
+  uid_t owner_uid() const noexcept { return owner_uid_; }
 
   Segment(Segment&& other) noexcept;
   Segment& operator=(Segment&& other) noexcept;
@@ -50,7 +104,7 @@ class Segment {
   const std::string& name() const noexcept { return name_; }
 
  private:
-  Segment(std::string name, int fd, std::byte* data, std::size_t size) noexcept;
+  Segment(std::string name, int fd, std::byte* data, std::size_t size, uid_t owner) noexcept;
   static Segment open_mapped(std::string_view name, bool read_only);
   void reset() noexcept;
 
@@ -58,6 +112,7 @@ class Segment {
   int fd_ = -1;
   std::byte* data_ = nullptr;
   std::size_t size_ = 0;
+  uid_t owner_uid_ = 0;
 };
 
 }  // namespace shmrpc

@@ -29,7 +29,8 @@ struct ServerOptions {
   /// Bytes per channel for the call frame and the heap that holds arrays and strings. Bounds the
   /// largest argument or result a call can carry.
   std::uint64_t arena_size = std::uint64_t{4} << 20U;
-  /// Permission bits of the segment file: by default only the server's user may attach.
+  /// Permission bits of the segment file: by default only the server's user may attach. Read and
+  /// write bits only (a subset of 0666) and at least 0600: the server's own user needs both.
   mode_t mode = 0600;
   /// Group that owns the segment file; with mode 0660 its members may attach too. nullopt: the
   /// server's own group. The server's user must be a member (else start() fails with EPERM).
@@ -37,6 +38,10 @@ struct ServerOptions {
   /// How long a channel thread keeps spinning for the next call after serving one, before it
   /// sleeps in the kernel. 0 = always sleep (lowest CPU use, a futex wake-up per call).
   std::chrono::nanoseconds spin = std::chrono::microseconds(50);
+  /// How long stop() lets calls in flight finish. A call still running after it is abandoned: its
+  /// client gets ServerGoneError, the segment is removed, and the function goes on in its thread
+  /// until it returns (or the process exits), writing into memory nobody reads any more.
+  std::chrono::nanoseconds stop_grace = std::chrono::seconds(5);
 };
 
 struct RunOptions {
@@ -46,7 +51,7 @@ struct RunOptions {
 
 class Server {
  public:
-  /// Validates `name` (std::invalid_argument). Creates nothing until start().
+  /// Validates `name` and `options.mode` (std::invalid_argument). Creates nothing until start().
   explicit Server(std::string name, ServerOptions options = {});
   /// Stops the server if it runs.
   ~Server();
@@ -60,8 +65,8 @@ class Server {
   Server& def(std::string name, F&& function, std::vector<std::string> argument_names = {},
               std::string doc = {}) {
     check_not_started();
-    registry_.def(std::move(name), std::forward<F>(function), std::move(argument_names),
-                  std::move(doc));
+    registry_->def(std::move(name), std::forward<F>(function), std::move(argument_names),
+                   std::move(doc));
     return *this;
   }
   template <class F, class Doc>
@@ -73,44 +78,40 @@ class Server {
 
   /// Creates the segment, publishes the functions and starts one thread per channel; returns at
   /// once. Throws shmrpc::Error when a live server already has the name (naming its pid),
-  /// std::system_error when /dev/shm has no room, std::invalid_argument for bad options.
-  /// A segment left by a dead server is replaced.
+  /// std::system_error when /dev/shm has no room or the name is another user's file (naming the
+  /// owner) or not a regular file, std::invalid_argument for bad options. A segment left by a
+  /// dead or stopped server is replaced; of several servers starting at once one wins.
   void start();
 
   /// start()s if needed, then blocks until stop() is called from another thread or, with
   /// stop_on_signals, SIGINT/SIGTERM arrives; then stops.
   void run(RunOptions options = {});
 
-  /// Takes no new calls, lets the calls in flight finish, fails calls that were waiting with
-  /// "server is stopping", and removes the segment. Idempotent; safe from any thread.
+  /// Takes no new calls, lets the calls in flight finish for up to options().stop_grace (then
+  /// abandons them), fails calls that were waiting with "server is stopping", and removes the
+  /// segment if it is still its own. Returns within stop_grace plus a few milliseconds.
+  /// Idempotent; safe from any thread.
   void stop() noexcept;
 
   bool running() const noexcept { return running_.load(std::memory_order_acquire); }
   const std::string& name() const noexcept { return name_; }
   const ServerOptions& options() const noexcept { return options_; }
-  const FunctionRegistry& registry() const noexcept { return registry_; }
+  const FunctionRegistry& registry() const noexcept { return *registry_; }
 
  private:
+  class Serving;  // what the channel threads use; outlives the Server while abandoned calls run
+
   void check_not_started() const;
-  Segment create_segment(std::size_t size);
-  void serve(std::uint32_t channel);
-  void run_call(std::uint32_t channel);
-  void reclaim_if_abandoned(std::uint32_t channel);
 
   std::string name_;
   ServerOptions options_;
-  FunctionRegistry registry_;
+  std::shared_ptr<FunctionRegistry> registry_ = std::make_shared<FunctionRegistry>();
   std::mutex lifecycle_;
-  std::optional<Segment> segment_;
+  std::shared_ptr<Serving> serving_;
   std::vector<std::thread> threads_;
   std::atomic<bool> running_{false};
-  std::atomic<bool> stopping_{false};
+  std::atomic<bool> stopped_{false};
   std::atomic<std::uint32_t> stop_requested_{0};  // futex word run() sleeps on
-  std::uint64_t channel_table_offset_ = 0;
-  std::uint64_t channel_stride_ = 0;
-  std::uint64_t heap_offset_ = 0;
-  std::uint64_t heap_size_ = 0;
-  std::uint64_t stats_offset_ = 0;
 };
 
 }  // namespace shmrpc

@@ -108,7 +108,9 @@ TEST(SegmentTest, ValidateNameAcceptsOrdinaryNames) {
 TEST(SegmentTest, CreateMakesAPrivateSegmentOfTheRequestedSize) {
   const SegmentCleanup cleanup(unique_name("create"));
   constexpr std::size_t kSize = 12345;
-  const Segment segment = Segment::create(cleanup.name(), kSize, 0600);
+  Segment segment = Segment::create(cleanup.name(), kSize, 0600);
+  EXPECT_FALSE(shm_file_exists(cleanup.name())) << "not visible before publish()";
+  ASSERT_TRUE(segment.publish());
   EXPECT_EQ(segment.size(), kSize);
   EXPECT_EQ(segment.name(), cleanup.name());
   ASSERT_NE(segment.data(), nullptr);
@@ -125,24 +127,41 @@ TEST(SegmentTest, CreateMakesAPrivateSegmentOfTheRequestedSize) {
 
 TEST(SegmentTest, OpenMapsTheSameBytes) {
   const SegmentCleanup cleanup(unique_name("open"));
-  const Segment created = Segment::create(cleanup.name(), 4096, 0600);
+  Segment created = Segment::create(cleanup.name(), 4096, 0600);
+  ASSERT_TRUE(created.publish());
   const Segment opened = Segment::open(cleanup.name());
+  EXPECT_TRUE(opened.held()) << "its creator holds it";
   EXPECT_EQ(opened.size(), 4096U);
   EXPECT_NE(opened.data(), created.data());
   created.data()[100] = std::byte{7};
   EXPECT_EQ(opened.data()[100], std::byte{7});
 }
 
-TEST(SegmentTest, CreateFailsWithEexistWhenTheNameIsTaken) {
+TEST(SegmentTest, PublishLeavesANameHeldByALiveHolder) {
   const SegmentCleanup cleanup(unique_name("taken"));
-  const Segment first = Segment::create(cleanup.name(), 4096, 0600);
-  try {
-    (void)Segment::create(cleanup.name(), 4096, 0600);
-    FAIL() << "a second segment of the same name was created";
-  } catch (const std::system_error& error) {
-    EXPECT_EQ(error.code().value(), EEXIST);
-    EXPECT_THAT(error.what(), HasSubstr(cleanup.name()));
-  }
+  Segment first = Segment::create(cleanup.name(), 4096, 0600);
+  ASSERT_TRUE(first.publish());
+  first.data()[0] = std::byte{1};
+  Segment second = Segment::create(cleanup.name(), 4096, 0600);
+  EXPECT_FALSE(second.publish()) << "a second segment took a held name";
+  EXPECT_EQ(Segment::open(cleanup.name()).data()[0], std::byte{1}) << "the first one stays";
+  EXPECT_EQ(Segment::remove_unheld(cleanup.name()), RemoveOutcome::kHeld);
+}
+
+TEST(SegmentTest, PublishReplacesASegmentNobodyHolds) {
+  const SegmentCleanup cleanup(unique_name("leftover"));
+  {
+    Segment leftover = Segment::create(cleanup.name(), 4096, 0600);
+    ASSERT_TRUE(leftover.publish());
+    leftover.data()[0] = std::byte{1};
+  }  // its holder is gone
+  EXPECT_FALSE(Segment::open(cleanup.name()).held());
+  Segment replacement = Segment::create(cleanup.name(), 4096, 0600);
+  ASSERT_TRUE(replacement.publish());
+  EXPECT_EQ(Segment::open(cleanup.name()).data()[0], std::byte{0});
+  EXPECT_TRUE(replacement.unlink_own());
+  EXPECT_FALSE(shm_file_exists(cleanup.name()));
+  EXPECT_EQ(Segment::remove_unheld(cleanup.name()), RemoveOutcome::kGone);
 }
 
 TEST(SegmentTest, OpenOfAMissingSegmentThrowsEnoent) {
@@ -158,7 +177,8 @@ TEST(SegmentTest, OpenOfAMissingSegmentThrowsEnoent) {
 
 TEST(SegmentTest, UnlinkRemovesTheNameButKeepsMappings) {
   const SegmentCleanup cleanup(unique_name("unlink"));
-  const Segment segment = Segment::create(cleanup.name(), 4096, 0600);
+  Segment segment = Segment::create(cleanup.name(), 4096, 0600);
+  ASSERT_TRUE(segment.publish());
   EXPECT_TRUE(shm_file_exists(cleanup.name()));
   EXPECT_TRUE(Segment::unlink(cleanup.name()));
   EXPECT_FALSE(shm_file_exists(cleanup.name()));
