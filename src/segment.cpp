@@ -351,6 +351,7 @@ bool Segment::try_lock(std::uint64_t byte) {
   return try_lock_byte(fd_, byte, name_);
 }
 
+// NOLINTNEXTLINE(readability-make-member-function-const): it releases a lock the Segment holds
 void Segment::unlock(std::uint64_t byte) noexcept {
   struct flock range = byte_range(F_UNLCK, byte);
   ::fcntl(fd_, F_OFD_SETLK, &range);
