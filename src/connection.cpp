@@ -155,7 +155,14 @@ bool Connection::try_claim_channel() {
 }
 
 std::uint64_t Connection::allocate(std::uint64_t bytes) {
-  const auto offset = allocator_.allocate(bytes);
+  auto offset = allocator_.allocate(bytes);
+  if (!offset && !late_call_.empty() &&
+      satisfies(state_of(block_->state.load(std::memory_order_acquire)), WaitFor::kCompletion)) {
+    // The late call has ended (acquire pairs with the server's release in its post): its
+    // deferred frees may make room.
+    end_late_call();
+    offset = allocator_.allocate(bytes);
+  }
   if (!offset) {
     throw std::length_error("shmrpc: an array of " + std::to_string(bytes) +
                             " bytes does not fit the channel heap of server '" + server_name() +
@@ -165,6 +172,19 @@ std::uint64_t Connection::allocate(std::uint64_t bytes) {
                             "; free arrays no longer needed, or raise ServerOptions::arena_size)");
   }
   return *offset;
+}
+
+void Connection::free_block(std::uint64_t offset) noexcept {
+  const std::lock_guard lock(free_mutex_);
+  if (defer_frees_) {
+    try {
+      deferred_.push_back(offset);
+    } catch (...) {
+      // No memory to note it: the block stays allocated, which is safe, only lost.
+    }
+    return;
+  }
+  allocator_.free(offset);
 }
 
 const FunctionSchema& Connection::function(std::string_view name, std::size_t arity) const {
@@ -219,15 +239,10 @@ void Connection::prepare(Deadline deadline) {
     throw TimeoutError("shmrpc: the previous call to '" + late_call_ + "' on server '" +
                        server_name() + "' is still running");
   }
-  for (const std::uint64_t block : late_blocks_) {
-    allocator_.free(block);
-  }
-  late_blocks_.clear();
-  late_call_.clear();
+  end_late_call();
 }
 
-std::optional<CallState> Connection::run(const FunctionSchema& function, Deadline deadline,
-                                         std::vector<std::uint64_t>& blocks) {
+std::optional<CallState> Connection::run(const FunctionSchema& function, Deadline deadline) {
   block_->function_index = function.index;
   // Release (in post_state): the arguments written to the frame and heap reach the server.
   post_state(block_->state, CallState::kRequest);
@@ -237,24 +252,41 @@ std::optional<CallState> Connection::run(const FunctionSchema& function, Deadlin
   } catch (const ServerGoneError&) {
     throw;
   } catch (...) {
-    abandon(function, blocks);  // interrupted: the call goes on without us
+    abandon(function);  // interrupted: the call goes on without us
     throw;
   }
   if (state || change_state_quietly(block_->state, CallState::kRequest, CallState::kIdle)) {
     return state;  // done, or withdrawn before the server took it
   }
-  abandon(function, blocks);
+  abandon(function);
   throw TimeoutError("shmrpc: call to '" + function.name + "' on server '" + server_name() +
                      "' timed out; the server still runs it, and the next call waits for it");
 }
 
-void Connection::abandon(const FunctionSchema& function, std::vector<std::uint64_t>& blocks) {
+void Connection::abandon(const FunctionSchema& function) {
   if (change_state_quietly(block_->state, CallState::kRequest, CallState::kIdle)) {
     return;  // never started: its blocks are free again when the caller's scope ends
   }
+  // From here until the call is seen to end, no block of the heap is reused: the server may use
+  // the call's own blocks and any array the caller handed it, which the caller may now free.
+  {
+    const std::lock_guard lock(free_mutex_);
+    defer_frees_ = true;
+  }
   late_call_ = function.name;
-  late_blocks_.insert(late_blocks_.end(), blocks.begin(), blocks.end());
-  blocks.clear();
+}
+
+void Connection::end_late_call() noexcept {
+  late_call_.clear();
+  std::vector<std::uint64_t> deferred;
+  {
+    const std::lock_guard lock(free_mutex_);
+    defer_frees_ = false;
+    deferred.swap(deferred_);
+  }
+  for (const std::uint64_t offset : deferred) {
+    allocator_.free(offset);
+  }
 }
 
 std::optional<CallState> Connection::await(Deadline deadline, std::string_view during) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -65,26 +66,35 @@ class Connection {
   std::byte* frame() const noexcept { return frame_; }
   std::byte* heap() const noexcept { return heap_; }
   std::uint64_t heap_size() const noexcept { return schema_.channels().heap_size; }
+  /// The heap's allocator, for allocating. Blocks are freed with free_block(), never here.
   HeapAllocator& allocator() noexcept { return allocator_; }
   /// A block of `bytes` in the heap, for an array the caller fills; returns its heap offset.
-  /// Throws std::length_error with the sizes when no free piece is that big.
+  /// Called by the calling thread. Throws std::length_error with the sizes when no free piece is
+  /// that big (after finishing a late call that has ended, whose deferred frees may make room).
   std::uint64_t allocate(std::uint64_t bytes);
+  /// Gives back the heap block at `offset`: of a SharedArray, a Python array or a call. From any
+  /// thread, never blocks on the server. While a late call is pending the server may still read
+  /// or write any block of the heap (an array it was handed lies where the caller made it), so
+  /// the free is deferred until the calling thread sees that call end (prepare(), allocate());
+  /// until then the block is not reused. A block that cannot be queued stays allocated.
+  void free_block(std::uint64_t offset) noexcept;
 
   /// True when [data, data + bytes) lies inside this channel's heap.
   bool in_heap(const void* data, std::size_t bytes) const noexcept;
 
-  /// Before writing a call: throws ServerGoneError if the server is gone, and waits out a late
-  /// (timed-out) call, throwing TimeoutError if it still runs at `deadline`.
+  /// Before writing a call, on the calling thread: throws ServerGoneError if the server is gone,
+  /// and waits out a late (timed-out or interrupted) call, throwing TimeoutError if it still runs
+  /// at `deadline`. Then performs the frees deferred while the late call was pending.
   void prepare(Deadline deadline);
   /// Whether prepare() has a late call to wait for (else it returns at once or throws).
   bool has_late_call() const noexcept { return !late_call_.empty(); }
 
   /// Posts the request already written to the frame and waits for its end. Returns kDone or
   /// kFailed; nullopt when `deadline` passed and the call was cancelled before it started.
-  /// Throws ServerGoneError; TimeoutError when the deadline passed while the server runs the call
-  /// (then `blocks` stay allocated until it finishes).
-  std::optional<CallState> run(const FunctionSchema& function, Deadline deadline,
-                               std::vector<std::uint64_t>& blocks);
+  /// Throws ServerGoneError; TimeoutError when the deadline passed while the server runs the call,
+  /// and what interrupt_check throws: then the call is late, and free_block() defers every free
+  /// until it ends.
+  std::optional<CallState> run(const FunctionSchema& function, Deadline deadline);
 
   /// The deadline of a call starting now.
   Deadline call_deadline() const;
@@ -95,7 +105,8 @@ class Connection {
   [[noreturn]] void server_gone(std::string_view during);
   void check_server(std::string_view during);
   std::optional<CallState> await(Deadline deadline, std::string_view during);
-  void abandon(const FunctionSchema& function, std::vector<std::uint64_t>& blocks);
+  void abandon(const FunctionSchema& function);
+  void end_late_call() noexcept;
 
   ClientOptions options_;
   Segment segment_;
@@ -108,8 +119,11 @@ class Connection {
   std::byte* heap_ = nullptr;
   HeapAllocator allocator_;
   bool gone_ = false;
-  std::string late_call_;                   // name of a timed-out call the server still runs
-  std::vector<std::uint64_t> late_blocks_;  // heap blocks it still uses
+  std::string late_call_;  // name of a timed-out call the server may still run (calling thread)
+  // Frees while a late call is pending, from any thread (SharedArrays, Python arrays).
+  std::mutex free_mutex_;
+  bool defer_frees_ = false;             // guarded by free_mutex_
+  std::vector<std::uint64_t> deferred_;  // guarded by free_mutex_
 };
 
 }  // namespace detail
