@@ -109,9 +109,23 @@ Connection::~Connection() {
 }
 
 void Connection::claim_channel() {
-  const auto give_up = Clock::now() + options_.channel_wait.value_or(std::chrono::nanoseconds(0));
+  const auto start = Clock::now();
+  const auto give_up = start + options_.channel_wait.value_or(std::chrono::nanoseconds(0));
+  auto next_check = start + options_.liveness_interval;
   while (!try_claim_channel()) {
-    if (Clock::now() >= give_up) {
+    // The server may end while we wait: look at the header's state every round (one load) and
+    // at its process every liveness_interval (a read of /proc), as a waiting call does.
+    const bool stopped = server_state(*header_) != ServerState::kReady;
+    const auto now = Clock::now();
+    if (stopped || (now >= next_check && !is_alive(server_))) {
+      no_server(server_name(), "the server with pid " + std::to_string(server_.pid) + " " +
+                                   (stopped ? "stopped" : "died") +
+                                   " while this client waited for a free channel");
+    }
+    if (now >= next_check) {
+      next_check = now + options_.liveness_interval;
+    }
+    if (now >= give_up) {
       throw ChannelsBusyError("shmrpc: all " + std::to_string(schema_.channels().count) +
                               " channels of server '" + server_name() +
                               "' are in use by live clients" +

@@ -214,8 +214,9 @@ class Function<R(A...)> {
 class Client {
  public:
   /// Attaches to the server `name`, validates its segment and claims a channel. Throws
-  /// NoServerError (no such server), ProtocolError (incompatible or damaged segment),
-  /// ChannelsBusyError, std::invalid_argument (bad name).
+  /// NoServerError (no such server, or it stopped or died while ClientOptions::channel_wait
+  /// waited for a channel), ProtocolError (incompatible or damaged segment), ChannelsBusyError,
+  /// std::invalid_argument (bad name).
   explicit Client(std::string_view name, const ClientOptions& options = {});
 
   /// Calls `function` with `args` and returns its result as R, which must be the function's result

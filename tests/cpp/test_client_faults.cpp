@@ -1,14 +1,19 @@
-// Faults of the client side of a call: a late call and the heap blocks it may still use.
+// Faults of the client side of a call: a late call and the heap blocks it may still use, and a
+// wait for a free channel of a server that goes away.
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
+#include <future>
 #include <optional>
 #include <span>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "server_process.hpp"
@@ -17,6 +22,7 @@
 namespace shmrpc::test {
 namespace {
 
+using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
@@ -81,6 +87,48 @@ TEST(LateCallTest, InterruptedCallDefersTheFreesOfItsArrays) {
   EXPECT_EQ(client.call<std::int64_t>("add", 1, 1), 2);  // waits out the interrupted call
   EXPECT_EQ(std::count(second.begin(), second.end(), 0.0), 1000);
   EXPECT_EQ(free_bytes(client), all_free - 1000 * sizeof(double));
+}
+
+// --- 2. Waiting for a free channel of a server that goes away ---------------------------------
+
+// Connects with a long channel_wait to `server`, whose only channel is taken, and ends the server
+// with `signal` while the client waits; returns the NoServerError message and checks that it
+// came soon after the end.
+std::string wait_for_channel_while(ServerProcess& server, int signal) {
+  const Client holder(server.name());
+  ClientOptions options;
+  options.channel_wait = std::chrono::seconds(20);
+  auto waiter = std::async(std::launch::async, [&]() -> std::string {
+    try {
+      const Client waiting(server.name(), options);
+      return "claimed a channel";
+    } catch (const NoServerError& error) {
+      return error.what();
+    } catch (const std::exception& error) {
+      return std::string("wrong exception: ") + error.what();
+    }
+  });
+  std::this_thread::sleep_for(milliseconds(200));  // the waiter is waiting by now
+  const auto ended = Clock::now();
+  server.kill(signal);
+  const std::string message = waiter.get();
+  // Documented: within liveness_interval (100 ms) of the end; 20 s would be the channel_wait.
+  EXPECT_LT(Clock::now() - ended, std::chrono::seconds(3));
+  return message;
+}
+
+TEST(ConnectionTest, WaitForChannelNoticesServerDeath) {
+  ServerProcess server(unique_name("waitdeath"), define_test_functions,
+                       ServerOptions{.channels = 1});
+  EXPECT_THAT(wait_for_channel_while(server, SIGKILL),
+              HasSubstr("died while this client waited for a free channel"));
+}
+
+TEST(ConnectionTest, WaitForChannelNoticesServerStop) {
+  ServerProcess server(unique_name("waitstop"), define_test_functions,
+                       ServerOptions{.channels = 1});
+  EXPECT_THAT(wait_for_channel_while(server, SIGTERM),
+              HasSubstr("stopped while this client waited for a free channel"));
 }
 
 }  // namespace

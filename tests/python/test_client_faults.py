@@ -1,5 +1,5 @@
 """Faults of the client side of a call, from Python: a late call and the arrays it may still
-write."""
+write, and a wait for a free channel of a server that goes away."""
 
 from __future__ import annotations
 
@@ -69,3 +69,30 @@ def test_arrays_freed_on_another_thread_during_a_late_call_come_back(
         assert not handed_over
         assert client.half(1.0) == 0.5  # performs any free deferred after the first call began
         assert client.heap_free() == all_free
+
+
+@pytest.mark.parametrize(("how", "ended"), [("kill", "died"), ("terminate", "stopped")])
+def test_channel_wait_notices_the_server_ending(fresh_demo: ServerProcess, how: str,
+                                                ended: str) -> None:
+    holders = [shmrpc.connect(fresh_demo.name) for _ in range(8)]  # every channel
+    ended_at: list[float] = []
+
+    def end() -> None:
+        ended_at.append(time.monotonic())
+        if how == "kill":
+            fresh_demo.kill()
+        else:
+            fresh_demo.process.terminate()
+
+    timer = threading.Timer(0.3, end)
+    try:
+        timer.start()
+        with pytest.raises(shmrpc.NoServerError,
+                           match=f"{ended} while this client waited for a free channel"):
+            shmrpc.connect(fresh_demo.name, channel_wait=20.0)
+        # Documented: within the liveness interval (100 ms); 20 s would be the channel_wait.
+        assert time.monotonic() - ended_at[0] < 3.0
+    finally:
+        timer.join()
+        for holder in holders:
+            holder.close()

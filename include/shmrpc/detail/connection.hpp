@@ -31,7 +31,9 @@ struct ClientOptions {
   /// How long to wait for a server that is still starting.
   std::chrono::nanoseconds connect_timeout = std::chrono::seconds(1);
   /// When every channel is taken: nullopt fails at once with ChannelsBusyError; a duration waits
-  /// up to that long for a channel to be released (or its owner to die).
+  /// up to that long for a channel to be released (or its owner to die). The wait checks the
+  /// server as a call does (see liveness_interval) and ends with NoServerError when it died or
+  /// stops: the connection was never made.
   std::optional<std::chrono::nanoseconds> channel_wait{};
   /// Called by a waiting caller every liveness_interval; may throw to abandon the wait (the
   /// Python client raises KeyboardInterrupt from it). The abandoned call is treated as timed out.
@@ -43,7 +45,8 @@ namespace detail {
 class Connection {
  public:
   /// Attaches to server `name`, validates its segment and claims a free channel. Throws
-  /// NoServerError, ProtocolError, ChannelsBusyError, std::invalid_argument (bad name).
+  /// NoServerError (also when the server dies or stops during a channel_wait), ProtocolError,
+  /// ChannelsBusyError, std::invalid_argument (bad name), and what interrupt_check throws.
   Connection(std::string_view name, const ClientOptions& options);
   /// Releases the channel.
   ~Connection();
