@@ -1,5 +1,6 @@
 #include "shmrpc/detail/connection.hpp"
 
+#include <algorithm>
 #include <system_error>
 #include <thread>
 
@@ -92,7 +93,9 @@ Connection::Connection(std::string_view name, const ClientOptions& options)
       header_(&header_of(segment_)),
       server_{header_->server_pid, header_->server_start_time},
       schema_(Schema::read(segment_.data(), segment_.size(), name)),
-      allocator_(schema_.channels().heap_size) {
+      allocator_(schema_.channels().heap_size),
+      spin_(std::min(options.spin, options.liveness_interval / 2)),
+      check_interval_(options.liveness_interval / 2) {
   claim_channel();
 }
 
@@ -111,10 +114,10 @@ Connection::~Connection() {
 void Connection::claim_channel() {
   const auto start = Clock::now();
   const auto give_up = start + options_.channel_wait.value_or(std::chrono::nanoseconds(0));
-  auto next_check = start + options_.liveness_interval;
+  auto next_check = start + check_interval_;
   while (!try_claim_channel()) {
     // The server may end while we wait: look at the header's state every round (one load) and
-    // at its process every liveness_interval (a read of /proc), as a waiting call does.
+    // at its process every check_interval_ (a read of /proc), as a waiting call does.
     const bool stopped = server_state(*header_) != ServerState::kReady;
     const auto now = Clock::now();
     if (stopped || (now >= next_check && !is_alive(server_))) {
@@ -123,7 +126,7 @@ void Connection::claim_channel() {
                                    " while this client waited for a free channel");
     }
     if (now >= next_check) {
-      next_check = now + options_.liveness_interval;
+      next_check = now + check_interval_;
     }
     if (now >= give_up) {
       throw ChannelsBusyError("shmrpc: all " + std::to_string(schema_.channels().count) +
@@ -304,22 +307,28 @@ void Connection::end_late_call() noexcept {
 }
 
 std::optional<CallState> Connection::await(Deadline deadline, std::string_view during) {
-  if (const auto state =
-          spin_for_state(block_->state, WaitFor::kCompletion, options_.spin, deadline)) {
+  if (const auto state = spin_for_state(block_->state, WaitFor::kCompletion, spin_, deadline)) {
     return state;
   }
+  // The first check comes check_interval_ after the wait began: the spin took spin_ of it. So a
+  // server that dies at any moment of the wait is looked at within check_interval_.
+  auto slice_end = Clock::now() + (check_interval_ - spin_);
   for (;;) {
-    const Deadline slice = std::min(deadline, Clock::now() + options_.liveness_interval);
-    if (const auto state = sleep_for_state(block_->state, WaitFor::kCompletion, slice)) {
+    if (const auto state =
+            sleep_for_state(block_->state, WaitFor::kCompletion, std::min(deadline, slice_end))) {
       return state;
     }
     check_server(during);
     if (options_.interrupt_check) {
       options_.interrupt_check();
     }
-    if (Clock::now() >= deadline) {
+    const auto now = Clock::now();
+    if (now >= deadline) {
       return std::nullopt;
     }
+    // A wake-up before the slice's end (the server's stop(), a spurious one) checked early; the
+    // next slice starts now.
+    slice_end = now + check_interval_;
   }
 }
 

@@ -1,8 +1,10 @@
-// Faults of the client side of a call: a late call and the heap blocks it may still use, and a
-// wait for a free channel of a server that goes away.
+// Faults of the client side of a call: a late call and the heap blocks it may still use, a wait
+// for a free channel of a server that goes away, and how soon a waiting caller notices a dead
+// server.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <atomic>
@@ -10,11 +12,13 @@
 #include <csignal>
 #include <cstdint>
 #include <future>
+#include <iostream>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "server_process.hpp"
 #include "shmrpc/client.hpp"
@@ -37,10 +41,44 @@ void fill_slowly(std::span<double> values, double value, std::int32_t ms) {
   std::fill(values.begin(), values.end(), value);
 }
 
-// The test functions, plus fill_slowly.
-void fault_functions(Server& server) {
-  define_test_functions(server);
-  server.def("fill_slowly", fill_slowly, {"values", "value", "ms"});
+// One steady-clock reading in memory shared with forked children (steady_clock is
+// CLOCK_MONOTONIC, the same clock in every process), so that a server can say when it died.
+class SharedTime {
+ public:
+  SharedTime()
+      : page_(::mmap(nullptr, sizeof(std::atomic<std::int64_t>), PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0)) {
+    if (page_ == MAP_FAILED) {
+      throw std::runtime_error("mmap of a shared page failed");
+    }
+    word()->store(0);
+  }
+  ~SharedTime() { ::munmap(page_, sizeof(std::atomic<std::int64_t>)); }
+  SharedTime(const SharedTime&) = delete;
+  SharedTime& operator=(const SharedTime&) = delete;
+
+  void set(Clock::time_point time) const { word()->store(time.time_since_epoch().count()); }
+  Clock::time_point get() const { return Clock::time_point(Clock::duration(word()->load())); }
+
+ private:
+  std::atomic<std::int64_t>* word() const { return static_cast<std::atomic<std::int64_t>*>(page_); }
+  void* page_;
+};
+
+// The test functions, plus fill_slowly, and die_after(us): sleeps `us` microseconds, notes the
+// time in `death` and kills the server process with SIGKILL.
+auto fault_functions(const SharedTime* death = nullptr) {
+  return [death](Server& server) {
+    define_test_functions(server);
+    server.def("fill_slowly", fill_slowly, {"values", "value", "ms"});
+    server.def("die_after", [death](std::int32_t us) {
+      std::this_thread::sleep_for(std::chrono::microseconds(us));
+      if (death != nullptr) {
+        death->set(Clock::now());
+      }
+      std::raise(SIGKILL);
+    });
+  };
 }
 
 std::uint64_t free_bytes(const Client& client) {
@@ -50,7 +88,7 @@ std::uint64_t free_bytes(const Client& client) {
 // --- 1. A late call and the heap blocks it may still use ---------------------------------------
 
 TEST(LateCallTest, FreedArrayIsNotReusedWhileTheLateCallWritesIt) {
-  ServerProcess server(unique_name("latefree"), fault_functions);
+  ServerProcess server(unique_name("latefree"), fault_functions());
   Client client(server.name());
   const std::uint64_t all_free = free_bytes(client);
   constexpr std::size_t kCount = 100000;
@@ -69,7 +107,7 @@ TEST(LateCallTest, FreedArrayIsNotReusedWhileTheLateCallWritesIt) {
 }
 
 TEST(LateCallTest, InterruptedCallDefersTheFreesOfItsArrays) {
-  ServerProcess server(unique_name("lateint"), fault_functions);
+  ServerProcess server(unique_name("lateint"), fault_functions());
   ClientOptions options;
   std::atomic<bool> interrupt{false};
   options.interrupt_check = [&interrupt] {
@@ -129,6 +167,55 @@ TEST(ConnectionTest, WaitForChannelNoticesServerStop) {
                        ServerOptions{.channels = 1});
   EXPECT_THAT(wait_for_channel_while(server, SIGTERM),
               HasSubstr("stopped while this client waited for a free channel"));
+}
+
+// --- 3. How soon a waiting caller notices that the server died --------------------------------
+
+// Latencies from a server's death during a call to the caller's ServerGoneError, one per trial;
+// the server dies `i * step` into the call of trial i.
+std::vector<Clock::duration> death_latencies(const ClientOptions& options, int trials,
+                                             std::chrono::microseconds step) {
+  std::vector<Clock::duration> latencies;
+  const SharedTime death;
+  for (int i = 0; i < trials; ++i) {
+    ServerProcess server(unique_name("death"), fault_functions(&death),
+                         ServerOptions{.channels = 1});
+    Client client(server.name(), options);
+    death.set(Clock::time_point{});
+    try {
+      client.call("die_after", static_cast<std::int32_t>(i * step.count()));
+      ADD_FAILURE() << "die_after returned";
+    } catch (const ServerGoneError&) {
+      latencies.push_back(Clock::now() - death.get());
+    }
+  }
+  return latencies;
+}
+
+std::string summary(std::vector<Clock::duration> latencies) {
+  std::sort(latencies.begin(), latencies.end());
+  const auto ms = [](Clock::duration d) {
+    return std::to_string(std::chrono::duration<double, std::milli>(d).count()) + " ms";
+  };
+  return "min " + ms(latencies.front()) + ", median " + ms(latencies[latencies.size() / 2]) +
+         ", max " + ms(latencies.back());
+}
+
+TEST(LivenessTest, WaitingCallerNoticesDeathWithinTheLivenessInterval) {
+  // A spinning caller (spin 30 ms), and one with the default spin; deaths spread over one
+  // liveness interval, in the spin and in the sleep.
+  for (const auto spin : {std::chrono::nanoseconds(milliseconds(30)), ClientOptions{}.spin}) {
+    ClientOptions options;
+    options.spin = spin;
+    const auto latencies = death_latencies(options, 20, std::chrono::microseconds(5000));
+    ASSERT_EQ(latencies.size(), 20U);
+    std::cout << "death noticed after (spin " << spin.count() << " ns, liveness_interval "
+              << std::chrono::duration_cast<milliseconds>(options.liveness_interval).count()
+              << " ms): " << summary(latencies) << "\n";
+    for (const auto latency : latencies) {
+      EXPECT_LE(latency, options.liveness_interval) << "documented in ClientOptions";
+    }
+  }
 }
 
 }  // namespace
