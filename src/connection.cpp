@@ -1,6 +1,7 @@
 #include "shmrpc/detail/connection.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <system_error>
 #include <thread>
 
@@ -11,6 +12,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using layout::ServerState;
+
+// The function index of a probe (a request for no function): the server rejects an index past
+// its function table with kBadRequest before running anything (docs/SPEC.md, section 10.3).
+constexpr std::uint32_t kProbeIndex = std::numeric_limits<std::uint32_t>::max();
 
 const layout::SegmentHeader& header_of(const Segment& segment) {
   return *reinterpret_cast<const layout::SegmentHeader*>(segment.data());
@@ -100,9 +105,11 @@ Connection::Connection(std::string_view name, const ClientOptions& options)
 }
 
 Connection::~Connection() {
-  if (!late_call_.empty()) {
-    // Withdraw a late request the server has not taken; one it runs ends in kDone, which the
-    // next owner accepts.
+  if (!late_call_.empty() && !probed_) {
+    // A late call the server took cannot be in kRequest: that is a word someone rewrote, so take
+    // it back. Our own probe stays: a server running the late call overwrites it with its end,
+    // an idle one fails it, and until then no client claims the channel (section 8). A call the
+    // server runs ends in kDone, which the next owner accepts.
     change_state_quietly(block_->state, CallState::kRequest, CallState::kIdle);
   }
   std::uint64_t me = owner_word(current_process());
@@ -252,7 +259,7 @@ void Connection::prepare(Deadline deadline) {
   if (late_call_.empty()) {
     return;
   }
-  if (!await(deadline, late_call_)) {
+  if (!await(deadline, late_call_, true)) {
     throw TimeoutError("shmrpc: the previous call to '" + late_call_ + "' on server '" +
                        server_name() + "' is still running");
   }
@@ -265,7 +272,7 @@ std::optional<CallState> Connection::run(const FunctionSchema& function, Deadlin
   post_state(block_->state, CallState::kRequest);
   std::optional<CallState> state;
   try {
-    state = await(deadline, function.name);
+    state = await(deadline, function.name, false);
   } catch (const ServerGoneError&) {
     throw;
   } catch (...) {
@@ -291,10 +298,13 @@ void Connection::abandon(const FunctionSchema& function) {
     defer_frees_ = true;
   }
   late_call_ = function.name;
+  next_probe_ = Clock::now() + options_.liveness_interval;
+  probed_ = false;
 }
 
 void Connection::end_late_call() noexcept {
   late_call_.clear();
+  probed_ = false;
   std::vector<std::uint64_t> deferred;
   {
     const std::lock_guard lock(free_mutex_);
@@ -306,7 +316,39 @@ void Connection::end_late_call() noexcept {
   }
 }
 
-std::optional<CallState> Connection::await(Deadline deadline, std::string_view during) {
+void Connection::probe_late_call() {
+  const auto now = Clock::now();
+  if (now < next_probe_) {
+    return;
+  }
+  next_probe_ = now + options_.liveness_interval;
+  // Acquire pairs with the server's release of its last transition.
+  std::uint32_t seen = block_->state.load(std::memory_order_acquire);
+  const CallState state = state_of(seen);
+  if (state != CallState::kRunning && state != CallState::kIdle) {
+    return;  // ended (the caller sees it), or a request the server takes by itself
+  }
+  // The server does not wait for kRunning or kIdle: if it is idle, the word was rewritten and
+  // the late call would never end. Ask for no function: an idle server fails that at once; a
+  // server that runs the late call read its index when it took it, and overwrites our request
+  // with the call's end (an exchange).
+  block_->function_index = kProbeIndex;
+  // acq_rel: the release publishes the index to the server's acquire when it takes the request
+  // (its CAS kRequest -> kRunning). A failed CAS means the state moved on (to an end): nothing to
+  // probe.
+  if (!block_->state.compare_exchange_strong(seen, word_of(CallState::kRequest),
+                                             std::memory_order_acq_rel,
+                                             std::memory_order_relaxed)) {
+    return;
+  }
+  probed_ = true;
+  // Wake the channel thread whether or not the old word had the sleeper bit: a rewrite may have
+  // cleared the bit of a thread asleep on the word. Pairs with the server's FUTEX_WAIT in
+  // sleep_for_state, which then re-reads the word and finds the request.
+  futex_wake_all(block_->state);
+}
+
+std::optional<CallState> Connection::await(Deadline deadline, std::string_view during, bool late) {
   if (const auto state = spin_for_state(block_->state, WaitFor::kCompletion, spin_, deadline)) {
     return state;
   }
@@ -321,6 +363,9 @@ std::optional<CallState> Connection::await(Deadline deadline, std::string_view d
     check_server(during);
     if (options_.interrupt_check) {
       options_.interrupt_check();
+    }
+    if (late) {
+      probe_late_call();
     }
     const auto now = Clock::now();
     if (now >= deadline) {

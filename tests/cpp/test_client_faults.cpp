@@ -1,6 +1,6 @@
 // Faults of the client side of a call: a late call and the heap blocks it may still use, a wait
-// for a free channel of a server that goes away, and how soon a waiting caller notices a dead
-// server.
+// for a free channel of a server that goes away, how soon a waiting caller notices a dead server,
+// and a state word that another process rewrote.
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -22,6 +22,8 @@
 
 #include "server_process.hpp"
 #include "shmrpc/client.hpp"
+#include "shmrpc/detail/command_block.hpp"
+#include "shmrpc/segment.hpp"
 
 namespace shmrpc::test {
 namespace {
@@ -80,6 +82,22 @@ auto fault_functions(const SharedTime* death = nullptr) {
     });
   };
 }
+
+// The command block of `channel` in the segment of server `name`, as another process maps it.
+class MappedChannel {
+ public:
+  MappedChannel(const std::string& name, std::uint32_t channel) : segment_(Segment::open(name)) {
+    const auto& header = *reinterpret_cast<const layout::SegmentHeader*>(segment_.data());
+    block_ = reinterpret_cast<layout::CommandBlock*>(segment_.data() + header.channel_table_offset +
+                                                     channel * header.channel_stride);
+  }
+  layout::CommandBlock& block() const noexcept { return *block_; }
+  layout::CallState state() const { return detail::state_of(block_->state.load()); }
+
+ private:
+  Segment segment_;
+  layout::CommandBlock* block_;
+};
 
 std::uint64_t free_bytes(const Client& client) {
   return client.connection()->allocator().free_bytes();
@@ -215,6 +233,80 @@ TEST(LivenessTest, WaitingCallerNoticesDeathWithinTheLivenessInterval) {
     for (const auto latency : latencies) {
       EXPECT_LE(latency, options.liveness_interval) << "documented in ClientOptions";
     }
+  }
+}
+
+// --- 4. A state word that another process rewrote ----------------------------------------------
+
+// After a late call ended, another process stores `state` into the channel's state word while
+// the server's channel thread waits for kRequest.
+void rewrite_after_a_late_call(layout::CallState state) {
+  ServerProcess server(unique_name("rewritten"), define_test_functions,
+                       ServerOptions{.channels = 1});
+  ClientOptions options;
+  options.timeout = milliseconds(300);
+  Client client(server.name(), options);
+  EXPECT_THROW(client.call("sleep_ms", 500), TimeoutError);
+  {
+    const MappedChannel channel(server.name(), client.channel());
+    const auto give_up = Clock::now() + std::chrono::seconds(10);
+    while (channel.state() != layout::CallState::kDone && Clock::now() < give_up) {
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    ASSERT_EQ(channel.state(), layout::CallState::kDone) << "the late call did not end";
+  }
+  EXPECT_EQ(run_in_child([&] {
+              const MappedChannel channel(server.name(), 0);
+              channel.block().state.store(static_cast<std::uint32_t>(state));
+              return 0;
+            }),
+            0);
+  for (std::int64_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(client.call<std::int64_t>("add", i, 1), i + 1) << "call " << i;
+  }
+}
+
+TEST(StateWordTest, RunningStoredAfterALateCallDoesNotWedgeTheClient) {
+  rewrite_after_a_late_call(layout::CallState::kRunning);
+}
+
+TEST(StateWordTest, IdleStoredAfterALateCallDoesNotWedgeTheClient) {
+  rewrite_after_a_late_call(layout::CallState::kIdle);
+}
+
+TEST(StateWordTest, RequestRewrittenToRunningEndsWithinTheTimeout) {
+  ServerProcess server(unique_name("stolen"), define_test_functions, ServerOptions{.channels = 1});
+  ClientOptions options;
+  options.timeout = milliseconds(300);
+  Client client(server.name(), options);
+  EXPECT_EQ(client.call<std::int64_t>("add", 1, 1), 2);
+  const MappedChannel channel(server.name(), client.channel());
+  std::this_thread::sleep_for(milliseconds(20));  // the channel thread sleeps by now
+  // Clear the sleeper bit, so that the next request does not wake the channel thread: it finds
+  // the request only on its next idle wake-up (every 250 ms), and another process can take it
+  // away first.
+  channel.block().state.store(static_cast<std::uint32_t>(layout::CallState::kDone));
+  std::atomic<bool> call_over{false};
+  std::thread thief([&] {
+    while (channel.state() != layout::CallState::kRequest && !call_over) {
+      detail::cpu_relax();  // the window is the channel thread's sleep: up to 250 ms
+    }
+    if (!call_over) {
+      channel.block().state.store(static_cast<std::uint32_t>(layout::CallState::kRunning));
+    }
+  });
+  const auto start = Clock::now();
+  try {
+    (void)client.call<std::int64_t>("add", 2, 2);  // may win the race against the thief
+  } catch (const TimeoutError&) {
+  }
+  const auto took = Clock::now() - start;
+  call_over = true;
+  thief.join();
+  EXPECT_LT(took, milliseconds(300) + std::chrono::seconds(1))
+      << "the call ends within its timeout (and a generous margin)";
+  for (std::int64_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(client.call<std::int64_t>("add", i, 2), i + 2) << "call " << i;
   }
 }
 

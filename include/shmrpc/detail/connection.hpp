@@ -93,7 +93,11 @@ class Connection {
 
   /// Before writing a call, on the calling thread: throws ServerGoneError if the server is gone,
   /// and waits out a late (timed-out or interrupted) call, throwing TimeoutError if it still runs
-  /// at `deadline`. Then performs the frees deferred while the late call was pending.
+  /// at `deadline`. Then performs the frees deferred while the late call was pending. A late call
+  /// whose state word shows kRunning or kIdle a liveness_interval after it became late may be a
+  /// word that another process rewrote while the server waits for a request: the wait then posts
+  /// a probe, a request for no function (index 0xFFFFFFFF), which an idle server fails at once
+  /// and a server that really runs the call overwrites with its end (docs/SPEC.md, section 7.5).
   void prepare(Deadline deadline);
   /// Whether prepare() has a late call to wait for (else it returns at once or throws).
   bool has_late_call() const noexcept { return !late_call_.empty(); }
@@ -113,8 +117,9 @@ class Connection {
   bool try_claim_channel();
   [[noreturn]] void server_gone(std::string_view during);
   void check_server(std::string_view during);
-  std::optional<CallState> await(Deadline deadline, std::string_view during);
+  std::optional<CallState> await(Deadline deadline, std::string_view during, bool late);
   void abandon(const FunctionSchema& function);
+  void probe_late_call();
   void end_late_call() noexcept;
 
   ClientOptions options_;
@@ -130,7 +135,10 @@ class Connection {
   std::chrono::nanoseconds spin_;            // options_.spin, at most check_interval_
   std::chrono::nanoseconds check_interval_;  // options_.liveness_interval / 2
   bool gone_ = false;
-  std::string late_call_;  // name of a timed-out call the server may still run (calling thread)
+  // The late call, touched by the calling thread only.
+  std::string late_call_;  // name of a timed-out call the server may still run
+  Deadline next_probe_{};  // when its wait may post a probe (again)
+  bool probed_ = false;    // a probe was posted for it
   // Frees while a late call is pending, from any thread (SharedArrays, Python arrays).
   std::mutex free_mutex_;
   bool defer_frees_ = false;             // guarded by free_mutex_
