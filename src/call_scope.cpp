@@ -70,7 +70,7 @@ CallScope::CallScope(Connection& connection, const FunctionSchema& function)
 
 CallScope::~CallScope() {
   for (const std::uint64_t block : blocks_) {
-    connection_.allocator().free(block);
+    connection_.free_block(block);  // deferred if the call is late
   }
 }
 
@@ -208,7 +208,7 @@ void CallScope::execute() {
     block.result_offset = window ? window->first : 0;
     block.result_capacity = window ? window->second : 0;
   }
-  const auto state = connection_.run(function_, deadline_, blocks_);
+  const auto state = connection_.run(function_, deadline_);
   if (!state) {
     throw TimeoutError("shmrpc: call to '" + function_.name + "' on server '" +
                        connection_.server_name() + "' timed out before the server took it");

@@ -1,5 +1,9 @@
 #include "shmrpc/detail/connection.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <limits>
 #include <system_error>
 #include <thread>
 
@@ -10,6 +14,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using layout::ServerState;
+
+// The function index of a probe (a request for no function): the server rejects an index past
+// its function table with kBadRequest before running anything (docs/SPEC.md, section 10.3).
+constexpr std::uint32_t kProbeIndex = std::numeric_limits<std::uint32_t>::max();
 
 const layout::SegmentHeader& header_of(const Segment& segment) {
   return *reinterpret_cast<const layout::SegmentHeader*>(segment.data());
@@ -66,12 +74,30 @@ bool server_ready(const Segment& segment, std::string_view name) {
   return state == ServerState::kReady;
 }
 
+// A segment of another user could be a server impersonating ours: by default attach only to our
+// own user's (SPEC 10.1).
+void check_owner(const Segment& segment, const ClientOptions& options) {
+  const uid_t expected = options.server_uid.value_or(::geteuid());
+  if (segment.owner_uid() != expected) {
+    throw std::system_error(
+        EACCES, std::generic_category(),
+        "shmrpc: " + segment_path(segment.name()) + " belongs to uid " +
+            std::to_string(segment.owner_uid()) + ", not to uid " + std::to_string(expected) +
+            (options.server_uid ? " (ClientOptions::server_uid)"
+                                : ", this client's user; set ClientOptions::server_uid to attach "
+                                  "to another user's server"));
+  }
+}
+
 // Opens the segment of a running server, waiting up to connect_timeout for one still starting.
 Segment open_server_segment(std::string_view name, const ClientOptions& options) {
   validate_name(name);
   const auto give_up = Clock::now() + options.connect_timeout;
   for (;;) {
     std::optional<Segment> segment = open_segment(name);
+    if (segment) {
+      check_owner(*segment, options);
+    }
     if (segment && server_ready(*segment, name)) {
       return std::move(*segment);
     }
@@ -93,14 +119,18 @@ Connection::Connection(std::string_view name, const ClientOptions& options)
       header_(&header_of(segment_)),
       server_{header_->server_pid, header_->server_start_time},
       schema_(Schema::read(segment_.data(), segment_.size(), name)),
-      allocator_(schema_.channels().heap_size) {
+      allocator_(schema_.channels().heap_size),
+      spin_(std::min(options.spin, options.liveness_interval / 2)),
+      check_interval_(options.liveness_interval / 2) {
   claim_channel();
 }
 
 Connection::~Connection() {
-  if (!late_call_.empty()) {
-    // Withdraw a late request the server has not taken; one it runs ends in kDone, which the
-    // next owner accepts.
+  if (!late_call_.empty() && !probed_) {
+    // A late call the server took cannot be in kRequest: that is a word someone rewrote, so take
+    // it back. Our own probe stays: a server running the late call overwrites it with its end,
+    // an idle one fails it, and until then no client claims the channel (section 8). A call the
+    // server runs ends in kDone, which the next owner accepts.
     change_state_quietly(block_->state, CallState::kRequest, CallState::kIdle);
   }
   std::uint64_t me = owner_word(current_process());
@@ -111,9 +141,23 @@ Connection::~Connection() {
 }
 
 void Connection::claim_channel() {
-  const auto give_up = Clock::now() + options_.channel_wait.value_or(std::chrono::nanoseconds(0));
+  const auto start = Clock::now();
+  const auto give_up = start + options_.channel_wait.value_or(std::chrono::nanoseconds(0));
+  auto next_check = start + check_interval_;
   while (!try_claim_channel()) {
-    if (Clock::now() >= give_up) {
+    // The server may end while we wait: look at the header's state every round (one load) and
+    // at its holder lock every check_interval_ (one fcntl), as a waiting call does.
+    const bool stopped = server_state(*header_) != ServerState::kReady;
+    const auto now = Clock::now();
+    if (stopped || (now >= next_check && !segment_.held())) {
+      no_server(server_name(), "the server with pid " + std::to_string(server_.pid) + " " +
+                                   (stopped ? "stopped" : "died") +
+                                   " while this client waited for a free channel");
+    }
+    if (now >= next_check) {
+      next_check = now + check_interval_;
+    }
+    if (now >= give_up) {
       throw ChannelsBusyError("shmrpc: all " + std::to_string(schema_.channels().count) +
                               " channels of server '" + server_name() +
                               "' are in use by live clients" +
@@ -160,7 +204,14 @@ bool Connection::try_claim_channel() {
 }
 
 std::uint64_t Connection::allocate(std::uint64_t bytes) {
-  const auto offset = allocator_.allocate(bytes);
+  auto offset = allocator_.allocate(bytes);
+  if (!offset && !late_call_.empty() &&
+      satisfies(state_of(block_->state.load(std::memory_order_acquire)), WaitFor::kCompletion)) {
+    // The late call has ended (acquire pairs with the server's release in its post): its
+    // deferred frees may make room.
+    end_late_call();
+    offset = allocator_.allocate(bytes);
+  }
   if (!offset) {
     throw std::length_error("shmrpc: an array of " + std::to_string(bytes) +
                             " bytes does not fit the channel heap of server '" + server_name() +
@@ -170,6 +221,19 @@ std::uint64_t Connection::allocate(std::uint64_t bytes) {
                             "; free arrays no longer needed, or raise ServerOptions::arena_size)");
   }
   return *offset;
+}
+
+void Connection::free_block(std::uint64_t offset) noexcept {
+  const std::lock_guard lock(free_mutex_);
+  if (defer_frees_) {
+    try {
+      deferred_.push_back(offset);
+    } catch (...) {
+      // No memory to note it: the block stays allocated, which is safe, only lost.
+    }
+    return;
+  }
+  allocator_.free(offset);
 }
 
 const FunctionSchema& Connection::function(std::string_view name, std::size_t arity) const {
@@ -220,65 +284,121 @@ void Connection::prepare(Deadline deadline) {
   if (late_call_.empty()) {
     return;
   }
-  if (!await(deadline, late_call_)) {
+  if (!await(deadline, late_call_, true)) {
     throw TimeoutError("shmrpc: the previous call to '" + late_call_ + "' on server '" +
                        server_name() + "' is still running");
   }
-  for (const std::uint64_t block : late_blocks_) {
-    allocator_.free(block);
-  }
-  late_blocks_.clear();
-  late_call_.clear();
+  end_late_call();
 }
 
-std::optional<CallState> Connection::run(const FunctionSchema& function, Deadline deadline,
-                                         std::vector<std::uint64_t>& blocks) {
+std::optional<CallState> Connection::run(const FunctionSchema& function, Deadline deadline) {
   block_->function_index = function.index;
   // Release (in post_state): the arguments written to the frame and heap reach the server.
   post_state(block_->state, CallState::kRequest);
   std::optional<CallState> state;
   try {
-    state = await(deadline, function.name);
+    state = await(deadline, function.name, false);
   } catch (const ServerGoneError&) {
     throw;
   } catch (...) {
-    abandon(function, blocks);  // interrupted: the call goes on without us
+    abandon(function);  // interrupted: the call goes on without us
     throw;
   }
   if (state || change_state_quietly(block_->state, CallState::kRequest, CallState::kIdle)) {
     return state;  // done, or withdrawn before the server took it
   }
-  abandon(function, blocks);
+  abandon(function);
   throw TimeoutError("shmrpc: call to '" + function.name + "' on server '" + server_name() +
                      "' timed out; the server still runs it, and the next call waits for it");
 }
 
-void Connection::abandon(const FunctionSchema& function, std::vector<std::uint64_t>& blocks) {
+void Connection::abandon(const FunctionSchema& function) {
   if (change_state_quietly(block_->state, CallState::kRequest, CallState::kIdle)) {
     return;  // never started: its blocks are free again when the caller's scope ends
   }
+  // From here until the call is seen to end, no block of the heap is reused: the server may use
+  // the call's own blocks and any array the caller handed it, which the caller may now free.
+  {
+    const std::lock_guard lock(free_mutex_);
+    defer_frees_ = true;
+  }
   late_call_ = function.name;
-  late_blocks_.insert(late_blocks_.end(), blocks.begin(), blocks.end());
-  blocks.clear();
+  next_probe_ = Clock::now() + options_.liveness_interval;
+  probed_ = false;
 }
 
-std::optional<CallState> Connection::await(Deadline deadline, std::string_view during) {
-  if (const auto state =
-          spin_for_state(block_->state, WaitFor::kCompletion, options_.spin, deadline)) {
+void Connection::end_late_call() noexcept {
+  late_call_.clear();
+  probed_ = false;
+  std::vector<std::uint64_t> deferred;
+  {
+    const std::lock_guard lock(free_mutex_);
+    defer_frees_ = false;
+    deferred.swap(deferred_);
+  }
+  for (const std::uint64_t offset : deferred) {
+    allocator_.free(offset);
+  }
+}
+
+void Connection::probe_late_call() {
+  const auto now = Clock::now();
+  if (now < next_probe_) {
+    return;
+  }
+  next_probe_ = now + options_.liveness_interval;
+  // Acquire pairs with the server's release of its last transition.
+  std::uint32_t seen = block_->state.load(std::memory_order_acquire);
+  const CallState state = state_of(seen);
+  if (state != CallState::kRunning && state != CallState::kIdle) {
+    return;  // ended (the caller sees it), or a request the server takes by itself
+  }
+  // The server does not wait for kRunning or kIdle: if it is idle, the word was rewritten and
+  // the late call would never end. Ask for no function: an idle server fails that at once; a
+  // server that runs the late call read its index when it took it, and overwrites our request
+  // with the call's end (an exchange).
+  block_->function_index = kProbeIndex;
+  // acq_rel: the release publishes the index to the server's acquire when it takes the request
+  // (its CAS kRequest -> kRunning). A failed CAS means the state moved on (to an end): nothing to
+  // probe.
+  if (!block_->state.compare_exchange_strong(seen, word_of(CallState::kRequest),
+                                             std::memory_order_acq_rel,
+                                             std::memory_order_relaxed)) {
+    return;
+  }
+  probed_ = true;
+  // Wake the channel thread whether or not the old word had the sleeper bit: a rewrite may have
+  // cleared the bit of a thread asleep on the word. Pairs with the server's FUTEX_WAIT in
+  // sleep_for_state, which then re-reads the word and finds the request.
+  futex_wake_all(block_->state);
+}
+
+std::optional<CallState> Connection::await(Deadline deadline, std::string_view during, bool late) {
+  if (const auto state = spin_for_state(block_->state, WaitFor::kCompletion, spin_, deadline)) {
     return state;
   }
+  // The first check comes check_interval_ after the wait began: the spin took spin_ of it. So a
+  // server that dies at any moment of the wait is looked at within check_interval_.
+  auto slice_end = Clock::now() + (check_interval_ - spin_);
   for (;;) {
-    const Deadline slice = std::min(deadline, Clock::now() + options_.liveness_interval);
-    if (const auto state = sleep_for_state(block_->state, WaitFor::kCompletion, slice)) {
+    if (const auto state =
+            sleep_for_state(block_->state, WaitFor::kCompletion, std::min(deadline, slice_end))) {
       return state;
     }
     check_server(during);
     if (options_.interrupt_check) {
       options_.interrupt_check();
     }
-    if (Clock::now() >= deadline) {
+    if (late) {
+      probe_late_call();
+    }
+    const auto now = Clock::now();
+    if (now >= deadline) {
       return std::nullopt;
     }
+    // A wake-up before the slice's end (the server's stop(), a spurious one) checked early; the
+    // next slice starts now.
+    slice_end = now + check_interval_;
   }
 }
 

@@ -32,6 +32,8 @@ namespace shmrpc {
 
 /// An array in the client's channel heap. Passing it (or a span of it) to a call copies nothing,
 /// and a function that takes std::span<T> writes into it in place. Keeps the connection alive.
+/// May be destroyed on any thread; its block is not reused while a call that timed out or was
+/// interrupted may still run (the server may still write into the array).
 template <class T>
 class SharedArray {
  public:
@@ -71,7 +73,7 @@ class SharedArray {
         size_(size) {}
   void release() noexcept {
     if (connection_) {
-      connection_->allocator().free(offset_);
+      connection_->free_block(offset_);
       connection_.reset();
     }
   }
@@ -212,8 +214,9 @@ class Function<R(A...)> {
 class Client {
  public:
   /// Attaches to the server `name`, validates its segment and claims a channel. Throws
-  /// NoServerError (no such server), ProtocolError (incompatible or damaged segment),
-  /// ChannelsBusyError, std::invalid_argument (bad name).
+  /// NoServerError (no such server, or it stopped or died while ClientOptions::channel_wait
+  /// waited for a channel), ProtocolError (incompatible or damaged segment), ChannelsBusyError,
+  /// std::invalid_argument (bad name).
   explicit Client(std::string_view name, const ClientOptions& options = {});
 
   /// Calls `function` with `args` and returns its result as R, which must be the function's result

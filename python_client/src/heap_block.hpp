@@ -21,8 +21,11 @@ class HeapBlock {
   HeapBlock(std::shared_ptr<detail::Connection> connection, std::uint64_t offset,
             std::uint64_t size) noexcept
       : connection_(std::move(connection)), offset_(offset), size_(size) {}
-  /// Frees the block; the last HeapBlock of a closed client releases its channel.
-  ~HeapBlock() { connection_->allocator().free(offset_); }
+  /// Frees the block (not before a late call on its channel has ended); the last HeapBlock of a
+  /// closed client releases its channel. Runs with the GIL held, on whichever thread drops the
+  /// last array, while the channel's own thread may be inside a call with the GIL released:
+  /// Connection::free_block locks for itself.
+  ~HeapBlock() { connection_->free_block(offset_); }
   HeapBlock(const HeapBlock&) = delete;
   HeapBlock& operator=(const HeapBlock&) = delete;
 

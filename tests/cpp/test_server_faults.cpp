@@ -223,6 +223,47 @@ TEST(ServerFaultTest, NameHeldByAnotherUsersFileFailsAtOnceNamingTheOwner) {
   EXPECT_NE(stat_of(cleanup.name()).st_ino, 0U) << "the other user's file stays";
 }
 
+TEST(ServerFaultTest, AnotherUsersServerIsNotOursToCallOrReplace) {
+  if (::geteuid() != 0) {
+    GTEST_SKIP() << "needs root to run a server as another user";
+  }
+  ServerOptions options = small_options();
+  options.mode = 0666;  // the other user invites everyone
+  ServerProcess other(
+      unique_name("impostor"),
+      [](Server& server) {
+        if (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) {
+          throw std::runtime_error("cannot become nobody");
+        }
+        define_add(server);
+      },
+      options);
+  const NameCleanup cleanup(other.name());
+  try {
+    Client client(other.name());
+    ADD_FAILURE() << "attached to another user's server";
+  } catch (const std::system_error& error) {
+    EXPECT_EQ(error.code().value(), EACCES);
+    EXPECT_THAT(error.what(), HasSubstr("uid 65534"));
+    EXPECT_THAT(error.what(), HasSubstr("ClientOptions::server_uid"));
+  }
+  {
+    Client client(other.name(), ClientOptions{.server_uid = kNobody});
+    EXPECT_EQ(client.call<std::int64_t>("add", 2, 3), 5) << "attaches when asked to";
+  }
+  Server own(other.name(), small_options());
+  define_add(own);
+  const auto begin = steady_clock::now();
+  try {
+    own.start();
+    ADD_FAILURE() << "replaced another user's server";
+  } catch (const std::system_error& error) {
+    EXPECT_EQ(error.code().value(), EACCES);
+    EXPECT_THAT(error.what(), HasSubstr("uid 65534"));
+  }
+  EXPECT_LT(steady_clock::now() - begin, std::chrono::seconds(1)) << "failed at once";
+}
+
 TEST(ServerFaultTest, FifoUnderTheNameNeverBlocks) {
   const NameCleanup cleanup(unique_name("fifo"));
   ASSERT_EQ(::mkfifo(segment_path(cleanup.name()).c_str(), 0600), 0) << std::strerror(errno);

@@ -1,9 +1,11 @@
 // A real shmrpc server for the Python tests of the type mapping: one function per wire type that
 // server_example does not cover (bool spans, arrays of arrays, small and unsigned integers,
 // float32, fixed arrays in and out, vectors of arrays, empty results), one named like a
-// Client method, and the record, enum, optional, tuple and complex functions of
-// tests/record_types.hpp. Run as `shmrpc_py_type_server NAME`; serves until SIGINT/SIGTERM.
+// Client method, a slow writer into an array (late calls), and the record, enum, optional, tuple
+// and complex functions of tests/record_types.hpp. Run as `shmrpc_py_type_server NAME`; serves
+// until SIGINT/SIGTERM.
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -111,6 +113,16 @@ std::vector<std::uint8_t> bytes(std::uint32_t count) {
   return std::vector<std::uint8_t>(count, 7);
 }
 
+// Fills `values` with `value` over and over for `ms` milliseconds, and once more at the end.
+void fill_slowly(std::span<double> values, double value, std::uint32_t ms) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  do {
+    std::fill(values.begin(), values.end(), value);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  } while (std::chrono::steady_clock::now() < end);
+  std::fill(values.begin(), values.end(), value);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -137,6 +149,8 @@ int main(int argc, char** argv) {
         .def("nothing", nothing, "An empty vector.")
         .def("empty_text", empty_text, "An empty string.")
         .def("bytes", bytes, {"count"}, "count bytes of 7.")
+        .def("fill_slowly", fill_slowly, {"values", "value", "ms"},
+             "Keeps filling values with value for ms milliseconds.")
         .def("close", echo_plus_one, {"value"}, "value + 1; named like Client.close.")
         .def("keyword", echo<std::int32_t>, {"lambda"}, "An argument named like a Python keyword.")
         .def("rendezvous", shmrpc::test::rendezvous, {"parties", "timeout_ms"},

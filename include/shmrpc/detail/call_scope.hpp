@@ -18,7 +18,7 @@ class CallScope {
  public:
   /// Prepares the connection for a call of `function` (waits out a late call).
   CallScope(Connection& connection, const FunctionSchema& function);
-  /// Frees the heap blocks of the call.
+  /// Frees the heap blocks of the call (Connection::free_block: not before a late call ended).
   ~CallScope();
   CallScope(const CallScope&) = delete;
   CallScope& operator=(const CallScope&) = delete;
@@ -52,7 +52,7 @@ class CallScope {
   /// A variable-length result: its bytes in the heap, validated against the offered window.
   std::span<const std::byte> result_bytes() const;
   /// Hands the result's heap block to the caller (it is not freed with the scope); returns its
-  /// offset. The caller frees it with the allocator.
+  /// offset. The caller frees it with Connection::free_block.
   std::uint64_t keep_result_block();
 
   const FunctionSchema& function() const noexcept { return function_; }

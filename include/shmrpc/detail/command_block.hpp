@@ -6,7 +6,9 @@
 ///   kIdle     | client     | kRequest               | server waits for kRequest
 ///   kRequest  | client     | kRunning (server),     | client waits for kDone / kFailed
 ///             |            | kIdle (client cancels) |
-///   kRunning  | server     | kDone, kFailed         | client waits for kDone / kFailed
+///   kRunning  | server     | kDone, kFailed,        | client waits for kDone / kFailed
+///             |            | kRequest (client probe |
+///             |            | of a late call)        |
 ///   kDone     | server     | kIdle, kRequest        | server waits for kRequest
 ///   kFailed   | server     | kIdle, kRequest        | server waits for kRequest
 ///

@@ -3,9 +3,12 @@
 /// it owns, with that channel's heap allocator. Shared (std::shared_ptr) by the Client and the
 /// SharedArrays in its heap, so the channel is released only when all of them are gone.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,19 +25,31 @@ namespace shmrpc {
 
 struct ClientOptions {
   /// How long a caller spins for the result before sleeping in the kernel. 0 = always sleep.
+  /// At most liveness_interval / 2 is used, so that a spin cannot delay a liveness check.
   std::chrono::nanoseconds spin = std::chrono::microseconds(50);
   /// Longest wait for one call; nullopt = as long as the server lives.
   std::optional<std::chrono::nanoseconds> timeout{};
-  /// How often a waiting caller checks that the server process still lives.
+  /// Bounds how long a waiting caller (for a result, for a late call, for a free channel) goes
+  /// without checking that the server still lives and runs. It checks liveness_interval / 2 after
+  /// the wait began (spin included) and every liveness_interval / 2 after that, so a server that
+  /// dies or stops is noticed within liveness_interval / 2 of it plus the time to test its
+  /// holder lock and to be scheduled, so within liveness_interval (measured over 20 deaths
+  /// spread over an interval, default options: 51 ms at most).
   std::chrono::nanoseconds liveness_interval = std::chrono::milliseconds(100);
   /// How long to wait for a server that is still starting.
   std::chrono::nanoseconds connect_timeout = std::chrono::seconds(1);
   /// When every channel is taken: nullopt fails at once with ChannelsBusyError; a duration waits
-  /// up to that long for a channel to be released (or its owner to die).
+  /// up to that long for a channel to be released (or its owner to die). The wait checks the
+  /// server as a call does (see liveness_interval) and ends with NoServerError when it died or
+  /// stops: the connection was never made.
   std::optional<std::chrono::nanoseconds> channel_wait{};
-  /// Called by a waiting caller every liveness_interval; may throw to abandon the wait (the
+  /// Called by a waiting caller every liveness_interval / 2; may throw to abandon the wait (the
   /// Python client raises KeyboardInterrupt from it). The abandoned call is treated as timed out.
   std::function<void()> interrupt_check{};
+  /// The user id whose server segments this client attaches to; nullopt: this process's own
+  /// (geteuid). A segment of another owner is refused with std::system_error (EACCES) naming
+  /// both uids, so another user cannot pose as our server.
+  std::optional<uid_t> server_uid{};
 };
 
 namespace detail {
@@ -42,7 +57,8 @@ namespace detail {
 class Connection {
  public:
   /// Attaches to server `name`, validates its segment and claims a free channel. Throws
-  /// NoServerError, ProtocolError, ChannelsBusyError, std::invalid_argument (bad name).
+  /// NoServerError (also when the server dies or stops during a channel_wait), ProtocolError,
+  /// ChannelsBusyError, std::invalid_argument (bad name), and what interrupt_check throws.
   Connection(std::string_view name, const ClientOptions& options);
   /// Releases the channel.
   ~Connection();
@@ -65,26 +81,39 @@ class Connection {
   std::byte* frame() const noexcept { return frame_; }
   std::byte* heap() const noexcept { return heap_; }
   std::uint64_t heap_size() const noexcept { return schema_.channels().heap_size; }
+  /// The heap's allocator, for allocating. Blocks are freed with free_block(), never here.
   HeapAllocator& allocator() noexcept { return allocator_; }
   /// A block of `bytes` in the heap, for an array the caller fills; returns its heap offset.
-  /// Throws std::length_error with the sizes when no free piece is that big.
+  /// Called by the calling thread. Throws std::length_error with the sizes when no free piece is
+  /// that big (after finishing a late call that has ended, whose deferred frees may make room).
   std::uint64_t allocate(std::uint64_t bytes);
+  /// Gives back the heap block at `offset`: of a SharedArray, a Python array or a call. From any
+  /// thread, never blocks on the server. While a late call is pending the server may still read
+  /// or write any block of the heap (an array it was handed lies where the caller made it), so
+  /// the free is deferred until the calling thread sees that call end (prepare(), allocate());
+  /// until then the block is not reused. A block that cannot be queued stays allocated.
+  void free_block(std::uint64_t offset) noexcept;
 
   /// True when [data, data + bytes) lies inside this channel's heap.
   bool in_heap(const void* data, std::size_t bytes) const noexcept;
 
-  /// Before writing a call: throws ServerGoneError if the server is gone, and waits out a late
-  /// (timed-out) call, throwing TimeoutError if it still runs at `deadline`.
+  /// Before writing a call, on the calling thread: throws ServerGoneError if the server is gone,
+  /// and waits out a late (timed-out or interrupted) call, throwing TimeoutError if it still runs
+  /// at `deadline`. Then performs the frees deferred while the late call was pending. A late call
+  /// whose state word shows kRunning or kIdle a liveness_interval after it became late may be a
+  /// word that another process rewrote while the server waits for a request: the wait then posts
+  /// a probe, a request for no function (index 0xFFFFFFFF), which an idle server fails at once
+  /// and a server that really runs the call overwrites with its end (docs/SPEC.md, section 7.5).
   void prepare(Deadline deadline);
   /// Whether prepare() has a late call to wait for (else it returns at once or throws).
   bool has_late_call() const noexcept { return !late_call_.empty(); }
 
   /// Posts the request already written to the frame and waits for its end. Returns kDone or
   /// kFailed; nullopt when `deadline` passed and the call was cancelled before it started.
-  /// Throws ServerGoneError; TimeoutError when the deadline passed while the server runs the call
-  /// (then `blocks` stay allocated until it finishes).
-  std::optional<CallState> run(const FunctionSchema& function, Deadline deadline,
-                               std::vector<std::uint64_t>& blocks);
+  /// Throws ServerGoneError; TimeoutError when the deadline passed while the server runs the call,
+  /// and what interrupt_check throws: then the call is late, and free_block() defers every free
+  /// until it ends.
+  std::optional<CallState> run(const FunctionSchema& function, Deadline deadline);
 
   /// The deadline of a call starting now.
   Deadline call_deadline() const;
@@ -94,8 +123,10 @@ class Connection {
   bool try_claim_channel();
   [[noreturn]] void server_gone(std::string_view during);
   void check_server(std::string_view during);
-  std::optional<CallState> await(Deadline deadline, std::string_view during);
-  void abandon(const FunctionSchema& function, std::vector<std::uint64_t>& blocks);
+  std::optional<CallState> await(Deadline deadline, std::string_view during, bool late);
+  void abandon(const FunctionSchema& function);
+  void probe_late_call();
+  void end_late_call() noexcept;
 
   ClientOptions options_;
   Segment segment_;
@@ -107,9 +138,17 @@ class Connection {
   std::byte* frame_ = nullptr;
   std::byte* heap_ = nullptr;
   HeapAllocator allocator_;
+  std::chrono::nanoseconds spin_;            // options_.spin, at most check_interval_
+  std::chrono::nanoseconds check_interval_;  // options_.liveness_interval / 2
   bool gone_ = false;
-  std::string late_call_;                   // name of a timed-out call the server still runs
-  std::vector<std::uint64_t> late_blocks_;  // heap blocks it still uses
+  // The late call, touched by the calling thread only.
+  std::string late_call_;  // name of a timed-out call the server may still run
+  Deadline next_probe_{};  // when its wait may post a probe (again)
+  bool probed_ = false;    // a probe was posted for it
+  // Frees while a late call is pending, from any thread (SharedArrays, Python arrays).
+  std::mutex free_mutex_;
+  bool defer_frees_ = false;             // guarded by free_mutex_
+  std::vector<std::uint64_t> deferred_;  // guarded by free_mutex_
 };
 
 }  // namespace detail
