@@ -1,5 +1,12 @@
-// The chaos suite's own tests: each check of chaos_harness.hpp fires on the fault it is there to
-// catch, and a round that ends early leaves no process or segment behind.
+// The chaos suite: servers and clients of a few names SIGKILLed, SIGTERMed, SIGSTOPped and
+// restarted at random while the clients check every result; after each round, the checks of
+// chaos_harness.hpp must have found nothing. Then the suite's own tests: each check fires on the
+// fault it is there to catch, and a round that ends early leaves no process or segment behind.
+//
+//   SHMRPC_CHAOS_SECONDS=300    rounds until their random phases add up to 300 s (default 5);
+//                               the end of each round (stopping, checking) comes on top
+//   SHMRPC_CHAOS_SEED=0x...     replay the rounds of a seed (printed by every run)
+//   SHMRPC_CHAOS_ROUND=N        with the seed: only round N
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -9,14 +16,45 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <map>
+#include <random>
 #include <string>
 
 #include "chaos_harness.hpp"
+#include "chaos_round.hpp"
 #include "shmrpc/probe.hpp"
 
 namespace shmrpc::chaos {
 namespace {
+
+struct Settings {
+  double seconds = 5;
+  std::uint64_t seed = 0;
+  std::optional<int> only_round{};
+};
+
+// Read once, in the main thread, before any other thread could change the environment.
+// NOLINTBEGIN(concurrency-mt-unsafe)
+Settings settings_from_environment() {
+  Settings settings;
+  if (const char* seconds = std::getenv("SHMRPC_CHAOS_SECONDS")) {
+    settings.seconds = std::strtod(seconds, nullptr);
+  }
+  if (const char* seed = std::getenv("SHMRPC_CHAOS_SEED")) {
+    settings.seed = std::strtoull(seed, nullptr, 0);
+  } else {
+    std::random_device device;
+    settings.seed = (std::uint64_t{device()} << 32U) ^ device() ^
+                    static_cast<std::uint64_t>(Clock::now().time_since_epoch().count());
+  }
+  if (const char* round = std::getenv("SHMRPC_CHAOS_ROUND")) {
+    settings.only_round = static_cast<int>(std::strtol(round, nullptr, 10));
+  }
+  return settings;
+}
+// NOLINTEND(concurrency-mt-unsafe)
 
 std::string join(const std::vector<Finding>& findings) {
   std::string text;
@@ -24,6 +62,67 @@ std::string join(const std::vector<Finding>& findings) {
     text += "  " + finding.text + "\n";
   }
   return text;
+}
+
+TEST(ChaosTest, RandomRoundsKeepEveryInvariant) {
+  const Settings settings = settings_from_environment();
+  const Bounds bounds = Bounds::for_this_build();
+  std::printf("chaos: seed 0x%016llx, %.0f s of rounds (replay: SHMRPC_CHAOS_SEED=0x%016llx)\n",
+              static_cast<unsigned long long>(settings.seed), settings.seconds,
+              static_cast<unsigned long long>(settings.seed));
+  std::map<Check, std::vector<std::string>> fired;  // check -> rounds where it fired
+  std::map<Check, std::size_t> counts;
+  RoundStats total;
+  int rounds = 0;
+  double chaos_seconds = 0;  // the rounds' random phases; stopping them comes on top
+  const Clock::time_point begin = Clock::now();
+  for (int index = settings.only_round.value_or(0);; ++index) {
+    const RoundPlan plan = plan_round(settings.seed, index);
+    const RoundReport report = run_round(plan, bounds);
+    ++rounds;
+    const RoundStats& s = report.stats;
+    std::printf(
+        "chaos: %s: %zu names, %llu servers (%llu ready, %llu refused, %llu races), %llu clients, "
+        "%llu SIGKILL, %llu SIGTERM, %llu SIGSTOP; %llu calls checked, %llu timeouts, %llu gone, "
+        "%llu no server, %llu busy, %llu reconnects; %zu findings\n",
+        describe(plan).c_str(), report.names, static_cast<unsigned long long>(s.servers),
+        static_cast<unsigned long long>(s.ready), static_cast<unsigned long long>(s.refused),
+        static_cast<unsigned long long>(s.races), static_cast<unsigned long long>(s.clients),
+        static_cast<unsigned long long>(s.kills), static_cast<unsigned long long>(s.terms),
+        static_cast<unsigned long long>(s.stops), static_cast<unsigned long long>(s.calls),
+        static_cast<unsigned long long>(s.timeouts), static_cast<unsigned long long>(s.gone),
+        static_cast<unsigned long long>(s.no_server), static_cast<unsigned long long>(s.busy),
+        static_cast<unsigned long long>(s.reconnects), report.findings.size());
+    std::fflush(stdout);
+    EXPECT_TRUE(report.findings.empty())
+        << describe(plan) << " (replay: SHMRPC_CHAOS_SEED=0x" << std::hex << settings.seed
+        << std::dec << " SHMRPC_CHAOS_ROUND=" << index << "):\n"
+        << join(report.findings);
+    for (const Finding& finding : report.findings) {
+      auto& rounds_fired = fired[finding.check];
+      if (rounds_fired.empty() || rounds_fired.back() != describe(plan)) {
+        rounds_fired.push_back(describe(plan));
+      }
+      ++counts[finding.check];
+    }
+    total.calls += s.calls;
+    total.servers += s.servers;
+    total.kills += s.kills;
+    chaos_seconds += std::chrono::duration<double>(plan.length).count();
+    if (settings.only_round || chaos_seconds >= settings.seconds) {
+      break;
+    }
+  }
+  std::printf("chaos: %d rounds in %.1f s, %llu servers, %llu SIGKILLs, %llu calls checked\n",
+              rounds, std::chrono::duration<double>(Clock::now() - begin).count(),
+              static_cast<unsigned long long>(total.servers),
+              static_cast<unsigned long long>(total.kills),
+              static_cast<unsigned long long>(total.calls));
+  for (const Check check : kAllChecks) {
+    std::printf("chaos:   %-16s %zu findings in %zu of %d rounds\n",
+                std::string(check_name(check)).c_str(), counts[check], fired[check].size(), rounds);
+  }
+  EXPECT_GT(total.calls, 0U) << "the clients checked no call at all";
 }
 
 // The suite's own tests: a harness with one name, one server and one client, a fault injected
