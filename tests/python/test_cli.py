@@ -367,6 +367,24 @@ def test_call_usage_errors_exit_2(demo: ServerProcess, arguments: list[str],
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run the command line as another user")
+def test_a_segment_of_another_user_is_reported_not_a_traceback(demo: ServerProcess) -> None:
+    def as_nobody(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "shmrpc", *args], user=65534, group=65534, extra_groups=[],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        )
+
+    denied = f"shmrpc: cannot open shared memory segment '{demo.name}': Permission denied"
+    for command in (["call", demo.name, "add", "1", "2"], ["schema", demo.name]):
+        result = as_nobody(*command)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.strip() == denied
+    info = as_nobody("info", demo.name)  # info shows what it could not read, as for any segment
+    assert info.returncode == 0, info.stderr
+    assert f"server {demo.name}: unknown" in info.stdout and "Permission denied" in info.stdout
+
+
 def test_call_of_no_server_exits_3() -> None:
     result = run("call", unique_name("nobody"), "add", "1", "2")
     assert result.returncode == 3
