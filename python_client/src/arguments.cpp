@@ -37,6 +37,14 @@ bool is_float(TypeKind kind) {
   return kind == TypeKind::kFloat32 || kind == TypeKind::kFloat64;
 }
 
+// A floating-point value; for a float32 parameter only one that does not become inf by rounding.
+void put_float(detail::CallScope& call, std::size_t index, double value) {
+  if (parameter(call, index).kind == TypeKind::kFloat32) {
+    value = to_float32(value, describe_argument(call, index), "float32");
+  }
+  call.put_float(index, value);
+}
+
 // A Python int of any size: int64 or uint64 when it fits one, else only a float parameter takes
 // it (rounded, as Python's float() would).
 void put_integer(detail::CallScope& call, std::size_t index, py::handle value) {
@@ -63,7 +71,7 @@ void put_integer(detail::CallScope& call, std::size_t index, py::handle value) {
     if (rounded == -1.0 && PyErr_Occurred() != nullptr) {
       throw py::error_already_set();
     }
-    call.put_float(index, rounded);
+    put_float(call, index, rounded);
     return;
   }
   if (!is_integer(kind)) {
@@ -94,7 +102,7 @@ bool put_numpy_scalar(detail::CallScope& call, std::size_t index, py::handle val
       if (number == -1.0 && PyErr_Occurred() != nullptr) {
         throw py::error_already_set();
       }
-      call.put_float(index, number);
+      put_float(call, index, number);
       return true;
     }
     default:
@@ -221,7 +229,7 @@ void put_argument(detail::CallScope& call, std::size_t index, py::handle value,
   } else if (PyLong_Check(object)) {
     put_integer(call, index, value);
   } else if (PyFloat_Check(object)) {
-    call.put_float(index, PyFloat_AS_DOUBLE(object));
+    put_float(call, index, PyFloat_AS_DOUBLE(object));
   } else if (PyUnicode_Check(object)) {
     Py_ssize_t size = 0;
     const char* text = PyUnicode_AsUTF8AndSize(object, &size);

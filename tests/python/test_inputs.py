@@ -1,15 +1,69 @@
-"""The edges of what the Python client takes: a segment the caller may not open is refused with
-the OSError for it, naming the segment."""
+"""Arguments at the edges of what the Python client takes: floats beyond float32, and a segment
+the caller may not open. Each is either passed correctly or refused with an error naming the
+argument, before anything is sent."""
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+import shmrpc
 from conftest import ServerProcess
+
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+# --- float32 ------------------------------------------------------------------------------------
+
+
+def test_a_float_beyond_float32_is_an_overflow_error(types: shmrpc.Client) -> None:
+    for value in (1e39, -1e39, np.float64(1e39), 2**200):
+        with pytest.raises(OverflowError,
+                           match=r"argument 1 \('value'\) of half.*does not fit float32.*"
+                                 r"3\.4028234663852886e\+38"):
+            types.half(value)
+    # Values that round to the largest float32 are that value.
+    assert types.half(3.4028235e38) == FLOAT32_MAX / 2
+    assert types.half(-FLOAT32_MAX) == -FLOAT32_MAX / 2
+
+
+def test_inf_and_nan_pass_for_float32(types: shmrpc.Client) -> None:
+    assert types.half(math.inf) == math.inf
+    assert types.half(-math.inf) == -math.inf
+    assert math.isnan(types.half(math.nan))
+
+
+def test_a_float32_element_beyond_range_is_an_overflow_error(client: shmrpc.Client,
+                                                             types: shmrpc.Client) -> None:
+    with pytest.raises(OverflowError, match=r"argument 1 \('values'\) of stats.*1e\+39.*float32"):
+        client.stats([1.0, 1e39])
+    with pytest.raises(OverflowError, match=r"float32"):
+        client.stats((2**200,))
+    with pytest.raises(OverflowError, match=r"argument 1 \('points'\) of centroid.*float32"):
+        types.centroid([[0.0, 0.0], [-1e39, 0.0]])
+    with pytest.raises(OverflowError, match=r"argument 2 \('offset'\) of translate.*float32"):
+        types.translate(np.zeros((1, 2), np.float32), [1e39, 0.0])
+    # Rounding to float32 is allowed, and so are inf and nan.
+    low, high, _mean, _deviation = client.stats([0.1, 3.4028235e38, -math.inf])
+    assert low == -math.inf and high == FLOAT32_MAX
+    assert math.isnan(client.stats([math.nan])[2])
+    assert client.stats([0.1, 0.2])[0] == float(np.float32(0.1))
+
+
+def test_a_float32_field_beyond_range_is_an_overflow_error(client: shmrpc.Client,
+                                                           types: shmrpc.Client) -> None:
+    particle = {"pos": [0.0, 0.0, 1.0], "vel": [1.0, 0.0, 0.0], "mass": 1e39}
+    with pytest.raises(OverflowError, match=r"argument 1 \('particles'\) of energy.*"
+                                            r"\[0\]\.mass.*float32"):
+        client.energy([particle])
+    with pytest.raises(OverflowError, match=r"argument 2 \('by'\) of rotate.*complex64"):
+        types.rotate(1 + 0j, complex(1e39, 0))
+    assert types.rotate(1 + 0j, complex(math.inf, 0)).real == math.inf
 
 
 # --- segments of another user -------------------------------------------------------------------
