@@ -198,6 +198,19 @@ void put_array_like(detail::CallScope& call, std::size_t index, py::handle value
   }
 }
 
+// Adds the argument to the reason of the UnicodeError being raised for a string argument, and
+// raises it.
+[[noreturn]] void not_utf8(const detail::CallScope& call, std::size_t index) {
+  py::error_already_set error;
+  if (error.matches(PyExc_UnicodeError)) {
+    const py::object& exception = error.value();
+    exception.attr("reason") =
+        py::str(std::string(py::str(exception.attr("reason"))) + "; " +
+                describe_argument(call, index) + " is a string, which takes str or bytes in UTF-8");
+  }
+  throw std::move(error);
+}
+
 // A struct, enum, complex, optional or tuple parameter, or a std::array of other than plain
 // numbers: encoded into its wire form, then copied into the slot.
 void put_value(detail::CallScope& call, std::size_t index, py::handle value, TypeMapper& types) {
@@ -234,12 +247,20 @@ void put_argument(detail::CallScope& call, std::size_t index, py::handle value,
     Py_ssize_t size = 0;
     const char* text = PyUnicode_AsUTF8AndSize(object, &size);
     if (text == nullptr) {
-      throw py::error_already_set();
+      not_utf8(call, index);  // a lone surrogate
     }
     call.put_string(index, {text, static_cast<std::size_t>(size)});
   } else if (PyBytes_Check(object)) {
-    call.put_string(
-        index, {PyBytes_AS_STRING(object), static_cast<std::size_t>(PyBytes_GET_SIZE(object))});
+    const char* text = PyBytes_AS_STRING(object);
+    const Py_ssize_t size = PyBytes_GET_SIZE(object);
+    // The server and every other client take string bytes as UTF-8; check them here, where the
+    // error can still name the argument. Decoding is the check CPython has.
+    PyObject* decoded = PyUnicode_DecodeUTF8(text, size, "strict");
+    if (decoded == nullptr) {
+      not_utf8(call, index);
+    }
+    Py_DECREF(decoded);
+    call.put_string(index, {text, static_cast<std::size_t>(size)});
   } else if (py::isinstance<py::array>(value) &&
              py::reinterpret_borrow<py::array>(value).ndim() == 0) {
     put_argument(call, index, value[py::tuple()], temporaries, types);  // a 0-d array is a scalar

@@ -1,6 +1,6 @@
-"""Arguments at the edges of what the Python client takes: floats beyond float32, and a segment
-the caller may not open. Each is either passed correctly or refused with an error naming the
-argument, before anything is sent."""
+"""Arguments at the edges of what the Python client takes: floats beyond float32, bytes that are
+not UTF-8, and a segment the caller may not open. Each is either passed correctly or refused
+with an error naming the argument, before anything is sent."""
 
 from __future__ import annotations
 
@@ -64,6 +64,27 @@ def test_a_float32_field_beyond_range_is_an_overflow_error(client: shmrpc.Client
     with pytest.raises(OverflowError, match=r"argument 2 \('by'\) of rotate.*complex64"):
         types.rotate(1 + 0j, complex(1e39, 0))
     assert types.rotate(1 + 0j, complex(math.inf, 0)).real == math.inf
+
+
+# --- strings --------------------------------------------------------------------------------------
+
+
+def test_bytes_that_are_not_utf8_are_refused(types: shmrpc.Client) -> None:
+    free_before = types.heap_free()
+    with pytest.raises(UnicodeDecodeError,
+                       match=r"byte 0xff in position 1.*argument 1 \('text'\) of length.*"
+                             r"UTF-8"):
+        types.length(b"a\xff")
+    with pytest.raises(ValueError, match=r"argument 1 \('text'\) of length"):
+        types.length(b"\xc3")  # a sequence cut short
+    assert types.heap_free() == free_before
+    assert types.length(b"h\xc3\xa9llo") == 6
+    assert types.length(b"") == 0
+
+
+def test_a_lone_surrogate_is_refused_naming_the_argument(types: shmrpc.Client) -> None:
+    with pytest.raises(UnicodeEncodeError, match=r"argument 1 \('text'\) of length"):
+        types.length("a\udcff")
 
 
 # --- segments of another user -------------------------------------------------------------------
