@@ -4,6 +4,7 @@
 
 #include <array>
 #include <climits>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -131,6 +132,18 @@ bool usable_as_is(py::handle value, const py::dtype& dtype, const NumpyShape& sh
   return (array.flags() & py::array::c_style) != 0 && (!writes || array.writeable());
 }
 
+// True when `array` lies in the channel heap at an offset that is not a multiple of `align`.
+bool misaligned_in_heap(const detail::Connection& connection, const py::array& array,
+                        std::size_t align) {
+  const auto bytes = static_cast<std::size_t>(array.nbytes());
+  if (bytes == 0 || !connection.in_heap(array.data(), bytes)) {
+    return false;
+  }
+  const auto offset =
+      static_cast<std::size_t>(static_cast<const std::byte*>(array.data()) - connection.heap());
+  return offset % align != 0;
+}
+
 // An argument that is not a span of plain numbers and not usable as it is: a sequence of
 // elements encoded one by one (records, dicts, enum members, complex numbers), or a structured
 // array with the same field names in another layout.
@@ -160,7 +173,8 @@ py::array convert_elements(const TypeInfo& element, py::handle value, const py::
 // or convert_elements (records, enums, complex numbers), which convert what they can and explain
 // what they cannot.
 void put_array_like(detail::CallScope& call, std::size_t index, py::handle value,
-                    std::vector<py::object>& temporaries, TypeMapper& types) {
+                    ArgumentContext& context) {
+  TypeMapper& types = context.types;
   const TypeInfo& wanted = parameter(call, index);
   const bool span = wanted.kind == TypeKind::kSpan;
   const NumpyShape shape = numpy_shape(span ? *wanted.element : wanted);
@@ -184,9 +198,19 @@ void put_array_like(detail::CallScope& call, std::size_t index, py::handle value
                                 describe_argument(call, index));
   };
   const bool as_is = usable_as_is(value, dtype, shape, span, wanted.is_mutable);
-  const py::array array = as_is ? py::reinterpret_borrow<py::array>(value) : converted();
-  if (!as_is) {
-    temporaries.push_back(array);
+  py::array array = as_is ? py::reinterpret_borrow<py::array>(value) : converted();
+  if (span && misaligned_in_heap(context.connection, array, wanted.element->align)) {
+    // The server takes a span in the heap only at an offset aligned to its elements (SPEC 10.3),
+    // and the core passes heap data where it lies; so a view such as a[1:] of a byte array
+    // goes as a copy, which the core stages like any ordinary array.
+    py::array copy = array.attr("copy")();
+    if (wanted.is_mutable) {
+      context.copy_backs.emplace_back(array, copy);
+    }
+    array = std::move(copy);
+  }
+  if (array.ptr() != value.ptr()) {
+    context.temporaries.push_back(array);
   }
   // The core writes through the pointer only for span<T>, and then the array is writable.
   void* data = const_cast<void*>(array.data());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
@@ -225,18 +249,24 @@ void put_value(detail::CallScope& call, std::size_t index, py::handle value, Typ
 
 }  // namespace
 
+void ArgumentContext::copy_back() {
+  for (auto& [original, copy] : copy_backs) {
+    std::memcpy(original.mutable_data(), copy.data(), static_cast<std::size_t>(copy.nbytes()));
+  }
+}
+
 void put_argument(detail::CallScope& call, std::size_t index, py::handle value,
-                  std::vector<py::object>& temporaries, TypeMapper& types) {
+                  ArgumentContext& context) {
   PyObject* object = value.ptr();
   const TypeInfo& type = parameter(call, index);
   const TypeKind kind = type.kind;
   if (kind == TypeKind::kSpan ||
       (kind == TypeKind::kArray && is_plain_number(*numpy_shape(type).scalar))) {
-    put_array_like(call, index, value, temporaries, types);
+    put_array_like(call, index, value, context);
   } else if (kind == TypeKind::kArray || kind == TypeKind::kStruct || kind == TypeKind::kEnum ||
              kind == TypeKind::kOptional || kind == TypeKind::kTuple ||
              kind == TypeKind::kComplex64 || kind == TypeKind::kComplex128) {
-    put_value(call, index, value, types);
+    put_value(call, index, value, context.types);
   } else if (PyBool_Check(object)) {
     call.put_bool(index, object == Py_True);
   } else if (PyLong_Check(object)) {
@@ -263,7 +293,7 @@ void put_argument(detail::CallScope& call, std::size_t index, py::handle value,
     call.put_string(index, {text, static_cast<std::size_t>(size)});
   } else if (py::isinstance<py::array>(value) &&
              py::reinterpret_borrow<py::array>(value).ndim() == 0) {
-    put_argument(call, index, value[py::tuple()], temporaries, types);  // a 0-d array is a scalar
+    put_argument(call, index, value[py::tuple()], context);  // a 0-d array is a scalar
   } else if (!put_numpy_scalar(call, index, value)) {
     unsupported(call, index, value, "an object");
   }

@@ -1,6 +1,6 @@
-"""Arguments at the edges of what the Python client takes: floats beyond float32, bytes that are
-not UTF-8, and a segment the caller may not open. Each is either passed correctly or refused
-with an error naming the argument, before anything is sent."""
+"""Arguments at the edges of what the Python client takes: misaligned views into the channel heap,
+floats beyond float32, bytes that are not UTF-8, and a segment the caller may not open. Each is
+either passed correctly or refused with an error naming the argument, before anything is sent."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import math
 import os
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,6 +17,70 @@ import shmrpc
 from conftest import ServerProcess
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def address(array: np.ndarray[Any, Any]) -> int:
+    return int(array.__array_interface__["data"][0])
+
+
+def in_heap(client: shmrpc.Client, array: np.ndarray[Any, Any]) -> bool:
+    start, size = client.heap_range()
+    return start <= address(array) and address(array) + array.nbytes <= start + size
+
+
+def heap_offset(client: shmrpc.Client, array: np.ndarray[Any, Any]) -> int:
+    return address(array) - client.heap_range()[0]
+
+
+def misaligned(client: shmrpc.Client, count: int, dtype: Any = np.float64) -> np.ndarray[Any, Any]:
+    """A C-contiguous view of `count` elements one byte into a heap array: in the heap, but not
+    aligned to its elements."""
+    dtype = np.dtype(dtype)
+    backing = client.zeros(count * dtype.itemsize + 8, np.uint8)
+    view = backing[1 : 1 + count * dtype.itemsize].view(dtype)
+    assert view.flags.c_contiguous and in_heap(client, view)
+    assert heap_offset(client, view) % 8 == 1
+    return view
+
+
+# --- misaligned views into the heap (SPEC 10.2) ------------------------------------------------
+
+
+def test_a_misaligned_heap_view_is_copied_for_a_read_only_span(client: shmrpc.Client) -> None:
+    view = misaligned(client, 1000)
+    view[:] = np.arange(1000.0)
+    expected = float(np.dot(np.arange(1000.0), np.arange(1000.0)))
+    assert client.dot(view, view) == expected
+    assert client.dot(view, np.arange(1000.0)) == expected
+
+
+def test_a_misaligned_heap_view_of_a_mutable_span_gets_the_results(client: shmrpc.Client) -> None:
+    view = misaligned(client, 1000)
+    view[:] = np.arange(1000.0)
+    free_before = client.heap_free()
+    client.scale(view, 2.0)
+    np.testing.assert_array_equal(view, 2 * np.arange(1000.0))
+    assert client.heap_free() == free_before
+
+
+def test_a_misaligned_heap_view_of_records_is_passed_both_ways(client: shmrpc.Client) -> None:
+    Particle = client.types.Particle
+    particles = misaligned(client, 3, Particle.dtype)
+    particles["pos"][:, 2] = 1.0
+    particles["vel"][:, 0] = 1.0
+    particles["mass"] = 2.0
+    energy = client.energy(particles)
+    assert energy.kinetic == pytest.approx(3.0)
+    client.step(particles, 0.5, client.types.Floor.kBounce)
+    np.testing.assert_allclose(particles["pos"][:, 0], 0.5)
+
+
+def test_asarray_copies_a_misaligned_heap_view(client: shmrpc.Client) -> None:
+    view = misaligned(client, 10)
+    view[:] = 3.0
+    copied = client.asarray(view)
+    assert copied is not view and in_heap(client, copied) and heap_offset(client, copied) % 8 == 0
+    np.testing.assert_array_equal(copied, view)
 
 
 # --- float32 ------------------------------------------------------------------------------------
