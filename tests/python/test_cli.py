@@ -452,6 +452,13 @@ def test_call_takes_plain_ascii_numbers(demo: ServerProcess, arguments: list[str
     assert result.stdout == output + "\n"
 
 
+def test_call_of_an_overflowing_add_exits_1(demo: ServerProcess) -> None:
+    result = run("call", demo.name, "add", str(2**63 - 1), "1")
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("shmrpc: add failed on the server: std::overflow_error: "
+                                     "add(9223372036854775807, 1) overflows int64")
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run the command line as another user")
 def test_a_segment_of_another_user_is_reported_not_a_traceback(demo: ServerProcess) -> None:
     def as_nobody(*args: str) -> subprocess.CompletedProcess[str]:
