@@ -64,8 +64,14 @@ std::optional<Particle> heaviest(std::span<const Particle> particles) {
   return it == particles.end() ? std::nullopt : std::optional<Particle>(*it);
 }
 
+// Checked: a sum beyond int64 is an error for the caller (a RemoteError), not a wrapped value.
 std::int64_t add(std::int64_t a, std::int64_t b) {
-  return a + b;
+  std::int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) {
+    throw std::overflow_error("add(" + std::to_string(a) + ", " + std::to_string(b) +
+                              ") overflows int64");
+  }
+  return sum;
 }
 
 double dot(std::span<const double> a, std::span<const double> b) {
@@ -104,13 +110,35 @@ std::string greet(std::string_view name) {
   return "Hello, " + std::string(name) + "!";
 }
 
+// More values than this (128 MiB) is a mistake rather than a request; the channel heap (4 MiB by
+// default) takes far fewer anyway.
+constexpr std::uint64_t kMaxRangeValues = std::uint64_t{1} << 24;
+
+// The count comes first, in unsigned arithmetic that cannot overflow (the distance between two
+// int64 fits a uint64), and each value is start + i * step, which lies between start and stop:
+// stepping v += step would overflow past the last value and never end.
 std::vector<std::int64_t> range(std::int64_t start, std::int64_t stop, std::int64_t step) {
   if (step == 0) {
     throw std::invalid_argument("range: step must not be 0");
   }
-  std::vector<std::int64_t> values;
-  for (std::int64_t v = start; step > 0 ? v < stop : v > stop; v += step) {
-    values.push_back(v);
+  const bool up = step > 0;
+  if (up ? start >= stop : start <= stop) {
+    return {};
+  }
+  const auto as_unsigned = [](std::int64_t value) { return static_cast<std::uint64_t>(value); };
+  const std::uint64_t distance =
+      up ? as_unsigned(stop) - as_unsigned(start) : as_unsigned(start) - as_unsigned(stop);
+  const std::uint64_t stride = up ? as_unsigned(step) : 0 - as_unsigned(step);
+  const std::uint64_t count = (distance - 1) / stride + 1;
+  if (count > kMaxRangeValues) {
+    throw std::length_error("range(" + std::to_string(start) + ", " + std::to_string(stop) + ", " +
+                            std::to_string(step) + ") would return " + std::to_string(count) +
+                            " values; at most " + std::to_string(kMaxRangeValues) + " are allowed");
+  }
+  std::vector<std::int64_t> values(count);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    // Modulo 2^64 the sum is exact, and the result fits int64, so converting back is too.
+    values[i] = static_cast<std::int64_t>(as_unsigned(start) + i * as_unsigned(step));
   }
   return values;
 }

@@ -613,5 +613,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
+    except OSError as error:
+        # A segment that cannot be opened (PermissionError for another user's, ...): the client's
+        # message names the segment and the reason.
+        message = error.strerror if error.filename is None and error.strerror else str(error)
+        print(f"shmrpc: {message}", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         return 130

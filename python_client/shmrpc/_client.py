@@ -337,10 +337,12 @@ class Client:
 
     def asarray(self, values: Any, dtype: Any = None) -> np.ndarray[Any, Any]:
         """`values` as an array in this thread's channel heap: returned as it is when it already
-        lies there (with that dtype), else copied there once."""
+        lies there (with that dtype, C-contiguous and aligned to its elements), else copied there
+        once."""
         array = np.asarray(values, dtype=dtype)
         connection = self._channels.get()
-        if array.flags.c_contiguous and connection.owns(array):
+        if (array.flags.c_contiguous and connection.owns(array)
+                and (_address(array) - connection.heap_address) % _alignment(array.dtype) == 0):
             return array
         copy = connection.empty(array.shape, _heap_dtype(array.dtype), False)
         np.copyto(copy, array)
@@ -412,6 +414,20 @@ def _shape(shape: int | Iterable[int]) -> list[int]:
     if any(dim < 0 for dim in dims):
         raise ValueError(f"shmrpc: negative dimensions are not allowed: {tuple(dims)}")
     return dims
+
+
+def _address(array: np.ndarray[Any, Any]) -> int:
+    return int(array.__array_interface__["data"][0])
+
+
+def _alignment(dtype: np.dtype[Any]) -> int:
+    """The alignment of elements of `dtype` in C++: its own, or for a record the largest of its
+    fields' (numpy says 1 for a structured dtype made without align=True)."""
+    if dtype.subdtype is not None:
+        return _alignment(dtype.subdtype[0])
+    if dtype.fields:
+        return max(_alignment(field[0]) for field in dtype.fields.values())
+    return int(dtype.alignment)
 
 
 def _heap_dtype(dtype: Any) -> np.dtype[Any]:

@@ -15,6 +15,13 @@ import numpy as np
 from numpy.lib import recfunctions
 
 
+# What a float32 (or each part of a complex64) takes: rounding is fine, overflow to inf is not.
+FLOAT32_RANGE = (
+    f"finite values from {-float(np.finfo(np.float32).max)!r} to "
+    f"{float(np.finfo(np.float32).max)!r}; inf and nan are allowed"
+)
+
+
 def _shape_text(shape: tuple[int | None, ...]) -> str:
     dims = ["n" if dim is None else str(dim) for dim in shape]
     return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
@@ -46,6 +53,18 @@ def _from_array_like(value: Any, dtype: np.dtype[Any], where: str) -> np.ndarray
         isinstance(item, int) and not isinstance(item, bool) for item in natural.flat
     ):
         raise OverflowError(f"shmrpc: {where}: an element does not fit {dtype}")
+    if kind == "O" and dtype.kind in "fc" and all(
+        isinstance(item, (int, float)) and not isinstance(item, bool) for item in natural.flat
+    ):
+        # Integers beyond int64 and uint64 among them, for a floating-point parameter.
+        try:
+            natural = natural.astype(np.float64)
+        except OverflowError:
+            raise OverflowError(
+                f"shmrpc: {where}: an element does not fit {dtype} (finite values up to "
+                f"{float(np.finfo(np.float64).max)!r} in magnitude)"
+            ) from None
+        kind = "f"
     allowed = {"b": "b", "i": "iu", "u": "iu", "f": "iuf", "c": "iufc"}[dtype.kind]
     if kind not in allowed:
         raise TypeError(f"shmrpc: {where} needs {wanted}; got elements of dtype {natural.dtype}")
@@ -55,7 +74,33 @@ def _from_array_like(value: Any, dtype: np.dtype[Any], where: str) -> np.ndarray
         if low < limits.min or high > limits.max:
             bad = low if low < limits.min else high
             raise OverflowError(f"shmrpc: {where}: element {bad} does not fit {dtype}")
+    if dtype in (np.float32, np.complex64):
+        return _to_float32(natural, dtype, where)
     return natural.astype(dtype)
+
+
+def _to_float32(natural: np.ndarray[Any, Any], dtype: np.dtype[Any],
+                where: str) -> np.ndarray[Any, Any]:
+    """`natural` rounded to float32 or complex64 (`dtype`). A finite value that would become inf
+    is an OverflowError, as an integer that does not fit is: rounding changes a value a little,
+    overflow changes it completely."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        converted = natural.astype(dtype)
+    if dtype.kind == "c":
+        overflow = (np.isinf(converted.real) & np.isfinite(natural.real)) | (
+            np.isinf(converted.imag) & np.isfinite(natural.imag)
+        )
+    else:
+        overflow = np.isinf(converted) & np.isfinite(natural)
+    if overflow.any():
+        index = tuple(int(i) for i in np.argwhere(overflow)[0])
+        position = "[" + ", ".join(str(i) for i in index) + "]"
+        element = natural[index].item()
+        raise OverflowError(
+            f"shmrpc: {where}: element {position} = {element!r} does not fit {dtype} "
+            f"({FLOAT32_RANGE})"
+        )
+    return converted
 
 
 def _element_words(dtype: np.dtype[Any]) -> str:

@@ -19,8 +19,10 @@ class Error(Exception):
     """Base of the errors shmrpc raises for a call or a connection that failed.
 
     Mistakes in the caller's own arguments are Python's usual errors instead: TypeError (wrong
-    type, dtype, arity or keyword), OverflowError (an integer that does not fit its C++ type),
-    MemoryError (an array or result larger than the channel heap).
+    type, dtype, arity or keyword), OverflowError (an integer that does not fit its C++ type, a
+    float that would become inf as a float32), UnicodeDecodeError (bytes for a string that are not
+    UTF-8), MemoryError (an array or result larger than the channel heap). A segment that cannot
+    be opened is the OSError for its errno (PermissionError for another user's).
     """
 
 

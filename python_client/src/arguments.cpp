@@ -4,6 +4,7 @@
 
 #include <array>
 #include <climits>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -37,6 +38,14 @@ bool is_float(TypeKind kind) {
   return kind == TypeKind::kFloat32 || kind == TypeKind::kFloat64;
 }
 
+// A floating-point value; for a float32 parameter only one that does not become inf by rounding.
+void put_float(detail::CallScope& call, std::size_t index, double value) {
+  if (parameter(call, index).kind == TypeKind::kFloat32) {
+    value = to_float32(value, describe_argument(call, index), "float32");
+  }
+  call.put_float(index, value);
+}
+
 // A Python int of any size: int64 or uint64 when it fits one, else only a float parameter takes
 // it (rounded, as Python's float() would).
 void put_integer(detail::CallScope& call, std::size_t index, py::handle value) {
@@ -63,7 +72,7 @@ void put_integer(detail::CallScope& call, std::size_t index, py::handle value) {
     if (rounded == -1.0 && PyErr_Occurred() != nullptr) {
       throw py::error_already_set();
     }
-    call.put_float(index, rounded);
+    put_float(call, index, rounded);
     return;
   }
   if (!is_integer(kind)) {
@@ -94,7 +103,7 @@ bool put_numpy_scalar(detail::CallScope& call, std::size_t index, py::handle val
       if (number == -1.0 && PyErr_Occurred() != nullptr) {
         throw py::error_already_set();
       }
-      call.put_float(index, number);
+      put_float(call, index, number);
       return true;
     }
     default:
@@ -121,6 +130,18 @@ bool usable_as_is(py::handle value, const py::dtype& dtype, const NumpyShape& sh
     }
   }
   return (array.flags() & py::array::c_style) != 0 && (!writes || array.writeable());
+}
+
+// True when `array` lies in the channel heap at an offset that is not a multiple of `align`.
+bool misaligned_in_heap(const detail::Connection& connection, const py::array& array,
+                        std::size_t align) {
+  const auto bytes = static_cast<std::size_t>(array.nbytes());
+  if (bytes == 0 || !connection.in_heap(array.data(), bytes)) {
+    return false;
+  }
+  const auto offset =
+      static_cast<std::size_t>(static_cast<const std::byte*>(array.data()) - connection.heap());
+  return offset % align != 0;
 }
 
 // An argument that is not a span of plain numbers and not usable as it is: a sequence of
@@ -152,7 +173,8 @@ py::array convert_elements(const TypeInfo& element, py::handle value, const py::
 // or convert_elements (records, enums, complex numbers), which convert what they can and explain
 // what they cannot.
 void put_array_like(detail::CallScope& call, std::size_t index, py::handle value,
-                    std::vector<py::object>& temporaries, TypeMapper& types) {
+                    ArgumentContext& context) {
+  TypeMapper& types = context.types;
   const TypeInfo& wanted = parameter(call, index);
   const bool span = wanted.kind == TypeKind::kSpan;
   const NumpyShape shape = numpy_shape(span ? *wanted.element : wanted);
@@ -176,9 +198,19 @@ void put_array_like(detail::CallScope& call, std::size_t index, py::handle value
                                 describe_argument(call, index));
   };
   const bool as_is = usable_as_is(value, dtype, shape, span, wanted.is_mutable);
-  const py::array array = as_is ? py::reinterpret_borrow<py::array>(value) : converted();
-  if (!as_is) {
-    temporaries.push_back(array);
+  py::array array = as_is ? py::reinterpret_borrow<py::array>(value) : converted();
+  if (span && misaligned_in_heap(context.connection, array, wanted.element->align)) {
+    // The server takes a span in the heap only at an offset aligned to its elements (SPEC 10.3),
+    // and the core passes heap data where it lies; so a view such as a[1:] of a byte array
+    // goes as a copy, which the core stages like any ordinary array.
+    py::array copy = array.attr("copy")();
+    if (wanted.is_mutable) {
+      context.copy_backs.emplace_back(array, copy);
+    }
+    array = std::move(copy);
+  }
+  if (array.ptr() != value.ptr()) {
+    context.temporaries.push_back(array);
   }
   // The core writes through the pointer only for span<T>, and then the array is writable.
   void* data = const_cast<void*>(array.data());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
@@ -188,6 +220,19 @@ void put_array_like(detail::CallScope& call, std::size_t index, py::handle value
   } else {
     call.put_fixed(index, wanted, data, false);
   }
+}
+
+// Adds the argument to the reason of the UnicodeError being raised for a string argument, and
+// raises it.
+[[noreturn]] void not_utf8(const detail::CallScope& call, std::size_t index) {
+  py::error_already_set error;
+  if (error.matches(PyExc_UnicodeError)) {
+    const py::object& exception = error.value();
+    exception.attr("reason") =
+        py::str(std::string(py::str(exception.attr("reason"))) + "; " +
+                describe_argument(call, index) + " is a string, which takes str or bytes in UTF-8");
+  }
+  throw std::move(error);
 }
 
 // A struct, enum, complex, optional or tuple parameter, or a std::array of other than plain
@@ -204,37 +249,51 @@ void put_value(detail::CallScope& call, std::size_t index, py::handle value, Typ
 
 }  // namespace
 
+void ArgumentContext::copy_back() {
+  for (auto& [original, copy] : copy_backs) {
+    std::memcpy(original.mutable_data(), copy.data(), static_cast<std::size_t>(copy.nbytes()));
+  }
+}
+
 void put_argument(detail::CallScope& call, std::size_t index, py::handle value,
-                  std::vector<py::object>& temporaries, TypeMapper& types) {
+                  ArgumentContext& context) {
   PyObject* object = value.ptr();
   const TypeInfo& type = parameter(call, index);
   const TypeKind kind = type.kind;
   if (kind == TypeKind::kSpan ||
       (kind == TypeKind::kArray && is_plain_number(*numpy_shape(type).scalar))) {
-    put_array_like(call, index, value, temporaries, types);
+    put_array_like(call, index, value, context);
   } else if (kind == TypeKind::kArray || kind == TypeKind::kStruct || kind == TypeKind::kEnum ||
              kind == TypeKind::kOptional || kind == TypeKind::kTuple ||
              kind == TypeKind::kComplex64 || kind == TypeKind::kComplex128) {
-    put_value(call, index, value, types);
+    put_value(call, index, value, context.types);
   } else if (PyBool_Check(object)) {
     call.put_bool(index, object == Py_True);
   } else if (PyLong_Check(object)) {
     put_integer(call, index, value);
   } else if (PyFloat_Check(object)) {
-    call.put_float(index, PyFloat_AS_DOUBLE(object));
+    put_float(call, index, PyFloat_AS_DOUBLE(object));
   } else if (PyUnicode_Check(object)) {
     Py_ssize_t size = 0;
     const char* text = PyUnicode_AsUTF8AndSize(object, &size);
     if (text == nullptr) {
-      throw py::error_already_set();
+      not_utf8(call, index);  // a lone surrogate
     }
     call.put_string(index, {text, static_cast<std::size_t>(size)});
   } else if (PyBytes_Check(object)) {
-    call.put_string(
-        index, {PyBytes_AS_STRING(object), static_cast<std::size_t>(PyBytes_GET_SIZE(object))});
+    const char* text = PyBytes_AS_STRING(object);
+    const Py_ssize_t size = PyBytes_GET_SIZE(object);
+    // The server and every other client take string bytes as UTF-8; check them here, where the
+    // error can still name the argument. Decoding is the check CPython has.
+    PyObject* decoded = PyUnicode_DecodeUTF8(text, size, "strict");
+    if (decoded == nullptr) {
+      not_utf8(call, index);
+    }
+    Py_DECREF(decoded);
+    call.put_string(index, {text, static_cast<std::size_t>(size)});
   } else if (py::isinstance<py::array>(value) &&
              py::reinterpret_borrow<py::array>(value).ndim() == 0) {
-    put_argument(call, index, value[py::tuple()], temporaries, types);  // a 0-d array is a scalar
+    put_argument(call, index, value[py::tuple()], context);  // a 0-d array is a scalar
   } else if (!put_numpy_scalar(call, index, value)) {
     unsupported(call, index, value, "an object");
   }

@@ -113,10 +113,10 @@ py::object Connection::call(std::size_t index, const py::tuple& args) {
     // the preparation.
     call.emplace(*connection, function);
   }
-  std::vector<py::object> temporaries;
+  ArgumentContext arguments{*connection, types_, {}, {}};
   for (std::size_t i = 0; i < args.size(); ++i) {
     try {
-      put_argument(*call, i, args[i], temporaries, types_);
+      put_argument(*call, i, args[i], arguments);
     } catch (const std::invalid_argument& error) {
       throw py::type_error(error.what());  // the argument checks report a wrong type this way
     }
@@ -125,6 +125,7 @@ py::object Connection::call(std::size_t index, const py::tuple& args) {
     const py::gil_scoped_release release;
     call->execute();
   }
+  arguments.copy_back();
   try {
     return take_result(*call, connection, types_);
   } catch (const std::domain_error& error) {

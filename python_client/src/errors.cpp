@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <stdexcept>
+#include <system_error>
 
 #include "shmrpc/errors.hpp"
 
@@ -27,6 +28,20 @@ void raise_remote(const RemoteError& error) {
   PyErr_SetObject(type.ptr(), exception.ptr());
 }
 
+// OSError(errno, message) constructs the subclass for that errno (PermissionError for EACCES,
+// FileNotFoundError for ENOENT, ...), with errno and strerror set; the message is what() of the
+// C++ error, which names the segment and the system's reason.
+void raise_os_error(const std::system_error& error) {
+  const std::error_code code = error.code();
+  if (code.category() != std::generic_category() && code.category() != std::system_category()) {
+    PyErr_SetString(PyExc_RuntimeError, error.what());
+    return;
+  }
+  const py::object exception =
+      py::reinterpret_borrow<py::object>(PyExc_OSError)(code.value(), error.what());
+  PyErr_SetObject(reinterpret_cast<PyObject*>(Py_TYPE(exception.ptr())), exception.ptr());
+}
+
 }  // namespace
 
 void register_error_translator() {
@@ -47,6 +62,8 @@ void register_error_translator() {
       raise("ProtocolError", error);
     } catch (const Error& error) {
       raise("Error", error);
+    } catch (const std::system_error& error) {
+      raise_os_error(error);
     } catch (const std::out_of_range& error) {
       PyErr_SetString(PyExc_OverflowError, error.what());
     } catch (const std::length_error& error) {

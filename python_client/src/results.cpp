@@ -41,7 +41,8 @@ py::object take_result(detail::CallScope& call,
       return py::none();
     case TypeKind::kString: {
       const auto bytes = call.result_bytes();
-      // surrogateescape: bytes that are not UTF-8 survive a round trip through str.
+      // surrogateescape: a result that is not UTF-8 (the server does not check) still reads;
+      // passed back as an argument such text is refused, since arguments must be UTF-8.
       PyObject* text =
           PyUnicode_DecodeUTF8(reinterpret_cast<const char*>(bytes.data()),
                                static_cast<Py_ssize_t>(bytes.size()), "surrogateescape");

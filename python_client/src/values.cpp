@@ -3,9 +3,11 @@
 #include <pybind11/numpy.h>
 
 #include <climits>
+#include <cmath>
 #include <complex>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <utility>
 
@@ -125,7 +127,7 @@ void encode_scalar(const TypeInfo& type, py::handle value, std::byte* out,
         throw py::error_already_set();
       }
       if (type.kind == TypeKind::kFloat32) {
-        store(out, static_cast<float>(number));
+        store(out, to_float32(number, where, "float32"));
       } else {
         store(out, number);
       }
@@ -142,8 +144,8 @@ void encode_scalar(const TypeInfo& type, py::handle value, std::byte* out,
         throw py::error_already_set();
       }
       if (type.kind == TypeKind::kComplex64) {
-        store(out, std::complex<float>(static_cast<float>(number.real),
-                                       static_cast<float>(number.imag)));
+        store(out, std::complex<float>(to_float32(number.real, where, "complex64"),
+                                       to_float32(number.imag, where, "complex64")));
       } else {
         store(out, std::complex<double>(number.real, number.imag));
       }
@@ -326,6 +328,24 @@ void encode_tuple(const TypeInfo& type, py::handle value, std::byte* out, const 
 }
 
 }  // namespace
+
+float to_float32(double value, const std::string& where, const char* type) {
+  constexpr double kMax = std::numeric_limits<float>::max();
+  // Round to nearest takes doubles below max + half an ulp (2^128 - 2^103) to max, and that one
+  // and all above to inf. A conversion of a double beyond max is undefined behaviour in C++,
+  // though, so those that round to max are clamped here.
+  constexpr double kRoundsToInfinity = 0x1.ffffffp127;
+  if (!std::isfinite(value) || std::abs(value) <= kMax) {
+    return static_cast<float>(value);
+  }
+  if (std::abs(value) < kRoundsToInfinity) {
+    return static_cast<float>(std::copysign(kMax, value));
+  }
+  throw std::out_of_range("shmrpc: " + where + ": " + std::string(py::repr(py::float_(value))) +
+                          " does not fit " + type +
+                          " (finite values from -3.4028234663852886e+38 to "
+                          "3.4028234663852886e+38; inf and nan are allowed)");
+}
 
 void encode_value(const TypeInfo& type, py::handle value, std::byte* out, const std::string& where,
                   TypeMapper& types) {

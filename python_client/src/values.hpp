@@ -20,6 +20,12 @@ namespace shmrpc::python {
 void encode_value(const TypeInfo& type, pybind11::handle value, std::byte* out,
                   const std::string& where, TypeMapper& types);
 
+/// `value` rounded to float32, as a C++ conversion on IEEE hardware rounds it; inf and nan stay
+/// as they are. A finite value that rounds beyond the float32 range throws std::out_of_range
+/// (OverflowError) naming `where` and `type` (float32, or complex64 for a part of one): it would
+/// otherwise arrive as inf.
+float to_float32(double value, const std::string& where, const char* type);
+
 /// The Python object for the value of `type` at `bytes`: bool, int, float, complex, an IntEnum
 /// member, a numpy array (copied) for a std::array, a record for a struct, None or the value for
 /// an optional, a tuple. Throws std::domain_error for bytes that are no valid value.

@@ -6,8 +6,12 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "server_process.hpp"
 #include "shmrpc/client.hpp"
@@ -47,13 +51,32 @@ struct ExampleServer {
   ExampleServer& operator=(const ExampleServer&) = delete;
 };
 
-TEST(ExampleTest, ClientExampleCallsEveryFunctionAndServerStopsOnSigterm) {
-  ExampleServer server;
+// True once the server is alive, false if it did not start within 10 s.
+bool wait_until_alive(const ExampleServer& server) {
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (probe_server(server.name).liveness != Liveness::kAlive) {
-    ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "server_example did not start";
+    if (std::chrono::steady_clock::now() >= give_up) {
+      return false;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  return true;
+}
+
+// "type: message" of the RemoteError that `call` throws.
+template <class Call>
+std::string remote_error_of(Call&& call) {
+  try {
+    std::forward<Call>(call)();
+  } catch (const RemoteError& error) {
+    return error.remote_type() + ": " + error.remote_message();
+  }
+  return "no RemoteError";
+}
+
+TEST(ExampleTest, ClientExampleCallsEveryFunctionAndServerStopsOnSigterm) {
+  ExampleServer server;
+  ASSERT_TRUE(wait_until_alive(server)) << "server_example did not start";
   {
     Client client(server.name);
     std::vector<std::string> names;
@@ -69,6 +92,37 @@ TEST(ExampleTest, ClientExampleCallsEveryFunctionAndServerStopsOnSigterm) {
   EXPECT_EQ(wait_exit_code(server.pid), 0) << "server_example exits cleanly on SIGTERM";
   server.pid = -1;
   EXPECT_EQ(probe_server(server.name).liveness, Liveness::kNone) << "and removes its segment";
+}
+
+// The example's arithmetic is checked: an overflow is an error the caller sees, never a wrapped
+// result or a server that allocates until it fails.
+TEST(ExampleTest, AddAndRangeReportOverflowInsteadOfWrapping) {
+  ExampleServer server;
+  ASSERT_TRUE(wait_until_alive(server)) << "server_example did not start";
+  Client client(server.name);
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  constexpr std::int64_t kQuarter = std::int64_t{1} << 62;
+
+  EXPECT_EQ(client.call<std::int64_t>("add", kMax, kMin), -1);
+  EXPECT_EQ(remote_error_of([&] { client.call<std::int64_t>("add", kMax, 1); }),
+            "std::overflow_error: add(9223372036854775807, 1) overflows int64");
+  EXPECT_EQ(remote_error_of([&] { client.call<std::int64_t>("add", kMin, -1); }),
+            "std::overflow_error: add(-9223372036854775808, -1) overflows int64");
+
+  using Values = std::vector<std::int64_t>;
+  EXPECT_EQ(client.call<Values>("range", kMin, kMax, kQuarter),
+            (Values{kMin, -kQuarter, 0, kQuarter}));
+  EXPECT_EQ(client.call<Values>("range", kMax, kMin, -kQuarter),
+            (Values{kMax, kQuarter - 1, -1, -kQuarter - 1}));
+  EXPECT_EQ(client.call<Values>("range", kMax - 1, kMax, kMax), (Values{kMax - 1}));
+  EXPECT_EQ(client.call<Values>("range", 5, 0, 1), Values{});
+  EXPECT_EQ(remote_error_of([&] { client.call<Values>("range", kMin, kMax, 1); }),
+            "std::length_error: range(-9223372036854775808, 9223372036854775807, 1) would "
+            "return 18446744073709551615 values; at most 16777216 are allowed");
+  EXPECT_EQ(remote_error_of([&] { client.call<Values>("range", 0, 1, 0); }),
+            "std::invalid_argument: range: step must not be 0");
+  EXPECT_EQ(client.call<std::int64_t>("add", 2, 3), 5) << "the server still serves";
 }
 
 }  // namespace

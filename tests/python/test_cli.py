@@ -355,6 +355,41 @@ def test_call_remote_exception_goes_to_stderr_with_exit_1(demo: ServerProcess) -
          "has no field 'q'"),
         (["energy", '{"pos": [0, 0, 0], "vel": [0, 0, 0], "mass": 1}'],
          "takes a JSON list such as [1, 2, 3]"),
+        # Integers are ASCII digits with an optional sign (or 0x hex), nothing else.
+        (["add", " 5", "2"], "argument 'a' of add(a: int64, b: int64) -> int64 is an integer "
+                             "(int64); got ' 5' (it takes ASCII digits with an optional sign, "
+                             "or 0x hex)"),
+        (["add", "5 ", "2"], "is an integer (int64); got '5 ' (it takes ASCII digits"),
+        (["add", "5_000", "2"], "is an integer (int64); got '5_000' (it takes ASCII digits"),
+        (["add", "\u0665", "2"], "is an integer (int64); got '\u0665' (it takes ASCII digits"),
+        (["add", "0x_10", "2"], "is an integer (int64); got '0x_10'"),
+        (["add", "+-5", "2"], "is an integer (int64); got '+-5'"),
+        (["step", "[]", "0.1", " 1"], "one of kNone (0), kBounce (1); got ' 1'"),
+        (["step", "[]", "0.1", "1_0"], "one of kNone (0), kBounce (1); got '1_0'"),
+        # Floats are decimal numbers (or inf, nan), in ASCII.
+        (["scale", "[1]", " 2"], "argument 'factor' of scale(values: span<float64>, factor: "
+                                 "float64) -> void is a number (float64); got ' 2' (it takes "
+                                 "ASCII decimal digits with an optional sign, point and exponent, "
+                                 "or inf or nan)"),
+        (["scale", "[1]", "2_0"], "is a number (float64); got '2_0'"),
+        (["scale", "[1]", "\u0662"], "is a number (float64); got '\u0662'"),
+        (["scale", "[1]", "1e400"], "argument 'factor' of scale(values: span<float64>, factor: "
+                                    "float64) -> void: 1e400 does not fit float64"),
+        (["dot", "[1e400]", "[1]"], "argument 'a' of dot(a: span<const float64>, b: span<const "
+                                    "float64>) -> float64: 1e400 does not fit float64"),
+        (["stats", "[1e39]"], "does not fit float32"),
+        # JSON strings and bools are no numbers, in spans the function writes to as anywhere.
+        (["scale", '["2"]', "2"], "argument 'values' of scale(values: span<float64>, factor: "
+                                  "float64) -> void: [0] is float64, which takes a JSON number; "
+                                  "got \"2\""),
+        (["scale", "[true]", "2"], "[0] is float64, which takes a JSON number; got true"),
+        (["dot", '["2"]', "[3]"], "argument 1 ('a') of dot"),
+        (["step", '[{"pos": [0, 0, 0], "vel": [0, 0, 0], "mass": "2"}]', "0.1", "kNone"],
+         "argument 'particles' of step(particles: span<demo::Particle>, dt: float64, floor: "
+         "demo::Floor) -> void: [0].mass is float32, which takes a JSON number; got \"2\""),
+        (["step", '[{"pos": [0, "0", 0], "vel": [0, 0, 0], "mass": 1}]', "0.1", "kNone"],
+         "[0].pos[1] is float64, which takes a JSON number; got \"0\""),
+        (["energy", '[{"pos": [0, 0, 0], "vel": [0, 0, 0], "mass": "2"}]'], "energy"),
     ],
 )
 def test_call_usage_errors_exit_2(demo: ServerProcess, arguments: list[str],
@@ -364,6 +399,81 @@ def test_call_usage_errors_exit_2(demo: ServerProcess, arguments: list[str],
     assert result.stdout == ""
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("function", "arguments"),
+    [
+        ("dot", ["[" * 1000 + "]" * 1000, "[1]"]),
+        ("dot", ["[" * 100_000, "[1]"]),
+        ("energy", ["[" + '{"pos": ' * 1000 + "0" + "}" * 1000 + "]"]),
+        ("step", ['[{"pos": [0, 0, 0], "vel": [0, 0, 0], "mass": ' + "[" * 5000 + "]" * 5000
+                  + "}]", "0.1", "kNone"]),
+    ],
+)
+def test_call_refuses_json_nested_too_deeply(demo: ServerProcess, function: str,
+                                             arguments: list[str]) -> None:
+    result = run("call", demo.name, function, *arguments)
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1
+    name = {"dot": "a", "energy": "particles", "step": "particles"}[function]
+    assert f"argument {name!r} of {function}(" in result.stderr
+    assert "nests JSON deeper than 64 levels" in result.stderr
+
+
+def test_call_counts_only_brackets_outside_json_strings(type_server: ServerProcess) -> None:
+    # Brackets inside a string are text, not nesting: this is a complex number that does not
+    # parse, not a value nested too deeply.
+    result = run("call", type_server.name, "sum_complex", '["' + "[" * 1000 + '"]')
+    assert result.returncode == 2
+    assert "nests JSON" not in result.stderr
+    assert "takes complex numbers" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "output"),
+    [
+        (["add", "--", "+5", "-0x10"], "-11"),
+        (["add", "007", "0X1f"], "38"),
+        (["scale", "--", "[1]", "-2.5e0"], "values = [-2.5]"),
+        (["scale", "[1]", ".5"], "values = [0.5]"),
+        (["scale", "--", "[2]", "-inf"], "values = [-Infinity]"),
+        (["scale", "[1, 2]", "1E1"], "values = [10.0, 20.0]"),
+        (["stats", "[3.4028235e38]"], "[3.4028234663852886e+38, 3.4028234663852886e+38, "
+                                      "3.4028234663852886e+38, 0.0]"),
+    ],
+)
+def test_call_takes_plain_ascii_numbers(demo: ServerProcess, arguments: list[str],
+                                        output: str) -> None:
+    result = run("call", demo.name, *arguments)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == output + "\n"
+
+
+def test_call_of_an_overflowing_add_exits_1(demo: ServerProcess) -> None:
+    result = run("call", demo.name, "add", str(2**63 - 1), "1")
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("shmrpc: add failed on the server: std::overflow_error: "
+                                     "add(9223372036854775807, 1) overflows int64")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run the command line as another user")
+def test_a_segment_of_another_user_is_reported_not_a_traceback(demo: ServerProcess) -> None:
+    def as_nobody(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "shmrpc", *args], user=65534, group=65534, extra_groups=[],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        )
+
+    denied = f"shmrpc: cannot open shared memory segment '{demo.name}': Permission denied"
+    for command in (["call", demo.name, "add", "1", "2"], ["schema", demo.name]):
+        result = as_nobody(*command)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.strip() == denied
+    info = as_nobody("info", demo.name)  # info shows what it could not read, as for any segment
+    assert info.returncode == 0, info.stderr
+    assert f"server {demo.name}: unknown" in info.stdout and "Permission denied" in info.stdout
 
 
 def test_call_of_no_server_exits_3() -> None:
