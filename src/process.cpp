@@ -76,9 +76,4 @@ ProcessIdentity current_process() {
   return cached;
 }
 
-bool is_alive(ProcessIdentity id) {
-  const std::uint64_t start = process_start_time(id.pid);
-  return start != 0 && start == id.start_time;
-}
-
 }  // namespace shmrpc::detail

@@ -99,6 +99,10 @@ ServerProcess::ServerProcess(std::string name, const std::function<void(Server&)
   }
 }
 
+SegmentCleanup::~SegmentCleanup() {
+  Segment::unlink(name_);
+}
+
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) {
     kill(SIGTERM);

@@ -16,6 +16,19 @@ namespace shmrpc::test {
 /// "t<pid>-<n>-<label>": unique per test process and call.
 std::string unique_name(std::string_view label);
 
+/// Removes the file of segment `name` when the test ends, passed or failed.
+class SegmentCleanup {
+ public:
+  explicit SegmentCleanup(std::string name) : name_(std::move(name)) {}
+  ~SegmentCleanup();
+  SegmentCleanup(const SegmentCleanup&) = delete;
+  SegmentCleanup& operator=(const SegmentCleanup&) = delete;
+  const std::string& name() const noexcept { return name_; }
+
+ private:
+  std::string name_;
+};
+
 class ServerProcess {
  public:
   /// Forks a child that builds a Server named `name` with `options`, lets `setup` register its

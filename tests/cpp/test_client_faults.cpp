@@ -11,9 +11,9 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
-#include <memory>
 #include <future>
 #include <iostream>
+#include <memory>
 #include <span>
 #include <stdexcept>
 #include <string>

@@ -35,19 +35,6 @@ namespace {
 
 using testing::HasSubstr;
 
-// Removes the segment `name` when the test ends, passed or failed.
-class SegmentCleanup {
- public:
-  explicit SegmentCleanup(std::string name) : name_(std::move(name)) {}
-  ~SegmentCleanup() { Segment::unlink(name_); }
-  SegmentCleanup(const SegmentCleanup&) = delete;
-  SegmentCleanup& operator=(const SegmentCleanup&) = delete;
-  const std::string& name() const noexcept { return name_; }
-
- private:
-  std::string name_;
-};
-
 std::string shm_path(const std::string& name) {
   return "/dev/shm/shmrpc." + name;
 }

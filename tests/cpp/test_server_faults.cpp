@@ -42,19 +42,6 @@ using testing::HasSubstr;
 
 constexpr uid_t kNobody = 65534;
 
-// Removes the file of segment `name` when the test ends, passed or failed.
-class NameCleanup {
- public:
-  explicit NameCleanup(std::string name) : name_(std::move(name)) {}
-  ~NameCleanup() { Segment::unlink(name_); }
-  NameCleanup(const NameCleanup&) = delete;
-  NameCleanup& operator=(const NameCleanup&) = delete;
-  const std::string& name() const noexcept { return name_; }
-
- private:
-  std::string name_;
-};
-
 ServerOptions small_options() {
   return {.channels = 1, .arena_size = std::uint64_t{64} << 10U};
 }
@@ -106,7 +93,7 @@ TEST(ServerFaultTest, SimultaneousStartsOverALeftoverLeaveOneServer) {
   constexpr int kTrials = 10;
   constexpr int kServers = 4;
   for (int trial = 0; trial < kTrials; ++trial) {
-    const NameCleanup cleanup(unique_name("race"));
+    const SegmentCleanup cleanup(unique_name("race"));
     {
       // A leftover: a published segment whose creator is gone (its lock went with it).
       Segment leftover = Segment::create(cleanup.name(), 4096, 0600);
@@ -163,7 +150,7 @@ TEST(ServerFaultTest, AStoppedServerStillStartingHoldsItsName) {
   // name: a second server is refused instead of replacing it, and after the first one stops, the
   // name is free and nothing of the second is touched.
   ServerProcess first(unique_name("stalled"), define_add);
-  const NameCleanup cleanup(first.name());
+  const SegmentCleanup cleanup(first.name());
   ASSERT_EQ(::kill(first.pid(), SIGSTOP), 0);
   {
     Server second(first.name(), small_options());
@@ -176,7 +163,7 @@ TEST(ServerFaultTest, AStoppedServerStillStartingHoldsItsName) {
 }
 
 TEST(ServerFaultTest, StopRemovesOnlyItsOwnSegment) {
-  const NameCleanup cleanup(unique_name("successor"));
+  const SegmentCleanup cleanup(unique_name("successor"));
   Server orphan(cleanup.name(), small_options());
   define_add(orphan);
   orphan.start();
@@ -202,7 +189,7 @@ TEST(ServerFaultTest, NameHeldByAnotherUsersFileFailsAtOnceNamingTheOwner) {
   if (::geteuid() != 0) {
     GTEST_SKIP() << "needs root to make a file of another user";
   }
-  const NameCleanup cleanup(unique_name("foreign"));
+  const SegmentCleanup cleanup(unique_name("foreign"));
   const int fd = ::open(segment_path(cleanup.name()).c_str(), O_CREAT | O_EXCL | O_WRONLY, 0600);
   ASSERT_GE(fd, 0) << std::strerror(errno);
   ASSERT_EQ(::fchown(fd, kNobody, kNobody), 0) << std::strerror(errno);
@@ -238,7 +225,7 @@ TEST(ServerFaultTest, AnotherUsersServerIsNotOursToCallOrReplace) {
         define_add(server);
       },
       options);
-  const NameCleanup cleanup(other.name());
+  const SegmentCleanup cleanup(other.name());
   try {
     Client client(other.name());
     ADD_FAILURE() << "attached to another user's server";
@@ -265,7 +252,7 @@ TEST(ServerFaultTest, AnotherUsersServerIsNotOursToCallOrReplace) {
 }
 
 TEST(ServerFaultTest, FifoUnderTheNameNeverBlocks) {
-  const NameCleanup cleanup(unique_name("fifo"));
+  const SegmentCleanup cleanup(unique_name("fifo"));
   ASSERT_EQ(::mkfifo(segment_path(cleanup.name()).c_str(), 0600), 0) << std::strerror(errno);
   // In a child, so that a blocking open fails the test instead of hanging it.
   const int code =
@@ -310,7 +297,7 @@ TEST(ServerFaultTest, ServerInAnotherPidNamespaceIsAlive) {
   if (::geteuid() != 0) {
     GTEST_SKIP() << "needs root for a pid namespace";
   }
-  const NameCleanup cleanup(unique_name("pidns"));
+  const SegmentCleanup cleanup(unique_name("pidns"));
   Gate stop;
   std::array<int, 2> ready{};
   ASSERT_EQ(::pipe(ready.data()), 0);
@@ -385,7 +372,7 @@ TEST(ServerFaultTest, StopEndsWithinTheGraceWhileACallRuns) {
   ServerOptions options = small_options();
   options.stop_grace = milliseconds(300);
   ServerProcess server(unique_name("grace"), define_test_functions, options);
-  const NameCleanup cleanup(server.name());
+  const SegmentCleanup cleanup(server.name());
   const pid_t caller = start_child([&] {
     try {
       Client client(server.name());
@@ -416,7 +403,7 @@ TEST(ServerFaultTest, StopEndsWithinTheGraceWhileACallRuns) {
 }
 
 TEST(ServerFaultTest, AbandonedCallOutlivesItsServerObject) {
-  const NameCleanup cleanup(unique_name("abandoned"));
+  const SegmentCleanup cleanup(unique_name("abandoned"));
   std::atomic<bool> finished{false};
   {
     ServerOptions options = small_options();
@@ -470,7 +457,7 @@ TEST(ServerFaultTest, GroupTheUserIsNotInSaysSo) {
     GTEST_SKIP() << "needs root to become another user";
   }
   const std::string name = unique_name("group");
-  const NameCleanup cleanup(name);
+  const SegmentCleanup cleanup(name);
   const int code = run_in_child([&] {
     if (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) {
       return 77;

@@ -22,9 +22,6 @@ std::uint64_t current_pid_namespace();
 /// Start time of `pid`, or 0 when there is no such process or it is a zombie.
 std::uint64_t process_start_time(pid_t pid);
 
-/// True when the process `id.pid` runs and started at `id.start_time`. Zombies are dead.
-bool is_alive(ProcessIdentity id);
-
 /// Packs an identity into a channel owner word (for display; the channel's byte lock decides
 /// whether its owner lives): pid in bits 0-31, low 32 bits of start time above.
 constexpr std::uint64_t owner_word(ProcessIdentity id) {
