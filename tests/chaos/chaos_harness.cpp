@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,6 +66,15 @@ std::string describe_status(int status) {
     return "killed by signal " + std::to_string(WTERMSIG(status));
   }
   return "wait status " + std::to_string(status);
+}
+
+// In a child right after fork: SIGKILL it when the harness dies, even by SIGKILL, when no
+// destructor runs. (Its segment may stay; it is a dead server's, which `shmrpc clean` removes.)
+void die_with(pid_t harness) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != harness) {
+    ::_exit(127);  // the harness died before prctl
+  }
 }
 
 int wait_for(pid_t pid) {
@@ -271,6 +281,7 @@ std::size_t Harness::start_server(const std::string& name, const ServerFlags& fl
     throw std::system_error(errno, std::generic_category(), "pipe2");
   }
   std::fflush(nullptr);
+  const pid_t harness = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int error = errno;
@@ -279,7 +290,9 @@ std::size_t Harness::start_server(const std::string& name, const ServerFlags& fl
     throw std::system_error(error, std::generic_category(), "fork");
   }
   if (pid == 0) {
-    // Only async-signal-safe calls between fork and exec. dup2 clears FD_CLOEXEC on stdout.
+    // Only async-signal-safe calls between fork and exec. dup2 clears FD_CLOEXEC on stdout; the
+    // parent-death signal survives exec.
+    die_with(harness);
     ::dup2(pipe_fds[1], STDOUT_FILENO);
     ::execv(argv[0], argv.data());
     ::_exit(127);
@@ -315,12 +328,14 @@ std::size_t Harness::start_client(const ClientConfig& config) {
   free_slots_.pop_back();
   ClientSlot* client_slot = std::construct_at(&slots_[slot]);
   std::fflush(nullptr);
+  const pid_t harness = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     free_slots_.push_back(slot);
     throw std::system_error(errno, std::generic_category(), "fork");
   }
   if (pid == 0) {
+    die_with(harness);
     int code = 99;
     try {
       code = run_client(config, *client_slot);
