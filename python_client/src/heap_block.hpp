@@ -28,6 +28,8 @@ class HeapBlock {
   ~HeapBlock() { connection_->free_block(offset_); }
   HeapBlock(const HeapBlock&) = delete;
   HeapBlock& operator=(const HeapBlock&) = delete;
+  HeapBlock(HeapBlock&&) = delete;
+  HeapBlock& operator=(HeapBlock&&) = delete;
 
   std::byte* data() const noexcept { return connection_->heap() + offset_; }
   std::uint64_t offset() const noexcept { return offset_; }

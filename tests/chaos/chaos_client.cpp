@@ -234,8 +234,15 @@ class ClientLoop {
       stall();
     }
     if (long_call_due_ && Clock::now() - born_ >= *config_.long_call_after) {
-      long_call_due_ = false;
-      caller_.long_call(*client_, rng_);
+      try {
+        caller_.long_call(*client_, rng_);
+        long_call_due_ = false;
+      } catch (const TimeoutError&) {
+        // Made once the server runs it (a late call); not when the server was gone or stopped
+        // and the request was withdrawn: then it is tried again on the next call.
+        long_call_due_ = !client_->connection()->has_late_call();
+        throw;
+      }
     } else {
       caller_.call_once(*client_, rng_);
     }

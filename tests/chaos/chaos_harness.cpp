@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,6 +33,11 @@ constexpr std::size_t kSlots = 1024;
 // How often the checks run.
 constexpr auto kTick = std::chrono::milliseconds(3);
 
+// A longer gap between two runs of the checks means the harness itself was not scheduled (a
+// machine stalled by other work). That time does not count against any bound: the bounds are the
+// library's, not the machine's. A process that really hangs goes on hanging once the harness runs.
+constexpr auto kStall = std::chrono::milliseconds(100);
+
 // At the end of a round, a client still connecting after this long is SIGKILLed: it may wait
 // Bounds::channel_wait for a channel, and the checks have watched it all round.
 constexpr auto kFinishPatience = std::chrono::milliseconds(500);
@@ -60,6 +66,15 @@ std::string describe_status(int status) {
     return "killed by signal " + std::to_string(WTERMSIG(status));
   }
   return "wait status " + std::to_string(status);
+}
+
+// In a child right after fork: SIGKILL it when the harness dies, even by SIGKILL, when no
+// destructor runs. (Its segment may stay; it is a dead server's, which `shmrpc clean` removes.)
+void die_with(pid_t harness) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != harness) {
+    ::_exit(127);  // the harness died before prctl
+  }
 }
 
 int wait_for(pid_t pid) {
@@ -266,6 +281,7 @@ std::size_t Harness::start_server(const std::string& name, const ServerFlags& fl
     throw std::system_error(errno, std::generic_category(), "pipe2");
   }
   std::fflush(nullptr);
+  const pid_t harness = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     const int error = errno;
@@ -274,7 +290,9 @@ std::size_t Harness::start_server(const std::string& name, const ServerFlags& fl
     throw std::system_error(error, std::generic_category(), "fork");
   }
   if (pid == 0) {
-    // Only async-signal-safe calls between fork and exec. dup2 clears FD_CLOEXEC on stdout.
+    // Only async-signal-safe calls between fork and exec. dup2 clears FD_CLOEXEC on stdout; the
+    // parent-death signal survives exec.
+    die_with(harness);
     ::dup2(pipe_fds[1], STDOUT_FILENO);
     ::execv(argv[0], argv.data());
     ::_exit(127);
@@ -310,12 +328,14 @@ std::size_t Harness::start_client(const ClientConfig& config) {
   free_slots_.pop_back();
   ClientSlot* client_slot = std::construct_at(&slots_[slot]);
   std::fflush(nullptr);
+  const pid_t harness = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     free_slots_.push_back(slot);
     throw std::system_error(errno, std::generic_category(), "fork");
   }
   if (pid == 0) {
+    die_with(harness);
     int code = 99;
     try {
       code = run_client(config, *client_slot);
@@ -442,6 +462,13 @@ std::string Harness::since_text(Clock::time_point when) const {
 }
 
 void Harness::tick() {
+  const Clock::time_point begin = Clock::now();
+  if (last_tick_ && begin - *last_tick_ > kStall) {
+    stalls_.push_back({*last_tick_, begin});
+    stats_.stalled_ms += static_cast<std::uint64_t>(ms(begin - *last_tick_));
+    stats_.longest_stall_ms =
+        std::max(stats_.longest_stall_ms, static_cast<std::uint64_t>(ms(begin - *last_tick_)));
+  }
   for (ServerChild& server : servers_) {
     if (server.starting()) {
       read_output(server);
@@ -452,6 +479,29 @@ void Harness::tick() {
   resume_due(now);
   check_clients(now);
   check_servers(now);
+  last_tick_ = Clock::now();
+}
+
+Clock::duration Harness::observed(Clock::time_point since, Clock::time_point now) const {
+  Clock::duration lost{0};
+  for (const Stall& stall : stalls_) {
+    const Clock::time_point from = std::max(stall.from, since);
+    const Clock::time_point to = std::min(stall.to, now);
+    if (to > from) {
+      lost += to - from;
+    }
+  }
+  return now - since - lost;
+}
+
+std::string Harness::stalled_note(Clock::time_point since, Clock::time_point now) const {
+  const Clock::duration lost = now - since - observed(since, now);
+  if (lost == Clock::duration(0)) {
+    return "";
+  }
+  return " (" + std::to_string(ms(now - since - lost)) +
+         " ms of it while the harness ran; it was " + "not scheduled for " +
+         std::to_string(ms(lost)) + " ms)";
 }
 
 void Harness::read_output(ServerChild& server) {
@@ -641,7 +691,7 @@ void Harness::check_client(ClientChild& client, Clock::time_point now) {
   const Clock::duration bound = phase == Phase::kCalling      ? call_bound(client.config)
                                 : phase == Phase::kConnecting ? connect_bound(client.config)
                                                               : Clock::duration(bounds_.slack);
-  if (now - since <= bound || client.hang_reported) {
+  if (observed(since, now) <= bound || client.hang_reported) {
     return;
   }
   client.hang_reported = true;
@@ -651,8 +701,8 @@ void Harness::check_client(ClientChild& client, Clock::time_point now) {
   const ClientConfig& config = client.config;
   add(Check::kClientHang, std::to_string(client.pid),
       describe_client(client) + " has been " + doing + " for " + std::to_string(ms(now - since)) +
-          " ms (bound " + std::to_string(ms(bound)) + " ms: timeout " +
-          std::to_string(config.timeout.count()) + " ms, liveness interval " +
+          " ms" + stalled_note(since, now) + " (bound " + std::to_string(ms(bound)) +
+          " ms: timeout " + std::to_string(config.timeout.count()) + " ms, liveness interval " +
           std::to_string(config.liveness.count()) + " ms, connect timeout " +
           std::to_string(config.connect_timeout.count()) + " ms, channel wait " +
           std::to_string(config.channel_wait.value_or(Milliseconds(0)).count()) + " ms, slack " +
@@ -685,13 +735,13 @@ void Harness::check_missed_death(ClientChild& client, Clock::time_point since,
   }
   const Clock::duration bound = death_bound(client.config);
   for (const Clock::time_point death : deaths_[client.config.name]) {
-    if (death > since && now - death > bound) {
+    if (death > since && observed(death, now) > bound) {
       client.death_reported = true;
       add(Check::kMissedDeath, std::to_string(client.pid),
           describe_client(client) + " has been connecting for " + std::to_string(ms(now - since)) +
               " ms; its server died at " + since_text(death) + ", " +
-              std::to_string(ms(now - death)) +
-              " ms ago (bound: connect timeout + liveness interval + slack = " +
+              std::to_string(ms(now - death)) + " ms ago" + stalled_note(death, now) +
+              " (bound: connect timeout + liveness interval + slack = " +
               std::to_string(ms(bound)) + " ms)");
       return;
     }
@@ -785,22 +835,23 @@ void Harness::check_servers(Clock::time_point now) {
     if (server.gone()) {
       continue;
     }
-    if (server.termed_at && now - *server.termed_at > bounds_.stop) {
+    if (server.termed_at && observed(*server.termed_at, now) > bounds_.stop) {
       add(Check::kStopUnbounded, std::to_string(server.pid),
           describe_server(server) + " still runs " + std::to_string(ms(now - *server.termed_at)) +
-              " ms after SIGTERM (bound " + std::to_string(bounds_.stop.count()) +
-              " ms); SIGKILLed");
+              " ms after SIGTERM" + stalled_note(*server.termed_at, now) + " (bound " +
+              std::to_string(bounds_.stop.count()) + " ms); SIGKILLed");
       kill_server(id);
       continue;
     }
     const Clock::time_point start =
         std::max(server.started, server.flags.start_at.value_or(server.started));
-    if (!server.ready_at && now - start > bounds_.start) {
+    if (!server.ready_at && observed(start, now) > bounds_.start) {
       add(Check::kStartFailed, std::to_string(server.pid),
           "server pid " + std::to_string(server.pid) + " of '" + server.name + "' " +
               (server.error ? "reported '" + *server.error + "' but did not exit"
                             : "neither started nor failed") +
-              " within " + std::to_string(bounds_.start.count()) + " ms; SIGKILLed");
+              " within " + std::to_string(bounds_.start.count()) + " ms" +
+              stalled_note(start, now) + "; SIGKILLed");
       kill_server(id);
     }
   }
@@ -897,6 +948,10 @@ void Harness::replace_leftover(const std::string& name) {
     }
     if (probe.liveness == Liveness::kDead && server.identity.pid == probe.server.pid &&
         server.identity.start_time == probe.server.start_time) {
+      by_design = true;
+    }
+    // Killed after writing its header but before it reported ready: only its pid is known.
+    if (probe.liveness == Liveness::kDead && !server.ready_at && server.pid == probe.server.pid) {
       by_design = true;
     }
     if (probe.liveness == Liveness::kStarting && !server.ready_at) {

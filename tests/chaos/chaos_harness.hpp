@@ -93,20 +93,22 @@ struct ServerFlags {
 
 /// Tallies of what a round did, to show that it did something.
 struct RoundStats {
-  std::uint64_t servers = 0;     ///< server processes started
-  std::uint64_t ready = 0;       ///< of which reported ready
-  std::uint64_t refused = 0;     ///< of which were refused the name (a live server had it)
-  std::uint64_t races = 0;       ///< groups of servers started at the same instant
-  std::uint64_t kills = 0;       ///< SIGKILLs (servers and clients)
-  std::uint64_t terms = 0;       ///< SIGTERMs
-  std::uint64_t stops = 0;       ///< SIGSTOPs
-  std::uint64_t clients = 0;     ///< client processes started
-  std::uint64_t calls = 0;       ///< calls whose result was checked
-  std::uint64_t timeouts = 0;    ///< TimeoutErrors
-  std::uint64_t gone = 0;        ///< ServerGoneErrors
-  std::uint64_t no_server = 0;   ///< NoServerErrors
-  std::uint64_t busy = 0;        ///< ChannelsBusyErrors
-  std::uint64_t reconnects = 0;  ///< successful Client::reconnect()s
+  std::uint64_t servers = 0;           ///< server processes started
+  std::uint64_t ready = 0;             ///< of which reported ready
+  std::uint64_t refused = 0;           ///< of which were refused the name (a live server had it)
+  std::uint64_t races = 0;             ///< groups of servers started at the same instant
+  std::uint64_t kills = 0;             ///< SIGKILLs (servers and clients)
+  std::uint64_t terms = 0;             ///< SIGTERMs
+  std::uint64_t stops = 0;             ///< SIGSTOPs
+  std::uint64_t clients = 0;           ///< client processes started
+  std::uint64_t calls = 0;             ///< calls whose result was checked
+  std::uint64_t timeouts = 0;          ///< TimeoutErrors
+  std::uint64_t gone = 0;              ///< ServerGoneErrors
+  std::uint64_t no_server = 0;         ///< NoServerErrors
+  std::uint64_t busy = 0;              ///< ChannelsBusyErrors
+  std::uint64_t reconnects = 0;        ///< successful Client::reconnect()s
+  std::uint64_t stalled_ms = 0;        ///< time the harness was not scheduled (not counted)
+  std::uint64_t longest_stall_ms = 0;  ///< of which the longest stretch
 };
 
 struct ServerChild {
@@ -227,6 +229,15 @@ class Harness {
   Clock::duration connect_bound(const ClientConfig& config) const;
   Clock::duration death_bound(const ClientConfig& config) const;
   std::string since_text(Clock::time_point when) const;
+  /// now - since, less the stalls of the harness in between (see kStall).
+  Clock::duration observed(Clock::time_point since, Clock::time_point now) const;
+  /// "" or " (N ms of it while the harness ran; ...)".
+  std::string stalled_note(Clock::time_point since, Clock::time_point now) const;
+
+  struct Stall {
+    Clock::time_point from;
+    Clock::time_point to;
+  };
 
   Bounds bounds_;
   std::string label_;
@@ -236,6 +247,8 @@ class Harness {
   std::vector<ClientChild> clients_;
   ClientSlot* slots_ = nullptr;  // kSlots of them, MAP_SHARED with every client
   std::vector<std::size_t> free_slots_;
+  std::optional<Clock::time_point> last_tick_;
+  std::vector<Stall> stalls_;
   std::map<std::string, std::vector<Clock::time_point>> deaths_;  // of the servers of each name
   std::set<std::string> two_server_names_;
   std::set<std::string> keys_;  // of findings made, so that each is made once

@@ -84,7 +84,8 @@ TEST(ChaosTest, RandomRoundsKeepEveryInvariant) {
     std::printf(
         "chaos: %s: %zu names, %llu servers (%llu ready, %llu refused, %llu races), %llu clients, "
         "%llu SIGKILL, %llu SIGTERM, %llu SIGSTOP; %llu calls checked, %llu timeouts, %llu gone, "
-        "%llu no server, %llu busy, %llu reconnects; %zu findings\n",
+        "%llu no server, %llu busy, %llu reconnects; harness not scheduled for %llu ms (longest "
+        "%llu ms); %zu findings\n",
         describe(plan).c_str(), report.names, static_cast<unsigned long long>(s.servers),
         static_cast<unsigned long long>(s.ready), static_cast<unsigned long long>(s.refused),
         static_cast<unsigned long long>(s.races), static_cast<unsigned long long>(s.clients),
@@ -92,7 +93,9 @@ TEST(ChaosTest, RandomRoundsKeepEveryInvariant) {
         static_cast<unsigned long long>(s.stops), static_cast<unsigned long long>(s.calls),
         static_cast<unsigned long long>(s.timeouts), static_cast<unsigned long long>(s.gone),
         static_cast<unsigned long long>(s.no_server), static_cast<unsigned long long>(s.busy),
-        static_cast<unsigned long long>(s.reconnects), report.findings.size());
+        static_cast<unsigned long long>(s.reconnects),
+        static_cast<unsigned long long>(s.stalled_ms),
+        static_cast<unsigned long long>(s.longest_stall_ms), report.findings.size());
     std::fflush(stdout);
     EXPECT_TRUE(report.findings.empty())
         << describe(plan) << " (replay: SHMRPC_CHAOS_SEED=0x" << std::hex << settings.seed

@@ -44,6 +44,16 @@ def run_json(*args: str) -> object:
     return json.loads(result.stdout)
 
 
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The command line in this process (what the console script runs): exit code, stdout and
+    stderr. Faster than a subprocess, for the many cases of parsing."""
+    from shmrpc import _cli
+
+    code = _cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
 def line_of(output: str, name: str) -> str:
     lines = [line for line in output.splitlines() if line.split() and line.split()[0] == name]
     assert len(lines) == 1, output
@@ -355,6 +365,20 @@ def test_call_remote_exception_goes_to_stderr_with_exit_1(demo: ServerProcess) -
          "has no field 'q'"),
         (["energy", '{"pos": [0, 0, 0], "vel": [0, 0, 0], "mass": 1}'],
          "takes a JSON list such as [1, 2, 3]"),
+    ],
+)
+def test_call_usage_errors_exit_2(demo: ServerProcess, arguments: list[str],
+                                  message: str) -> None:
+    result = run("call", demo.name, *arguments)
+    assert result.returncode == 2, result
+    assert result.stdout == ""
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
         # Integers are ASCII digits with an optional sign (or 0x hex), nothing else.
         (["add", " 5", "2"], "argument 'a' of add(a: int64, b: int64) -> int64 is an integer "
                              "(int64); got ' 5' (it takes ASCII digits with an optional sign, "
@@ -392,13 +416,14 @@ def test_call_remote_exception_goes_to_stderr_with_exit_1(demo: ServerProcess) -
         (["energy", '[{"pos": [0, 0, 0], "vel": [0, 0, 0], "mass": "2"}]'], "energy"),
     ],
 )
-def test_call_usage_errors_exit_2(demo: ServerProcess, arguments: list[str],
-                                  message: str) -> None:
-    result = run("call", demo.name, *arguments)
-    assert result.returncode == 2, result
-    assert result.stdout == ""
-    assert message in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1
+def test_call_refuses_numbers_that_are_not_plain(demo: ServerProcess,
+                                                 capsys: pytest.CaptureFixture[str],
+                                                 arguments: list[str], message: str) -> None:
+    code, out, err = run_main(capsys, "call", demo.name, *arguments)
+    assert code == 2, err
+    assert out == ""
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize(
@@ -411,24 +436,35 @@ def test_call_usage_errors_exit_2(demo: ServerProcess, arguments: list[str],
                   + "}]", "0.1", "kNone"]),
     ],
 )
-def test_call_refuses_json_nested_too_deeply(demo: ServerProcess, function: str,
+def test_call_refuses_json_nested_too_deeply(demo: ServerProcess,
+                                             capsys: pytest.CaptureFixture[str], function: str,
                                              arguments: list[str]) -> None:
-    result = run("call", demo.name, function, *arguments)
-    assert result.returncode == 2, result.stderr[-2000:]
-    assert result.stdout == ""
-    assert len(result.stderr.strip().splitlines()) == 1
+    code, out, err = run_main(capsys, "call", demo.name, function, *arguments)
+    assert code == 2, err[-2000:]
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
     name = {"dot": "a", "energy": "particles", "step": "particles"}[function]
-    assert f"argument {name!r} of {function}(" in result.stderr
-    assert "nests JSON deeper than 64 levels" in result.stderr
+    assert f"argument {name!r} of {function}(" in err
+    assert "nests JSON deeper than 64 levels" in err
 
 
-def test_call_counts_only_brackets_outside_json_strings(type_server: ServerProcess) -> None:
+def test_call_of_json_nested_too_deeply_exits_2_as_a_process(demo: ServerProcess) -> None:
+    result = run("call", demo.name, "dot", "[" * 1000 + "]" * 1000, "[1]")
+    assert result.returncode == 2
+    assert result.stderr.startswith("shmrpc: argument 'a' of dot(")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_call_counts_only_brackets_outside_json_strings(type_server: ServerProcess,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
     # Brackets inside a string are text, not nesting: this is a complex number that does not
     # parse, not a value nested too deeply.
-    result = run("call", type_server.name, "sum_complex", '["' + "[" * 1000 + '"]')
-    assert result.returncode == 2
-    assert "nests JSON" not in result.stderr
-    assert "takes complex numbers" in result.stderr
+    code, _out, err = run_main(capsys, "call", type_server.name, "sum_complex",
+                               '["' + "[" * 1000 + '"]')
+    assert code == 2
+    assert "nests JSON" not in err
+    assert "takes complex numbers" in err
 
 
 @pytest.mark.parametrize(
@@ -444,11 +480,11 @@ def test_call_counts_only_brackets_outside_json_strings(type_server: ServerProce
                                       "3.4028234663852886e+38, 0.0]"),
     ],
 )
-def test_call_takes_plain_ascii_numbers(demo: ServerProcess, arguments: list[str],
-                                        output: str) -> None:
-    result = run("call", demo.name, *arguments)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout == output + "\n"
+def test_call_takes_plain_ascii_numbers(demo: ServerProcess, capsys: pytest.CaptureFixture[str],
+                                        arguments: list[str], output: str) -> None:
+    code, out, err = run_main(capsys, "call", demo.name, *arguments)
+    assert code == 0, err
+    assert out == output + "\n"
 
 
 def test_call_of_an_overflowing_add_exits_1(demo: ServerProcess) -> None:
