@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "shmrpc/detail/dispatch.hpp"
-#include "shmrpc/detail/wire.hpp"
+#include "shmrpc/detail/slot_codec.hpp"
 #include "shmrpc/layout.hpp"
 #include "shmrpc/reflect.hpp"
 #include "shmrpc/registry.hpp"

@@ -3,7 +3,7 @@
 namespace shmrpc {
 
 Client::Client(std::string_view name, const ClientOptions& options)
-    : connection_(std::make_shared<detail::Connection>(name, options)) {}
+    : connection_(std::make_shared<Connection>(name, options)) {}
 
 const FunctionSchema& Client::checked_function(std::string_view name, std::size_t arity,
                                                const Described& expected) const {
@@ -33,8 +33,7 @@ const FunctionSchema& Client::checked_function(std::string_view name, std::size_
 }
 
 void Client::reconnect() {
-  connection_ =
-      std::make_shared<detail::Connection>(connection_->server_name(), connection_->options());
+  connection_ = std::make_shared<Connection>(connection_->server_name(), connection_->options());
 }
 
 std::uint64_t Client::allocate_array(std::size_t bytes) {

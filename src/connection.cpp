@@ -1,4 +1,4 @@
-#include "shmrpc/detail/connection.hpp"
+#include "shmrpc/connection.hpp"
 
 #include <unistd.h>
 
@@ -9,7 +9,21 @@
 
 #include "shmrpc/errors.hpp"
 
-namespace shmrpc::detail {
+namespace shmrpc {
+
+using detail::CallState;
+using detail::change_state_quietly;
+using detail::current_process;
+using detail::futex_wake_all;
+using detail::owner_word;
+using detail::post_state;
+using detail::satisfies;
+using detail::sleep_for_state;
+using detail::spin_for_state;
+using detail::state_of;
+using detail::WaitFor;
+using detail::word_of;
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -256,7 +270,7 @@ bool Connection::in_heap(const void* data, std::size_t bytes) const noexcept {
   return p >= begin && p - begin <= heap_size() && bytes <= heap_size() - (p - begin);
 }
 
-Deadline Connection::call_deadline() const {
+Connection::Deadline Connection::call_deadline() const {
   return options_.timeout ? Clock::now() + *options_.timeout : Deadline::max();
 }
 
@@ -291,7 +305,8 @@ void Connection::prepare(Deadline deadline) {
   end_late_call();
 }
 
-std::optional<CallState> Connection::run(const FunctionSchema& function, Deadline deadline) {
+std::optional<layout::CallState> Connection::run(const FunctionSchema& function,
+                                                 Deadline deadline) {
   block_->function_index = function.index;
   // Release (in post_state): the arguments written to the frame and heap reach the server.
   post_state(block_->state, CallState::kRequest);
@@ -373,7 +388,8 @@ void Connection::probe_late_call() {
   futex_wake_all(block_->state);
 }
 
-std::optional<CallState> Connection::await(Deadline deadline, std::string_view during, bool late) {
+std::optional<layout::CallState> Connection::await(Deadline deadline, std::string_view during,
+                                                   bool late) {
   if (const auto state = spin_for_state(block_->state, WaitFor::kCompletion, spin_, deadline)) {
     return state;
   }
@@ -402,4 +418,4 @@ std::optional<CallState> Connection::await(Deadline deadline, std::string_view d
   }
 }
 
-}  // namespace shmrpc::detail
+}  // namespace shmrpc

@@ -11,8 +11,9 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "shmrpc/detail/command_block.hpp"
+#include "shmrpc/detail/call_protocol.hpp"
 #include "shmrpc/detail/process.hpp"
+#include "shmrpc/detail/stats.hpp"
 #include "shmrpc/errors.hpp"
 
 namespace shmrpc {
@@ -177,7 +178,7 @@ Schema SegmentInspector::schema() const {
   return Schema::read(segment_.data(), segment_.size(), name_);
 }
 
-std::vector<detail::FunctionStats> SegmentInspector::stats() const {
+std::vector<FunctionStats> SegmentInspector::stats() const {
   return detail::read_stats(segment_.data(), segment_.size(), name_);
 }
 

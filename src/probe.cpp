@@ -4,9 +4,14 @@
 #include <optional>
 #include <system_error>
 
+#include "shmrpc/detail/process.hpp"
 #include "shmrpc/layout.hpp"
 
 namespace shmrpc {
+
+bool ServerProbe::same_pid_namespace() const {
+  return pid_namespace == detail::current_pid_namespace();
+}
 
 ServerProbe probe_server(std::string_view name) {
   validate_name(name);

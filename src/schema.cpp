@@ -1,5 +1,7 @@
 #include "shmrpc/schema.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
@@ -78,36 +80,6 @@ class MetadataReader {
   std::uint64_t copied_ = 0;
 };
 
-std::uint32_t scalar_size(TypeKind kind) {
-  switch (kind) {
-    case TypeKind::kBool:
-    case TypeKind::kInt8:
-    case TypeKind::kUInt8:
-      return 1;
-    case TypeKind::kInt16:
-    case TypeKind::kUInt16:
-      return 2;
-    case TypeKind::kInt32:
-    case TypeKind::kUInt32:
-    case TypeKind::kFloat32:
-      return 4;
-    case TypeKind::kInt64:
-    case TypeKind::kUInt64:
-    case TypeKind::kFloat64:
-    case TypeKind::kComplex64:
-      return 8;
-    case TypeKind::kComplex128:
-      return 16;
-    default:
-      return 0;
-  }
-}
-
-std::uint32_t scalar_align(TypeKind kind) {
-  return kind == TypeKind::kComplex64 || kind == TypeKind::kComplex128 ? scalar_size(kind) / 2
-                                                                       : scalar_size(kind);
-}
-
 // Function, argument, field and enumerator names are identifiers of at most this many bytes
 // (registry.cpp); C++ type names are longer but bounded too.
 constexpr std::size_t kMaxNameLength = 255;
@@ -127,19 +99,18 @@ class TypeReader {
 
   void read(const TypeDesc& desc, std::deque<TypeInfo>& built) {
     index_ = static_cast<std::uint32_t>(built.size());
-    const auto kind = static_cast<TypeKind>(desc.kind);
+    const KindTraits* traits = find_kind(desc.kind);
+    if (traits == nullptr) {
+      bad(fmt::format("unknown kind {}", desc.kind));
+    }
+    const TypeKind kind = traits->kind;
     TypeInfo type;
     type.kind = kind;
     type.is_mutable = (desc.flags & layout::kTypeMutable) != 0;
     type.size = desc.size;
     type.align = desc.align;
     std::size_t depth = 1;
-    const bool has_element = kind == TypeKind::kArray || kind == TypeKind::kSpan ||
-                             kind == TypeKind::kVector || kind == TypeKind::kOptional ||
-                             kind == TypeKind::kEnum;
-    const bool has_members =
-        kind == TypeKind::kStruct || kind == TypeKind::kEnum || kind == TypeKind::kTuple;
-    if (has_element) {
+    if (traits->has_element) {
       type.element = earlier(desc.element, built, "element type");
       depth = std::max(depth, depths_[desc.element] + 1);
     } else if (desc.element != layout::kNoType) {
@@ -148,7 +119,7 @@ class TypeReader {
     if (type.is_mutable && kind != TypeKind::kSpan) {
       bad("only spans can be mutable");
     }
-    if (has_members) {
+    if (traits->has_members) {
       read_members(desc, type, built, depth);
     } else if (desc.first_member != 0 || (kind != TypeKind::kArray && desc.count != 0)) {
       bad("has members or a count but is not a struct, enum, tuple or array");
@@ -167,7 +138,7 @@ class TypeReader {
       type.count = desc.count;
     }
     depths_.push_back(depth);
-    built.push_back(std::move(type));
+    built.push_back(finish_type(std::move(type)));
   }
 
   // Every member of the table belongs to exactly one type.
@@ -234,7 +205,7 @@ class TypeReader {
     if (kind == TypeKind::kVoid) {
       expect(desc, 0, 1);
     } else if (is_scalar(kind)) {
-      expect(desc, scalar_size(kind), scalar_align(kind));
+      expect(desc, kind_traits(kind).scalar_size, scalar_align(kind));
     } else if (is_variable(kind)) {
       if (!is_fixed(type.element != nullptr ? type.element->kind : kind) &&
           kind != TypeKind::kString) {
@@ -253,10 +224,8 @@ class TypeReader {
       if (!is_fixed(value.kind)) {
         bad("optional of a type that is not fixed-size");
       }
-      expect(desc,
-             layout::align_up(optional_value_offset(value.align) + std::uint64_t{value.size},
-                              value.align),
-             value.align);
+      const ValueLayout wire = optional_layout({value.size, value.align});
+      expect(desc, wire.size, wire.align);
     } else if (kind == TypeKind::kEnum) {
       if (!is_integer(type.element->kind)) {
         bad("the underlying type of an enum is not an integer");
@@ -267,24 +236,20 @@ class TypeReader {
     } else if (kind == TypeKind::kTuple) {
       check_tuple(desc, type);
     } else {
-      bad("unknown kind " + std::to_string(desc.kind));
+      bad(fmt::format("unknown kind {}", desc.kind));
     }
   }
 
   // Elements one after the other, each at its alignment: std::tuple's layout as shmrpc writes it.
   void check_tuple(const TypeDesc& desc, const TypeInfo& type) const {
-    std::uint64_t end = 0;
-    std::uint32_t align = 1;
+    TupleLayout tuple;
     for (const MemberInfo& member : type.members) {
-      const std::uint64_t offset = layout::align_up(end, member.type->align);
+      const std::uint64_t offset = tuple.add({member.type->size, member.type->align});
       if (member.value != offset) {
-        bad("tuple element at offset " + std::to_string(member.value) + " should be at " +
-            std::to_string(offset));
+        bad(fmt::format("tuple element at offset {} should be at {}", member.value, offset));
       }
-      end = offset + member.type->size;
-      align = std::max(align, member.type->align);
     }
-    expect(desc, layout::align_up(end, align), align);
+    expect(desc, tuple.total().size, tuple.total().align);
   }
 
   // Fields in increasing, non-overlapping, aligned order inside the struct's size: what a

@@ -4,10 +4,12 @@
 #include <array>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <utility>
 #include <vector>
 
 #include "shmrpc/detail/metadata_writer.hpp"
+#include "shmrpc/type_kinds.hpp"
 
 namespace shmrpc {
 namespace {
@@ -145,83 +147,71 @@ void write(std::string& out, const Json& json, int depth) {
 }
 
 Json type_json(const TypeInfo& type) {
+  const KindTraits& traits = kind_traits(type.kind);
   Json object;
-  const auto element = [&] {
+  object.add("kind", Json::string(std::string(traits.name)));
+  if (is_named(type.kind)) {
+    // A reference: the definition is in the document's "types", under this name.
+    object.add("name", Json::string(type.name));
+  } else if (traits.has_element) {
     // The schema reader guarantees an element for these kinds; an absent one is written as void.
-    return type.element != nullptr ? type_json(*type.element) : type_json(TypeInfo{});
-  };
-  switch (type.kind) {
-    case TypeKind::kVoid:
-    case TypeKind::kBool:
-    case TypeKind::kInt8:
-    case TypeKind::kInt16:
-    case TypeKind::kInt32:
-    case TypeKind::kInt64:
-    case TypeKind::kUInt8:
-    case TypeKind::kUInt16:
-    case TypeKind::kUInt32:
-    case TypeKind::kUInt64:
-    case TypeKind::kFloat32:
-    case TypeKind::kFloat64:
-    case TypeKind::kComplex64:
-    case TypeKind::kComplex128:
-    case TypeKind::kString:
-      object.add("kind", Json::string(type_name(type)));
-      break;
-    case TypeKind::kStruct:
-    case TypeKind::kEnum:
-      // A reference: the definition is in the document's "types", under this name.
-      object.add("kind", Json::string(type.kind == TypeKind::kStruct ? "struct" : "enum"));
-      object.add("name", Json::string(type.name));
-      break;
-    case TypeKind::kOptional:
-      object.add("kind", Json::string("optional"));
-      object.add("element", element());
-      break;
-    case TypeKind::kTuple: {
-      Json elements = Json::array();
-      for (const MemberInfo& member : type.members) {
-        Json entry;
-        entry.add("offset", Json::number(member.value));
-        entry.add("type", type_json(*member.type));
-        elements.items.push_back(std::move(entry));
-      }
-      object.add("kind", Json::string("tuple"));
-      object.add("elements", std::move(elements));
-      break;
-    }
-    case TypeKind::kArray:
-      object.add("kind", Json::string("array"));
-      object.add("element", element());
-      object.add("count", Json::number(type.count));
-      break;
-    case TypeKind::kSpan:
-      object.add("kind", Json::string("span"));
-      object.add("element", element());
-      object.add("mutable", Json::boolean(type.is_mutable));
-      break;
-    case TypeKind::kVector:
-      object.add("kind", Json::string("vector"));
-      object.add("element", element());
-      break;
+    object.add("element", type.element != nullptr ? type_json(*type.element) : type_json({}));
   }
-  if (object.items.empty()) {
-    object.add("kind", Json::string(type_name(type)));  // a kind this writer does not know yet
+  if (type.kind == TypeKind::kTuple) {
+    Json elements = Json::array();
+    for (const MemberInfo& member : type.members) {
+      Json entry;
+      entry.add("offset", Json::number(member.value));
+      entry.add("type", type_json(*member.type));
+      elements.items.push_back(std::move(entry));
+    }
+    object.add("elements", std::move(elements));
+  } else if (type.kind == TypeKind::kArray) {
+    object.add("count", Json::number(type.count));
+  } else if (type.kind == TypeKind::kSpan) {
+    object.add("mutable", Json::boolean(type.is_mutable));
   }
   object.add("size", Json::number(std::uint64_t{type.size}));
   object.add("align", Json::number(std::uint64_t{type.align}));
   return object;
 }
 
+// The kinds table (type_kinds.hpp), for readers that map kinds to their own language.
+Json kinds_json() {
+  Json kinds;
+  for (const KindTraits& traits : kKinds) {
+    Json entry;
+    entry.add("class", Json::string(std::string(kind_class_name(traits.kind_class))))
+        .add("storage", Json::string(std::string(storage_name(traits.storage))))
+        .add("size", Json::number(std::uint64_t{traits.scalar_size}));
+    if (is_integer(traits.kind)) {
+      const auto range = *visit_scalar(traits.kind, []<class T>(std::type_identity<T> /*type*/) {
+        using Wide = std::conditional_t<std::is_signed_v<T>, std::int64_t, std::uint64_t>;
+        if constexpr (std::is_integral_v<T>) {
+          return std::pair<Json, Json>(Json::number(Wide{std::numeric_limits<T>::min()}),
+                                       Json::number(Wide{std::numeric_limits<T>::max()}));
+        } else {
+          return std::pair<Json, Json>();  // not reached: integers only
+        }
+      });
+      entry.add("min", range.first).add("max", range.second);
+    }
+    entry.add("numpy", Json::string(std::string(traits.numpy)))
+        .add("python", Json::string(std::string(traits.python)))
+        .add("cxx", Json::string(std::string(traits.cxx)));
+    kinds.add(std::string(traits.name), std::move(entry));
+  }
+  return kinds;
+}
+
 // The definition of a struct (fields) or enum (underlying type, enumerators).
 Json definition_json(const TypeInfo& type) {
   Json object;
-  object.add("kind", Json::string(type.kind == TypeKind::kStruct ? "struct" : "enum"));
+  object.add("kind", Json::string(std::string(kind_traits(type.kind).name)));
   object.add("size", Json::number(std::uint64_t{type.size}));
   object.add("align", Json::number(std::uint64_t{type.align}));
   Json members = Json::array();
-  const bool is_signed = type.element != nullptr && type.element->kind >= TypeKind::kInt8 &&
-                         type.element->kind <= TypeKind::kInt64;
+  const bool is_signed = type.element != nullptr && is_signed_integer(type.element->kind);
   for (const MemberInfo& member : type.members) {
     Json entry;
     entry.add("name", Json::string(member.name));
@@ -255,7 +245,7 @@ void add_definitions(const TypeInfo& type, Json& types) {
       add_definitions(*member.type, types);
     }
   }
-  if ((type.kind == TypeKind::kStruct || type.kind == TypeKind::kEnum) &&
+  if (is_named(type.kind) &&
       std::find(types.keys.begin(), types.keys.end(), type.name) == types.keys.end()) {
     types.add(type.name, definition_json(type));
   }
@@ -292,7 +282,8 @@ std::string schema_json(const Schema& schema, std::string_view server_name) {
       .add("server", Json::string(std::string(server_name)))
       .add("layout_hash", Json::string(hex64(schema.layout_hash())))
       .add("functions", std::move(functions))
-      .add("types", std::move(types));
+      .add("types", std::move(types))
+      .add("kinds", kinds_json());
   std::string out;
   write(out, document, 0);
   out += '\n';

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "shmrpc/detail/command_block.hpp"
+#include "shmrpc/detail/call_protocol.hpp"
 #include "shmrpc/detail/dispatch.hpp"
 #include "shmrpc/detail/metadata_writer.hpp"
 #include "shmrpc/detail/process.hpp"

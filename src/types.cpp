@@ -1,5 +1,7 @@
 #include "shmrpc/types.hpp"
 
+#include <fmt/format.h>
+
 #include <stdexcept>
 
 namespace shmrpc {
@@ -27,43 +29,22 @@ bool same_type(const TypeInfo& a, const TypeInfo& b) noexcept {
   return true;
 }
 
+TypeInfo finish_type(TypeInfo type) {
+  bool checked = kind_traits(type.kind).is_checked;
+  checked = checked || (type.element != nullptr && type.element->checked);
+  for (const MemberInfo& member : type.members) {
+    checked = checked || (member.type != nullptr && member.type->checked);
+  }
+  type.checked = checked;
+  return type;
+}
+
 namespace {
 
 std::string scalar_name(TypeKind kind) {
-  switch (kind) {
-    case TypeKind::kVoid:
-      return "void";
-    case TypeKind::kBool:
-      return "bool";
-    case TypeKind::kInt8:
-      return "int8";
-    case TypeKind::kInt16:
-      return "int16";
-    case TypeKind::kInt32:
-      return "int32";
-    case TypeKind::kInt64:
-      return "int64";
-    case TypeKind::kUInt8:
-      return "uint8";
-    case TypeKind::kUInt16:
-      return "uint16";
-    case TypeKind::kUInt32:
-      return "uint32";
-    case TypeKind::kUInt64:
-      return "uint64";
-    case TypeKind::kFloat32:
-      return "float32";
-    case TypeKind::kFloat64:
-      return "float64";
-    case TypeKind::kComplex64:
-      return "complex64";
-    case TypeKind::kComplex128:
-      return "complex128";
-    case TypeKind::kString:
-      return "string";
-    default:
-      return "unknown(" + std::to_string(static_cast<int>(kind)) + ")";
-  }
+  const KindTraits* traits = find_kind(static_cast<std::uint8_t>(kind));
+  return traits != nullptr ? std::string(traits->name)
+                           : fmt::format("unknown({})", static_cast<int>(kind));
 }
 
 std::string describe(const TypeInfo& type, bool full);

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "shmrpc/detail/stats.hpp"
+#include "shmrpc/function_stats.hpp"
 #include "shmrpc/layout.hpp"
 #include "shmrpc/probe.hpp"
 #include "shmrpc/schema.hpp"
@@ -68,7 +68,7 @@ class SegmentInspector {
   /// complete segment of this format version.
   Schema schema() const;
   /// Call statistics per function, summed over channels (detail::read_stats).
-  std::vector<detail::FunctionStats> stats() const;
+  std::vector<FunctionStats> stats() const;
 
  private:
   std::string name_;

@@ -174,7 +174,7 @@ struct VarSlot {
   std::uint64_t length;  ///< elements (bytes for kString)
 };
 
-/// States of a call, in the low bits of CommandBlock::state. See detail/command_block.hpp.
+/// States of a call, in the low bits of CommandBlock::state. See detail/call_protocol.hpp.
 enum class CallState : std::uint32_t {
   kIdle = 0,     ///< no call; the owner may write a request
   kRequest = 1,  ///< the client wrote a request; the server may take it

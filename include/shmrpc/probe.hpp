@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "shmrpc/detail/process.hpp"
+#include "shmrpc/process_identity.hpp"
 #include "shmrpc/segment.hpp"
 
 namespace shmrpc {
@@ -18,11 +18,11 @@ enum class Liveness {
 
 struct ServerProbe {
   Liveness liveness = Liveness::kNone;
-  detail::ProcessIdentity server;  ///< from the header, when there is one
+  ProcessIdentity server;  ///< from the header, when there is one
   /// Inode of the server's pid namespace (0 when unknown); the pid is a pid there.
   std::uint64_t pid_namespace = 0;
   /// Whether server.pid means the same process here as it does to the server.
-  bool same_pid_namespace() const { return pid_namespace == detail::current_pid_namespace(); }
+  bool same_pid_namespace() const;
 };
 
 /// Opens the segment `name` read-only and judges it (probe_segment); an empty file is kDead.

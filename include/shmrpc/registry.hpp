@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "shmrpc/detail/codec.hpp"
+#include "shmrpc/detail/frame_codec.hpp"
 #include "shmrpc/detail/function_traits.hpp"
 #include "shmrpc/types.hpp"
 

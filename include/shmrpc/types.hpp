@@ -28,10 +28,9 @@
 
 #include "shmrpc/layout.hpp"
 #include "shmrpc/reflect.hpp"
+#include "shmrpc/type_kinds.hpp"
 
 namespace shmrpc {
-
-using layout::TypeKind;
 
 struct TypeInfo;
 
@@ -54,7 +53,13 @@ struct TypeInfo {
   const TypeInfo* element = nullptr;
   std::string name;                 ///< the C++ name of a struct or enum, e.g. "demo::Particle"
   std::vector<MemberInfo> members;  ///< struct fields, tuple elements or enumerators
+  /// Some bytes are no valid value of this type: it holds a bool, an enum or an optional
+  /// (value_codec.hpp checks those). Derived from the rest by finish_type().
+  bool checked = false;
 };
+
+/// Sets the derived fields of `type`, whose element and member types are finished.
+TypeInfo finish_type(TypeInfo type);
 
 /// True when `a` and `b` describe the same wire type, members and names included.
 bool same_type(const TypeInfo& a, const TypeInfo& b) noexcept;
@@ -76,32 +81,6 @@ std::string format_signature(std::string_view name, const std::vector<std::strin
 std::string format_layout_key(std::string_view name, const std::vector<std::string>& argument_names,
                               const std::vector<const TypeInfo*>& argument_types,
                               const TypeInfo& return_type);
-
-/// True for the kinds whose value lives in the heap (the slot holds a layout::VarSlot).
-constexpr bool is_variable(TypeKind kind) {
-  return kind == TypeKind::kSpan || kind == TypeKind::kString || kind == TypeKind::kVector;
-}
-
-/// True for bool, integers, floating point and complex numbers.
-constexpr bool is_scalar(TypeKind kind) {
-  return kind >= TypeKind::kBool && kind <= TypeKind::kComplex128;
-}
-
-/// True for the integer kinds (int8 .. uint64).
-constexpr bool is_integer(TypeKind kind) {
-  return kind >= TypeKind::kInt8 && kind <= TypeKind::kUInt64;
-}
-
-/// True for the kinds that a span, vector or struct field may hold: copied byte for byte.
-constexpr bool is_fixed(TypeKind kind) {
-  return is_scalar(kind) || kind == TypeKind::kArray || kind == TypeKind::kStruct ||
-         kind == TypeKind::kEnum;
-}
-
-/// Where the value of an optional lies in its wire form: [has_value: uint8][pad][value].
-constexpr std::uint32_t optional_value_offset(std::uint32_t value_align) {
-  return value_align;
-}
 
 namespace detail {
 
@@ -299,7 +278,7 @@ std::string cxx_type_name() {
 /// Unsupported types fail to compile with a message naming what is supported.
 template <class T>
 const TypeInfo& type_info_of() {
-  static const TypeInfo info = detail::make_type_info<T>();
+  static const TypeInfo info = finish_type(detail::make_type_info<T>());
   return info;
 }
 
@@ -360,19 +339,17 @@ TypeInfo make_enum_info() {
   return info;
 }
 
-/// Wire form of a tuple: elements in order, each at the next offset its alignment allows.
+/// Wire form of a tuple: TupleLayout (type_kinds.hpp).
 template <class... E>
 TypeInfo make_tuple_info() {
   TypeInfo info = basic_type(TypeKind::kTuple, 0, 1);
-  std::uint64_t end = 0;
+  TupleLayout tuple;
   const auto add = [&](const TypeInfo& element) {
-    const std::uint64_t offset = layout::align_up(end, element.align);
-    info.members.push_back({"", offset, &element});
-    end = offset + element.size;
-    info.align = std::max(info.align, element.align);
+    info.members.push_back({"", tuple.add({element.size, element.align}), &element});
   };
   (add(type_info_of<E>()), ...);
-  info.size = static_cast<std::uint32_t>(layout::align_up(end, info.align));
+  info.size = static_cast<std::uint32_t>(tuple.total().size);
+  info.align = tuple.total().align;
   return info;
 }
 
@@ -406,9 +383,9 @@ TypeInfo make_type_info() {
     return basic_type(scalar_kind<T>(), sizeof(T), alignof(T));
   } else if constexpr (is_composite_type<T>() && IsOptional<T>::value) {
     const TypeInfo& value = type_info_of<typename T::value_type>();
-    const auto size = static_cast<std::uint32_t>(
-        layout::align_up(optional_value_offset(value.align) + value.size, value.align));
-    return basic_type(TypeKind::kOptional, size, value.align, &value);
+    const ValueLayout wire = optional_layout({value.size, value.align});
+    return basic_type(TypeKind::kOptional, static_cast<std::uint32_t>(wire.size), wire.align,
+                      &value);
   } else if constexpr (is_composite_type<T>()) {
     return TupleInfo<T>::make();
   } else if constexpr (IsDynamicSpan<T>::value) {

@@ -16,39 +16,27 @@ namespace py = pybind11;
 namespace shmrpc::python {
 namespace {
 
-const TypeInfo& parameter(const detail::CallScope& call, std::size_t index) {
+const TypeInfo& parameter(const DynamicCall& call, std::size_t index) {
   return *call.function().arguments[index].type;
 }
 
 // "argument 1 ('a') of add(a: int64, b: int64) -> int64", the subject of argument errors.
-std::string describe_argument(const detail::CallScope& call, std::size_t index) {
+std::string describe_argument(const DynamicCall& call, std::size_t index) {
   const FunctionSchema& function = call.function();
   return "argument " + std::to_string(index + 1) + " ('" + function.arguments[index].name +
          "') of " + function.signature;
 }
 
-[[noreturn]] void unsupported(const detail::CallScope& call, std::size_t index, py::handle value,
+[[noreturn]] void unsupported(const DynamicCall& call, std::size_t index, py::handle value,
                               std::string_view what) {
   throw std::invalid_argument("shmrpc: " + describe_argument(call, index) + " is " +
                               type_name(parameter(call, index)) + ", but " + std::string(what) +
                               " of Python type '" + Py_TYPE(value.ptr())->tp_name + "' was given");
 }
 
-bool is_float(TypeKind kind) {
-  return kind == TypeKind::kFloat32 || kind == TypeKind::kFloat64;
-}
-
-// A floating-point value; for a float32 parameter only one that does not become inf by rounding.
-void put_float(detail::CallScope& call, std::size_t index, double value) {
-  if (parameter(call, index).kind == TypeKind::kFloat32) {
-    value = to_float32(value, describe_argument(call, index), "float32");
-  }
-  call.put_float(index, value);
-}
-
 // A Python int of any size: int64 or uint64 when it fits one, else only a float parameter takes
 // it (rounded, as Python's float() would).
-void put_integer(detail::CallScope& call, std::size_t index, py::handle value) {
+void put_integer(DynamicCall& call, std::size_t index, py::handle value) {
   int overflow = 0;
   const long long small = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
   if (small == -1 && PyErr_Occurred() != nullptr) {
@@ -67,12 +55,12 @@ void put_integer(detail::CallScope& call, std::size_t index, py::handle value) {
     PyErr_Clear();
   }
   const TypeKind kind = parameter(call, index).kind;
-  if (is_float(kind)) {
+  if (is_floating(kind)) {
     const double rounded = PyLong_AsDouble(value.ptr());
     if (rounded == -1.0 && PyErr_Occurred() != nullptr) {
       throw py::error_already_set();
     }
-    put_float(call, index, rounded);
+    call.put_float(index, rounded);
     return;
   }
   if (!is_integer(kind)) {
@@ -84,7 +72,7 @@ void put_integer(detail::CallScope& call, std::size_t index, py::handle value) {
 }
 
 // numpy.bool_, numpy integers and numpy floating-point scalars; false for other objects.
-bool put_numpy_scalar(detail::CallScope& call, std::size_t index, py::handle value) {
+bool put_numpy_scalar(DynamicCall& call, std::size_t index, py::handle value) {
   const py::module_ numpy = py::module_::import("numpy");
   if (!py::isinstance(value, numpy.attr("generic"))) {
     return false;
@@ -103,7 +91,7 @@ bool put_numpy_scalar(detail::CallScope& call, std::size_t index, py::handle val
       if (number == -1.0 && PyErr_Occurred() != nullptr) {
         throw py::error_already_set();
       }
-      put_float(call, index, number);
+      call.put_float(index, number);
       return true;
     }
     default:
@@ -133,8 +121,7 @@ bool usable_as_is(py::handle value, const py::dtype& dtype, const NumpyShape& sh
 }
 
 // True when `array` lies in the channel heap at an offset that is not a multiple of `align`.
-bool misaligned_in_heap(const detail::Connection& connection, const py::array& array,
-                        std::size_t align) {
+bool misaligned_in_heap(const Connection& connection, const py::array& array, std::size_t align) {
   const auto bytes = static_cast<std::size_t>(array.nbytes());
   if (bytes == 0 || !connection.in_heap(array.data(), bytes)) {
     return false;
@@ -172,7 +159,7 @@ py::array convert_elements(const TypeInfo& element, py::handle value, const py::
 // copy when they lie in the channel heap); anything else goes through shmrpc._convert (numbers)
 // or convert_elements (records, enums, complex numbers), which convert what they can and explain
 // what they cannot.
-void put_array_like(detail::CallScope& call, std::size_t index, py::handle value,
+void put_array_like(DynamicCall& call, std::size_t index, py::handle value,
                     ArgumentContext& context) {
   TypeMapper& types = context.types;
   const TypeInfo& wanted = parameter(call, index);
@@ -224,7 +211,7 @@ void put_array_like(detail::CallScope& call, std::size_t index, py::handle value
 
 // Adds the argument to the reason of the UnicodeError being raised for a string argument, and
 // raises it.
-[[noreturn]] void not_utf8(const detail::CallScope& call, std::size_t index) {
+[[noreturn]] void not_utf8(const DynamicCall& call, std::size_t index) {
   py::error_already_set error;
   if (error.matches(PyExc_UnicodeError)) {
     const py::object& exception = error.value();
@@ -237,7 +224,7 @@ void put_array_like(detail::CallScope& call, std::size_t index, py::handle value
 
 // A struct, enum, complex, optional or tuple parameter, or a std::array of other than plain
 // numbers: encoded into its wire form, then copied into the slot.
-void put_value(detail::CallScope& call, std::size_t index, py::handle value, TypeMapper& types) {
+void put_value(DynamicCall& call, std::size_t index, py::handle value, TypeMapper& types) {
   const TypeInfo& wanted = parameter(call, index);
   constexpr std::size_t kSmall = 256;
   std::array<std::byte, kSmall> small{};
@@ -245,6 +232,14 @@ void put_value(detail::CallScope& call, std::size_t index, py::handle value, Typ
   std::byte* bytes = wanted.size > kSmall ? large.data() : small.data();
   encode_value(wanted, value, bytes, describe_argument(call, index), types);
   call.put_value(index, wanted, bytes);
+}
+
+// Slot values that encode_value converts: every fixed or composite kind but bools, integers and
+// floats, which put_argument passes by their Python type without converting them.
+bool is_encoded_value(TypeKind kind) {
+  const KindTraits& traits = kind_traits(kind);
+  const bool in_slot = traits.storage == Storage::kFixed || traits.storage == Storage::kComposite;
+  return in_slot && (!is_scalar(kind) || traits.kind_class == KindClass::kComplex);
 }
 
 }  // namespace
@@ -255,7 +250,7 @@ void ArgumentContext::copy_back() {
   }
 }
 
-void put_argument(detail::CallScope& call, std::size_t index, py::handle value,
+void put_argument(DynamicCall& call, std::size_t index, py::handle value,
                   ArgumentContext& context) {
   PyObject* object = value.ptr();
   const TypeInfo& type = parameter(call, index);
@@ -263,16 +258,14 @@ void put_argument(detail::CallScope& call, std::size_t index, py::handle value,
   if (kind == TypeKind::kSpan ||
       (kind == TypeKind::kArray && is_plain_number(*numpy_shape(type).scalar))) {
     put_array_like(call, index, value, context);
-  } else if (kind == TypeKind::kArray || kind == TypeKind::kStruct || kind == TypeKind::kEnum ||
-             kind == TypeKind::kOptional || kind == TypeKind::kTuple ||
-             kind == TypeKind::kComplex64 || kind == TypeKind::kComplex128) {
+  } else if (is_encoded_value(kind)) {
     put_value(call, index, value, context.types);
   } else if (PyBool_Check(object)) {
     call.put_bool(index, object == Py_True);
   } else if (PyLong_Check(object)) {
     put_integer(call, index, value);
   } else if (PyFloat_Check(object)) {
-    put_float(call, index, PyFloat_AS_DOUBLE(object));
+    call.put_float(index, PyFloat_AS_DOUBLE(object));
   } else if (PyUnicode_Check(object)) {
     Py_ssize_t size = 0;
     const char* text = PyUnicode_AsUTF8AndSize(object, &size);

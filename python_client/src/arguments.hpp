@@ -1,5 +1,5 @@
 #pragma once
-/// Python values as call arguments. Which CallScope primitive a value goes to depends on its
+/// Python values as call arguments. Which DynamicCall primitive a value goes to depends on its
 /// Python type (bool, int, float, str, bytes, numpy scalar, numpy array, sequence) and, for
 /// structs, enums, optionals and tuples, on the parameter's type (values.hpp); the primitive
 /// then checks it against the parameter's wire type, so the C++ and Python clients accept the
@@ -13,15 +13,15 @@
 #include <vector>
 
 #include "numpy_types.hpp"
-#include "shmrpc/detail/call_scope.hpp"
-#include "shmrpc/detail/connection.hpp"
+#include "shmrpc/connection.hpp"
+#include "shmrpc/dynamic_call.hpp"
 
 namespace shmrpc::python {
 
 /// What the arguments of one call need besides the call, from the first argument put until the
 /// call is over (the caller's thread, with the GIL).
 struct ArgumentContext {
-  const detail::Connection& connection;  ///< the call's connection: where its heap lies
+  const Connection& connection;  ///< the call's connection: where its heap lies
   TypeMapper& types;
   std::vector<pybind11::object> temporaries;  ///< arrays made for the call
   /// (original, copy) for views into the heap that were misaligned for a span the function
@@ -39,7 +39,7 @@ struct ArgumentContext {
 /// the shmrpc._convert helpers for array-likes; UnicodeDecodeError / UnicodeEncodeError for text
 /// that is not UTF-8, naming the argument). Nothing is written to the call for a value that fails
 /// its checks.
-void put_argument(detail::CallScope& call, std::size_t index, pybind11::handle value,
+void put_argument(DynamicCall& call, std::size_t index, pybind11::handle value,
                   ArgumentContext& context);
 
 }  // namespace shmrpc::python

@@ -7,7 +7,7 @@ namespace py = pybind11;
 
 namespace shmrpc::python {
 
-std::unique_ptr<HeapBlock> allocate_block(const std::shared_ptr<detail::Connection>& connection,
+std::unique_ptr<HeapBlock> allocate_block(const std::shared_ptr<Connection>& connection,
                                           std::uint64_t bytes) {
   return std::make_unique<HeapBlock>(connection, connection->allocate(bytes), bytes);
 }

@@ -11,20 +11,20 @@
 #include <memory>
 #include <vector>
 
-#include "shmrpc/detail/connection.hpp"
+#include "shmrpc/connection.hpp"
 
 namespace shmrpc::python {
 
 class HeapBlock {
  public:
   /// Takes ownership of the allocated block at `offset` (`size` bytes) of `connection`'s heap.
-  HeapBlock(std::shared_ptr<detail::Connection> connection, std::uint64_t offset,
+  HeapBlock(std::shared_ptr<Connection> connection, std::uint64_t offset,
             std::uint64_t size) noexcept
       : connection_(std::move(connection)), offset_(offset), size_(size) {}
   /// Frees the block (not before a late call on its channel has ended); the last HeapBlock of a
   /// closed client releases its channel. Runs with the GIL held, on whichever thread drops the
   /// last array, while the channel's own thread may be inside a call with the GIL released:
-  /// Connection::free_block locks for itself.
+  /// PyConnection::free_block locks for itself.
   ~HeapBlock() { connection_->free_block(offset_); }
   HeapBlock(const HeapBlock&) = delete;
   HeapBlock& operator=(const HeapBlock&) = delete;
@@ -37,13 +37,13 @@ class HeapBlock {
   std::uint32_t channel() const noexcept { return connection_->channel(); }
 
  private:
-  std::shared_ptr<detail::Connection> connection_;
+  std::shared_ptr<Connection> connection_;
   std::uint64_t offset_;
   std::uint64_t size_;
 };
 
 /// Allocates `bytes` in `connection`'s heap; std::length_error (MemoryError) when it has no room.
-std::unique_ptr<HeapBlock> allocate_block(const std::shared_ptr<detail::Connection>& connection,
+std::unique_ptr<HeapBlock> allocate_block(const std::shared_ptr<Connection>& connection,
                                           std::uint64_t bytes);
 
 /// A writable C-contiguous array of `dtype` and `shape` over `block`, which becomes its base.

@@ -108,10 +108,10 @@ py::dict inspection_dict(const SegmentInspection& seen) {
 py::list stats_list(const std::string& name) {
   const SegmentInspector inspector(name);
   const Schema schema = inspector.schema();
-  const std::vector<detail::FunctionStats> stats = inspector.stats();
+  const std::vector<FunctionStats> stats = inspector.stats();
   py::list result;
   for (std::size_t i = 0; i < stats.size() && i < schema.functions().size(); ++i) {
-    const detail::FunctionStats& s = stats[i];
+    const FunctionStats& s = stats[i];
     py::dict entry;
     entry["name"] = schema.functions()[i].name;
     entry["calls"] = s.calls;

@@ -3,10 +3,10 @@
 
 #include <pybind11/pybind11.h>
 
-#include "connection.hpp"
 #include "errors.hpp"
 #include "heap_block.hpp"
 #include "inspect.hpp"
+#include "py_connection.hpp"
 
 PYBIND11_MODULE(_core, module) {
   module.doc() = "Bindings of the shmrpc C++ client; use the shmrpc package, not this module.";

@@ -1,5 +1,7 @@
 #include "numpy_types.hpp"
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -30,78 +32,19 @@ bool is_plain_number(const TypeInfo& type) {
 namespace {
 
 py::dtype scalar_dtype(TypeKind kind) {
-  switch (kind) {
-    case TypeKind::kBool:
-      return py::dtype::of<bool>();
-    case TypeKind::kInt8:
-      return py::dtype::of<std::int8_t>();
-    case TypeKind::kInt16:
-      return py::dtype::of<std::int16_t>();
-    case TypeKind::kInt32:
-      return py::dtype::of<std::int32_t>();
-    case TypeKind::kInt64:
-      return py::dtype::of<std::int64_t>();
-    case TypeKind::kUInt8:
-      return py::dtype::of<std::uint8_t>();
-    case TypeKind::kUInt16:
-      return py::dtype::of<std::uint16_t>();
-    case TypeKind::kUInt32:
-      return py::dtype::of<std::uint32_t>();
-    case TypeKind::kUInt64:
-      return py::dtype::of<std::uint64_t>();
-    case TypeKind::kFloat32:
-      return py::dtype::of<float>();
-    case TypeKind::kFloat64:
-      return py::dtype::of<double>();
-    case TypeKind::kComplex64:
-      return py::dtype("complex64");
-    case TypeKind::kComplex128:
-      return py::dtype("complex128");
-    default:
-      throw std::logic_error("shmrpc: kind " + std::to_string(static_cast<int>(kind)) +
-                             " is not a scalar type");
+  const std::string_view numpy = kind_traits(kind).numpy;
+  if (numpy.empty()) {
+    throw std::logic_error(fmt::format("shmrpc: {} is not a scalar type", kind_traits(kind).name));
   }
+  return py::dtype(std::string(numpy));
 }
 
-const char* category(TypeKind kind) {
-  switch (kind) {
-    case TypeKind::kVoid:
-      return "void";
-    case TypeKind::kBool:
-      return "bool";
-    case TypeKind::kInt8:
-    case TypeKind::kInt16:
-    case TypeKind::kInt32:
-    case TypeKind::kInt64:
-    case TypeKind::kUInt8:
-    case TypeKind::kUInt16:
-    case TypeKind::kUInt32:
-    case TypeKind::kUInt64:
-      return "int";
-    case TypeKind::kFloat32:
-    case TypeKind::kFloat64:
-      return "float";
-    case TypeKind::kComplex64:
-    case TypeKind::kComplex128:
-      return "complex";
-    case TypeKind::kString:
-      return "str";
-    case TypeKind::kArray:
-      return "array";
-    case TypeKind::kSpan:
-      return "span";
-    case TypeKind::kVector:
-      return "vector";
-    case TypeKind::kStruct:
-      return "struct";
-    case TypeKind::kEnum:
-      return "enum";
-    case TypeKind::kOptional:
-      return "optional";
-    case TypeKind::kTuple:
-      return "tuple";
-  }
-  return "unknown";
+// The package's name for a kind: the Python class of a scalar's or string's values ("int",
+// "str"), else the wire name ("void", "array", "struct").
+std::string_view category(TypeKind kind) {
+  const KindTraits& traits = kind_traits(kind);
+  return traits.kind_class == KindClass::kVoid || traits.python.empty() ? traits.name
+                                                                        : traits.python;
 }
 
 }  // namespace
@@ -171,7 +114,7 @@ py::dict describe_type(const TypeInfo& type, TypeMapper& types) {
     const NumpyShape shape = numpy_shape(*fixed);
     description["dtype"] = types.dtype(*shape.scalar);
     description["dims"] = py::tuple(py::cast(shape.dims));
-    if (shape.scalar->kind == TypeKind::kStruct || shape.scalar->kind == TypeKind::kEnum) {
+    if (is_named(shape.scalar->kind)) {
       description["type"] = shape.scalar->name;
     }
   }
@@ -199,8 +142,7 @@ void collect_named(const TypeInfo& type, std::unordered_set<const TypeInfo*>& se
       collect_named(*member.type, seen, out, types);
     }
   }
-  if ((type.kind != TypeKind::kStruct && type.kind != TypeKind::kEnum) ||
-      !seen.insert(&type).second) {
+  if (!is_named(type.kind) || !seen.insert(&type).second) {
     return;
   }
   py::dict entry;
@@ -213,7 +155,7 @@ void collect_named(const TypeInfo& type, std::unordered_set<const TypeInfo*>& se
   for (const MemberInfo& member : type.members) {
     if (type.kind == TypeKind::kStruct) {
       members.append(py::make_tuple(member.name, member.value, describe_type(*member.type, types)));
-    } else if (type.element->kind >= TypeKind::kInt8 && type.element->kind <= TypeKind::kInt64) {
+    } else if (is_signed_integer(type.element->kind)) {
       members.append(py::make_tuple(member.name, static_cast<std::int64_t>(member.value)));
     } else {
       members.append(py::make_tuple(member.name, member.value));

@@ -15,7 +15,7 @@ namespace py = pybind11;
 namespace shmrpc::python {
 namespace {
 
-py::object vector(detail::CallScope& call, const std::shared_ptr<detail::Connection>& connection,
+py::object vector(DynamicCall& call, const std::shared_ptr<Connection>& connection,
                   TypeMapper& types) {
   const NumpyShape element = numpy_shape(*call.function().return_type->element);
   const py::dtype& dtype = types.dtype(*element.scalar);
@@ -26,6 +26,8 @@ py::object vector(detail::CallScope& call, const std::shared_ptr<detail::Connect
   if (bytes.empty()) {
     return py::array(dtype, shape);  // nothing to keep in the heap
   }
+  // Elements that hold bools or enums are checked as the C++ client checks them.
+  check_values(*call.function().return_type->element, bytes.data(), bytes.size() / element_size);
   // Own the block before anything else can throw, so that it is freed on every path.
   auto block = std::make_unique<HeapBlock>(connection, call.keep_result_block(), bytes.size());
   return heap_array(std::move(block), dtype, shape);
@@ -33,8 +35,8 @@ py::object vector(detail::CallScope& call, const std::shared_ptr<detail::Connect
 
 }  // namespace
 
-py::object take_result(detail::CallScope& call,
-                       const std::shared_ptr<detail::Connection>& connection, TypeMapper& types) {
+py::object take_result(DynamicCall& call, const std::shared_ptr<Connection>& connection,
+                       TypeMapper& types) {
   const TypeInfo& type = *call.function().return_type;
   switch (type.kind) {
     case TypeKind::kVoid:
@@ -55,6 +57,7 @@ py::object take_result(detail::CallScope& call,
       return vector(call, connection, types);
     default:
       // Copied out of the frame slot, which the next call overwrites.
+      check_value(type, call.result_slot());
       return decode_value(type, call.result_slot(), types);
   }
 }

@@ -7,14 +7,13 @@
 #include <memory>
 
 #include "numpy_types.hpp"
-#include "shmrpc/detail/call_scope.hpp"
+#include "shmrpc/dynamic_call.hpp"
 
 namespace shmrpc::python {
 
 /// The result of the executed `call` on `connection`. A std::vector result keeps its heap block,
 /// which the returned array frees when Python drops it. Needs the GIL.
-pybind11::object take_result(detail::CallScope& call,
-                             const std::shared_ptr<detail::Connection>& connection,
+pybind11::object take_result(DynamicCall& call, const std::shared_ptr<Connection>& connection,
                              TypeMapper& types);
 
 }  // namespace shmrpc::python

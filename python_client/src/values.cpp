@@ -1,5 +1,6 @@
 #include "values.hpp"
 
+#include <fmt/format.h>
 #include <pybind11/numpy.h>
 
 #include <climits>
@@ -42,40 +43,7 @@ bool is_numpy(py::handle value, const char* abstract_type) {
   return py::isinstance(value, py::module_::import("numpy").attr(abstract_type));
 }
 
-// Stores integer `value` as integer kind `kind`; false when it does not fit.
-template <class Value>
-bool store_integer(TypeKind kind, std::byte* out, Value value) {
-  const auto as = [&]<class Wire>(std::type_identity<Wire> /*wire*/) {
-    if (!std::in_range<Wire>(value)) {
-      return false;
-    }
-    store(out, static_cast<Wire>(value));
-    return true;
-  };
-  switch (kind) {
-    case TypeKind::kInt8:
-      return as(std::type_identity<std::int8_t>{});
-    case TypeKind::kInt16:
-      return as(std::type_identity<std::int16_t>{});
-    case TypeKind::kInt32:
-      return as(std::type_identity<std::int32_t>{});
-    case TypeKind::kInt64:
-      return as(std::type_identity<std::int64_t>{});
-    case TypeKind::kUInt8:
-      return as(std::type_identity<std::uint8_t>{});
-    case TypeKind::kUInt16:
-      return as(std::type_identity<std::uint16_t>{});
-    case TypeKind::kUInt32:
-      return as(std::type_identity<std::uint32_t>{});
-    case TypeKind::kUInt64:
-      return as(std::type_identity<std::uint64_t>{});
-    default:
-      return false;
-  }
-}
-
-void encode_integer(const TypeInfo& type, py::handle value, std::byte* out,
-                    const std::string& where) {
+void encode_int(const TypeInfo& type, py::handle value, std::byte* out, const std::string& where) {
   if (PyBool_Check(value.ptr()) || !(PyLong_Check(value.ptr()) || is_numpy(value, "integer"))) {
     wrong_type(type, value, where, "an int");
   }
@@ -90,18 +58,29 @@ void encode_integer(const TypeInfo& type, py::handle value, std::byte* out,
   }
   bool stored = false;
   if (overflow == 0) {
-    stored = store_integer(type.kind, out, small);
+    stored = encode_integer(type.kind, static_cast<std::int64_t>(small), out);
   } else if (overflow > 0) {
     const unsigned long long large = PyLong_AsUnsignedLongLong(number.ptr());
     if (large == ULLONG_MAX && PyErr_Occurred() != nullptr) {
       PyErr_Clear();
     } else {
-      stored = store_integer(type.kind, out, large);
+      stored = encode_integer(type.kind, static_cast<std::uint64_t>(large), out);
     }
   }
   if (!stored) {
-    throw std::out_of_range("shmrpc: " + where + ": " + std::string(py::str(value)) +
-                            " does not fit " + type_name(type));
+    throw std::out_of_range(fmt::format("shmrpc: {}: {} does not fit {}", where,
+                                        std::string(py::str(value)), type_name(type)));
+  }
+}
+
+// A float, or a part of the complex number `type`; a finite value that would round to
+// infinity in float32 is refused rather than arriving as inf.
+void encode_float_part(TypeKind kind, double value, std::byte* out, const std::string& where,
+                       const TypeInfo& type) {
+  if (!encode_float(kind, value, out)) {
+    throw std::out_of_range(fmt::format("shmrpc: {}: {} does not fit {} ({})", where,
+                                        std::string(py::repr(py::float_(value))), type_name(type),
+                                        kFloat32Range));
   }
 }
 
@@ -126,11 +105,7 @@ void encode_scalar(const TypeInfo& type, py::handle value, std::byte* out,
       if (number == -1.0 && PyErr_Occurred() != nullptr) {
         throw py::error_already_set();
       }
-      if (type.kind == TypeKind::kFloat32) {
-        store(out, to_float32(number, where, "float32"));
-      } else {
-        store(out, number);
-      }
+      encode_float_part(type.kind, number, out, where, type);
       return;
     }
     case TypeKind::kComplex64:
@@ -143,28 +118,16 @@ void encode_scalar(const TypeInfo& type, py::handle value, std::byte* out,
       if (number.real == -1.0 && PyErr_Occurred() != nullptr) {
         throw py::error_already_set();
       }
-      if (type.kind == TypeKind::kComplex64) {
-        store(out, std::complex<float>(to_float32(number.real, where, "complex64"),
-                                       to_float32(number.imag, where, "complex64")));
-      } else {
-        store(out, std::complex<double>(number.real, number.imag));
-      }
+      // The parts of a complex number are floats of half its size, real part first.
+      const TypeKind part =
+          type.kind == TypeKind::kComplex64 ? TypeKind::kFloat32 : TypeKind::kFloat64;
+      encode_float_part(part, number.real, out, where, type);
+      encode_float_part(part, number.imag, out + type.size / 2, where, type);
       return;
     }
     default:
-      encode_integer(type, value, out, where);
+      encode_int(type, value, out, where);
   }
-}
-
-std::string enumerators(const TypeInfo& type) {
-  const bool is_signed = type.element->kind <= TypeKind::kInt64;
-  std::string text;
-  for (const MemberInfo& member : type.members) {
-    text += (text.empty() ? "" : ", ") + member.name + " = " +
-            (is_signed ? std::to_string(static_cast<std::int64_t>(member.value))
-                       : std::to_string(member.value));
-  }
-  return text;
 }
 
 void encode_enum(const TypeInfo& type, py::handle value, std::byte* out, const std::string& where,
@@ -175,8 +138,8 @@ void encode_enum(const TypeInfo& type, py::handle value, std::byte* out, const s
     const py::dict members = cls.attr("__members__");
     if (!members.contains(value)) {
       throw std::domain_error("shmrpc: " + where + ": " + std::string(py::str(value)) +
-                              " is not an enumerator of " + type.name + " (" + enumerators(type) +
-                              ")");
+                              " is not an enumerator of " + type.name + " (" +
+                              enumerator_list(type) + ")");
     }
     encode_value(type, members[value], out, where, types);
     return;
@@ -184,20 +147,13 @@ void encode_enum(const TypeInfo& type, py::handle value, std::byte* out, const s
   if (PyBool_Check(value.ptr()) || !(PyLong_Check(value.ptr()) || is_numpy(value, "integer"))) {
     wrong_type(type, value, where, "a member of " + type.name + ", its name or its value");
   }
-  encode_integer(*type.element, value, out, where);
-  std::uint64_t raw = 0;
-  std::memcpy(&raw, out, type.size);
-  if (type.element->kind <= TypeKind::kInt64 && type.size < 8) {  // sign-extend
-    const unsigned shift = 64U - 8U * type.size;
-    raw = static_cast<std::uint64_t>(static_cast<std::int64_t>(raw << shift) >> shift);
-  }
-  for (const MemberInfo& member : type.members) {
-    if (member.value == raw) {
-      return;
-    }
+  encode_int(*type.element, value, out, where);
+  if (find_enumerator(type, decode_integer(type.element->kind, out)) != nullptr) {
+    return;
   }
   throw std::domain_error("shmrpc: " + where + ": " + std::string(py::str(value)) +
-                          " is not an enumerator of " + type.name + " (" + enumerators(type) + ")");
+                          " is not an enumerator of " + type.name + " (" + enumerator_list(type) +
+                          ")");
 }
 
 void encode_array(const TypeInfo& type, py::handle value, std::byte* out, const std::string& where,
@@ -327,25 +283,23 @@ void encode_tuple(const TypeInfo& type, py::handle value, std::byte* out, const 
   }
 }
 
-}  // namespace
-
-float to_float32(double value, const std::string& where, const char* type) {
-  constexpr double kMax = std::numeric_limits<float>::max();
-  // Round to nearest takes doubles below max + half an ulp (2^128 - 2^103) to max, and that one
-  // and all above to inf. A conversion of a double beyond max is undefined behaviour in C++,
-  // though, so those that round to max are clamped here.
-  constexpr double kRoundsToInfinity = 0x1.ffffffp127;
-  if (!std::isfinite(value) || std::abs(value) <= kMax) {
-    return static_cast<float>(value);
-  }
-  if (std::abs(value) < kRoundsToInfinity) {
-    return static_cast<float>(std::copysign(kMax, value));
-  }
-  throw std::out_of_range("shmrpc: " + where + ": " + std::string(py::repr(py::float_(value))) +
-                          " does not fit " + type +
-                          " (finite values from -3.4028234663852886e+38 to "
-                          "3.4028234663852886e+38; inf and nan are allowed)");
+py::object decode_scalar(TypeKind kind, const std::byte* bytes) {
+  const bool complex = kind_traits(kind).kind_class == KindClass::kComplex;
+  return *visit_scalar(kind, [&]<class T>(std::type_identity<T> /*type*/) -> py::object {
+    if constexpr (std::is_same_v<T, bool>) {
+      return py::bool_(bytes[0] != std::byte{0});
+    } else if constexpr (std::is_integral_v<T>) {
+      return py::int_(load<T>(bytes));
+    } else if (complex) {  // two parts, real first
+      return py::reinterpret_steal<py::object>(
+          PyComplex_FromDoubles(load<T>(bytes), load<T>(bytes + sizeof(T))));
+    } else {
+      return py::float_(load<T>(bytes));
+    }
+  });
 }
+
+}  // namespace
 
 void encode_value(const TypeInfo& type, py::handle value, std::byte* out, const std::string& where,
                   TypeMapper& types) {
@@ -362,14 +316,13 @@ void encode_value(const TypeInfo& type, py::handle value, std::byte* out, const 
     case TypeKind::kTuple:
       encode_tuple(type, value, out, where, types);
       return;
-    case TypeKind::kOptional:
-      std::memset(out, 0, type.size);
-      if (!value.is_none()) {
-        out[0] = std::byte{1};
-        encode_value(*type.element, value, out + optional_value_offset(type.element->align), where,
-                     types);
+    case TypeKind::kOptional: {
+      std::byte* slot = write_optional(type, out, !value.is_none());
+      if (slot != nullptr) {
+        encode_value(*type.element, value, slot, where, types);
       }
       return;
+    }
     default:
       if (!is_scalar(type.kind)) {
         throw std::logic_error("shmrpc: " + type_name(type) + " is not a fixed-size type");
@@ -380,50 +333,8 @@ void encode_value(const TypeInfo& type, py::handle value, std::byte* out, const 
 
 py::object decode_value(const TypeInfo& type, const std::byte* bytes, TypeMapper& types) {
   switch (type.kind) {
-    case TypeKind::kBool: {
-      const auto byte = std::to_integer<unsigned>(bytes[0]);
-      if (byte > 1) {
-        throw std::domain_error("shmrpc: a bool holds byte " + std::to_string(byte));
-      }
-      return py::bool_(byte == 1);
-    }
-    case TypeKind::kInt8:
-      return py::int_(load<std::int8_t>(bytes));
-    case TypeKind::kInt16:
-      return py::int_(load<std::int16_t>(bytes));
-    case TypeKind::kInt32:
-      return py::int_(load<std::int32_t>(bytes));
-    case TypeKind::kInt64:
-      return py::int_(load<std::int64_t>(bytes));
-    case TypeKind::kUInt8:
-      return py::int_(load<std::uint8_t>(bytes));
-    case TypeKind::kUInt16:
-      return py::int_(load<std::uint16_t>(bytes));
-    case TypeKind::kUInt32:
-      return py::int_(load<std::uint32_t>(bytes));
-    case TypeKind::kUInt64:
-      return py::int_(load<std::uint64_t>(bytes));
-    case TypeKind::kFloat32:
-      return py::float_(load<float>(bytes));
-    case TypeKind::kFloat64:
-      return py::float_(load<double>(bytes));
-    case TypeKind::kComplex64: {
-      const auto number = load<std::complex<float>>(bytes);
-      return py::reinterpret_steal<py::object>(PyComplex_FromDoubles(number.real(), number.imag()));
-    }
-    case TypeKind::kComplex128: {
-      const auto number = load<std::complex<double>>(bytes);
-      return py::reinterpret_steal<py::object>(PyComplex_FromDoubles(number.real(), number.imag()));
-    }
-    case TypeKind::kEnum: {
-      const py::object raw = decode_value(*type.element, bytes, types);
-      try {
-        return types.python_class(type)(raw);
-      } catch (const py::error_already_set&) {
-        throw std::domain_error("shmrpc: " + type.name + " holds " + std::string(py::str(raw)) +
-                                ", none of its enumerators (" + enumerators(type) + ")");
-      }
-    }
+    case TypeKind::kEnum:
+      return types.python_class(type)(decode_value(*type.element, bytes, types));
     case TypeKind::kArray: {
       const NumpyShape shape = numpy_shape(type);
       // No base: pybind11 copies the bytes, which the next call overwrites.
@@ -437,14 +348,8 @@ py::object decode_value(const TypeInfo& type, const std::byte* bytes, TypeMapper
       return types.python_class(type)(**fields);
     }
     case TypeKind::kOptional: {
-      const auto flag = std::to_integer<unsigned>(bytes[0]);
-      if (flag > 1) {
-        throw std::domain_error("shmrpc: the has-value flag of an " + type_name(type) + " holds " +
-                                std::to_string(flag));
-      }
-      return flag == 0 ? py::none()
-                       : decode_value(*type.element,
-                                      bytes + optional_value_offset(type.element->align), types);
+      const std::byte* value = optional_value(type, bytes);
+      return value == nullptr ? py::none() : decode_value(*type.element, value, types);
     }
     case TypeKind::kTuple: {
       py::tuple items(type.members.size());
@@ -454,7 +359,10 @@ py::object decode_value(const TypeInfo& type, const std::byte* bytes, TypeMapper
       return items;
     }
     default:
-      throw std::logic_error("shmrpc: " + type_name(type) + " is not a fixed-size type");
+      if (!is_scalar(type.kind)) {
+        throw std::logic_error(fmt::format("shmrpc: {} is not a fixed-size type", type_name(type)));
+      }
+      return decode_scalar(type.kind, bytes);
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "numpy_types.hpp"
 #include "shmrpc/types.hpp"
+#include "shmrpc/value_codec.hpp"
 
 namespace shmrpc::python {
 
@@ -20,15 +21,9 @@ namespace shmrpc::python {
 void encode_value(const TypeInfo& type, pybind11::handle value, std::byte* out,
                   const std::string& where, TypeMapper& types);
 
-/// `value` rounded to float32, as a C++ conversion on IEEE hardware rounds it; inf and nan stay
-/// as they are. A finite value that rounds beyond the float32 range throws std::out_of_range
-/// (OverflowError) naming `where` and `type` (float32, or complex64 for a part of one): it would
-/// otherwise arrive as inf.
-float to_float32(double value, const std::string& where, const char* type);
-
 /// The Python object for the value of `type` at `bytes`: bool, int, float, complex, an IntEnum
 /// member, a numpy array (copied) for a std::array, a record for a struct, None or the value for
-/// an optional, a tuple. Throws std::domain_error for bytes that are no valid value.
+/// an optional, a tuple. The bytes are a valid value: check_value (value_codec.hpp) passed them.
 pybind11::object decode_value(const TypeInfo& type, const std::byte* bytes, TypeMapper& types);
 
 }  // namespace shmrpc::python

@@ -120,7 +120,7 @@ struct ServerChild {
   Clock::time_point started;
   bool cleanup = false;  // started by finish() to replace a leftover segment: must not be refused
   std::optional<Clock::time_point> ready_at;
-  detail::ProcessIdentity identity;  // once ready
+  ProcessIdentity identity;          // once ready
   std::optional<std::string> error;  // what start() failed with
   std::optional<Clock::time_point> termed_at;
   std::optional<Clock::time_point> killed_at;

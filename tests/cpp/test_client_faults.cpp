@@ -22,7 +22,7 @@
 
 #include "server_process.hpp"
 #include "shmrpc/client.hpp"
-#include "shmrpc/detail/command_block.hpp"
+#include "shmrpc/detail/call_protocol.hpp"
 #include "shmrpc/segment.hpp"
 
 namespace shmrpc::test {
@@ -100,7 +100,7 @@ class MappedChannel {
 };
 
 std::uint64_t free_bytes(const Client& client) {
-  return client.connection()->allocator().free_bytes();
+  return client.connection()->heap_free_bytes();
 }
 
 // --- 1. A late call and the heap blocks it may still use ---------------------------------------

@@ -1,4 +1,4 @@
-// The call protocol on a CommandBlock's state word (detail/command_block.hpp), on memory shared
+// The call protocol on a CommandBlock's state word (detail/call_protocol.hpp), on memory shared
 // by MAP_SHARED | MAP_ANONYMOUS. Every test runs twice: the two sides as two threads of this
 // process, and as this process and a forked child.
 
@@ -21,7 +21,7 @@
 #include <string>
 #include <thread>
 
-#include "shmrpc/detail/command_block.hpp"
+#include "shmrpc/detail/call_protocol.hpp"
 #include "shmrpc/detail/futex.hpp"
 #include "shmrpc/layout.hpp"
 

@@ -18,7 +18,7 @@
 
 #include "server_process.hpp"
 #include "shmrpc/client.hpp"
-#include "shmrpc/detail/command_block.hpp"
+#include "shmrpc/detail/call_protocol.hpp"
 #include "shmrpc/layout.hpp"
 #include "shmrpc/probe.hpp"
 #include "shmrpc/schema.hpp"

@@ -39,9 +39,9 @@ TEST(StatsTest, ServerCountsEveryCallPerFunction) {
   }
   const SegmentInspector inspector(server.name());
   const Schema schema = inspector.schema();
-  const std::vector<detail::FunctionStats> stats = inspector.stats();
+  const std::vector<FunctionStats> stats = inspector.stats();
   ASSERT_EQ(stats.size(), schema.functions().size());
-  const detail::FunctionStats& add = stats.at(index_of(schema, "add"));
+  const FunctionStats& add = stats.at(index_of(schema, "add"));
   EXPECT_EQ(add.calls, 5U);
   EXPECT_EQ(add.errors, 0U);
   EXPECT_EQ(add.timed, 5U);
@@ -51,7 +51,7 @@ TEST(StatsTest, ServerCountsEveryCallPerFunction) {
     in_buckets += count;
   }
   EXPECT_EQ(in_buckets, 5U);
-  const detail::FunctionStats& fail = stats.at(index_of(schema, "fail"));
+  const FunctionStats& fail = stats.at(index_of(schema, "fail"));
   EXPECT_EQ(fail.calls, 2U);
   EXPECT_EQ(fail.errors, 2U);
   EXPECT_EQ(stats.at(index_of(schema, "sleep_ms")).calls, 0U);
@@ -109,7 +109,20 @@ TEST(SchemaJsonTest, DescribesFunctionsAndEscapesStrings) {
   EXPECT_TRUE(
       json.starts_with("{\n  \"format\": \"shmrpc-schema\",\n  \"format_version\": 1,\n"
                        "  \"server\": \"demo\",\n  \"layout_hash\": \"0x"));
-  EXPECT_TRUE(json.ends_with("  \"types\": {}\n}\n"));
+  EXPECT_NE(json.find("  \"types\": {},\n  \"kinds\": {\n"), std::string::npos);
+  // The kinds table (type_kinds.hpp) closes the document, one entry per kind.
+  EXPECT_NE(json.find(R"("int16": {
+      "class": "signed_integer",
+      "storage": "fixed",
+      "size": 2,
+      "min": -32768,
+      "max": 32767,
+      "numpy": "int16",
+      "python": "int",
+      "cxx": "std::int16_t"
+    })"),
+            std::string::npos);
+  EXPECT_TRUE(json.ends_with("      \"cxx\": \"\"\n    }\n  }\n}\n"));
   EXPECT_NE(json.find(R"("doc": "Sum of \"a\" and b.\n\tTab\u0001")"), std::string::npos);
   EXPECT_NE(json.find(R"("signature": "add(a: int64, b: int64) -> int64")"), std::string::npos);
   EXPECT_NE(json.find("\"kind\": \"int64\",\n"), std::string::npos);

@@ -29,10 +29,10 @@ class RecordsTest : public ::testing::Test {
   // Calls `function` with one argument written as raw bytes of `type`: bytes no C++ client
   // would write, to see the server refuse them.
   void call_with_bytes(const char* function, const TypeInfo& type, const void* bytes,
-                       const std::vector<std::function<void(detail::CallScope&)>>& rest = {}) {
+                       const std::vector<std::function<void(DynamicCall&)>>& rest = {}) {
     const FunctionSchema* schema = client_.schema().find(function);
     ASSERT_NE(schema, nullptr);
-    detail::CallScope call(*client_.connection(), *schema);
+    DynamicCall call(*client_.connection(), *schema);
     call.put_value(0, type, bytes);
     for (const auto& put : rest) {
       put(call);
@@ -179,7 +179,7 @@ TEST_F(RecordsTest, ServerRefusesAnInvalidBoolInsideAStruct) {
   std::memcpy(bytes.data(), &order, sizeof order);
   bytes[offsetof(Order, active)] = std::byte{2};
   EXPECT_THROW(call_with_bytes("fill", type_info_of<Order>(), bytes.data(),
-                               {[](detail::CallScope& call) { call.put_int(1, 1); }}),
+                               {[](DynamicCall& call) { call.put_int(1, 1); }}),
                ProtocolError);
 }
 

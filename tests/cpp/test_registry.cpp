@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "shmrpc/detail/codec.hpp"
+#include "shmrpc/detail/frame_codec.hpp"
 #include "shmrpc/layout.hpp"
 #include "shmrpc/registry.hpp"
 #include "shmrpc/types.hpp"

@@ -1,16 +1,13 @@
 #pragma once
-/// Process identity that survives pid reuse: a pid plus the process's start time.
+/// The calling process's identity, and the start time of others (/proc).
 
 #include <sys/types.h>
 
 #include <cstdint>
 
-namespace shmrpc::detail {
+#include "shmrpc/process_identity.hpp"
 
-struct ProcessIdentity {
-  pid_t pid = 0;
-  std::uint64_t start_time = 0;  ///< clock ticks since boot, /proc/PID/stat field 22
-};
+namespace shmrpc::detail {
 
 /// This process (re-read after fork).
 ProcessIdentity current_process();

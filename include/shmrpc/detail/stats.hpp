@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "shmrpc/function_stats.hpp"
 #include "shmrpc/layout.hpp"
 
 namespace shmrpc::detail {
@@ -82,16 +83,6 @@ inline void record_call(layout::StatsRecord& record, bool failed, bool timed,
   }
   bump(record.buckets.at(latency_bucket(latency_ns)), 1);
 }
-
-/// Statistics of one function, summed over channels.
-struct FunctionStats {
-  std::uint64_t calls = 0;
-  std::uint64_t errors = 0;
-  std::uint64_t timed = 0;
-  std::uint64_t total_ns = 0;
-  std::uint64_t max_ns = 0;
-  std::array<std::uint64_t, layout::kStatsBuckets> buckets{};
-};
 
 /// Reader side (tools, any thread): the statistics of every function of a mapped segment, in
 /// function table order, summed over its channels. Empty when the segment has no stats region

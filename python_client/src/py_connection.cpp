@@ -1,4 +1,4 @@
-#include "connection.hpp"
+#include "py_connection.hpp"
 
 #include <chrono>
 #include <cstring>
@@ -13,9 +13,10 @@
 #include "heap_block.hpp"
 #include "numpy_types.hpp"
 #include "results.hpp"
-#include "shmrpc/detail/call_scope.hpp"
+#include "shmrpc/dynamic_call.hpp"
 #include "shmrpc/errors.hpp"
 #include "shmrpc/stub.hpp"
+#include "shmrpc/value_codec.hpp"
 
 namespace py = pybind11;
 
@@ -67,31 +68,31 @@ class BusyFlag {
 
 }  // namespace
 
-Connection::Connection(const std::string& name, std::optional<double> timeout,
-                       double connect_timeout, std::optional<double> channel_wait) {
+PyConnection::PyConnection(const std::string& name, std::optional<double> timeout,
+                           double connect_timeout, std::optional<double> channel_wait) {
   ClientOptions options;
   options.timeout = duration(timeout, "timeout");
   options.connect_timeout = *duration(connect_timeout, "connect_timeout");
   options.channel_wait = duration(channel_wait, "channel_wait");
   options.interrupt_check = check_signals;
   const py::gil_scoped_release release;
-  connection_ = std::make_shared<detail::Connection>(name, options);
+  connection_ = std::make_shared<Connection>(name, options);
 }
 
-const std::shared_ptr<detail::Connection>& Connection::shared() const {
+const std::shared_ptr<Connection>& PyConnection::shared() const {
   if (!connection_) {
     throw py::value_error("shmrpc: the connection is closed");
   }
   return connection_;
 }
 
-detail::Connection& Connection::get() const {
+Connection& PyConnection::get() const {
   return *shared();
 }
 
-py::object Connection::call(std::size_t index, const py::tuple& args) {
+py::object PyConnection::call(std::size_t index, const py::tuple& args) {
   // A copy: close() from another thread must not pull the connection from under this call.
-  const std::shared_ptr<detail::Connection> connection = shared();
+  const std::shared_ptr<Connection> connection = shared();
   const auto& functions = connection->schema().functions();
   if (index >= functions.size()) {
     throw py::index_error("shmrpc: server '" + connection->server_name() + "' has " +
@@ -104,7 +105,7 @@ py::object Connection::call(std::size_t index, const py::tuple& args) {
                          " arguments (" + std::to_string(args.size()) + " given)");
   }
   const BusyFlag busy(busy_, connection->server_name());
-  std::optional<detail::CallScope> call;
+  std::optional<DynamicCall> call;
   if (connection->has_late_call()) {
     const py::gil_scoped_release release;  // waits for the late call to finish
     call.emplace(*connection, function);
@@ -128,15 +129,15 @@ py::object Connection::call(std::size_t index, const py::tuple& args) {
   arguments.copy_back();
   try {
     return take_result(*call, connection, types_);
-  } catch (const std::domain_error& error) {
+  } catch (const InvalidValue& error) {
     throw shmrpc::ProtocolError(std::string("shmrpc: server '") + connection->server_name() +
                                 "' returned an invalid result: " + error.what());
   }
 }
 
-py::array Connection::empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype,
-                            bool zero) {
-  const std::shared_ptr<detail::Connection>& connection = shared();
+py::array PyConnection::empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype,
+                              bool zero) {
+  const std::shared_ptr<Connection>& connection = shared();
   std::uint64_t bytes = static_cast<std::uint64_t>(dtype.itemsize());
   for (const py::ssize_t dim : shape) {
     if (dim < 0) {
@@ -155,7 +156,7 @@ py::array Connection::empty(const std::vector<py::ssize_t>& shape, const py::dty
   return heap_array(std::move(block), dtype, shape);
 }
 
-py::list Connection::functions() {
+py::list PyConnection::functions() {
   py::list list;
   for (const FunctionSchema& function : get().schema().functions()) {
     py::list arguments;
@@ -176,7 +177,7 @@ py::list Connection::functions() {
   return list;
 }
 
-py::list Connection::named_types() {
+py::list PyConnection::named_types() {
   std::vector<const TypeInfo*> roots;
   for (const FunctionSchema& function : get().schema().functions()) {
     for (const ArgumentSchema& argument : function.arguments) {
@@ -187,17 +188,17 @@ py::list Connection::named_types() {
   return describe_named_types(roots, types_);
 }
 
-bool Connection::owns(const py::array& array) const {
+bool PyConnection::owns(const py::array& array) const {
   return get().in_heap(array.data(), static_cast<std::size_t>(array.nbytes()));
 }
 
-void Connection::set_timeout(std::optional<double> timeout) {
+void PyConnection::set_timeout(std::optional<double> timeout) {
   shared()->set_timeout(duration(timeout, "timeout"));
 }
 
 namespace {
 
-// Connection.call(index, args) as a METH_FASTCALL method, without pybind11's dispatcher: it is
+// PyConnection.call(index, args) as a METH_FASTCALL method, without pybind11's dispatcher: it is
 // every remote call's entry, and the generic dispatcher (overloads, keywords, casters) costs
 // about as much as the rest of a null call's Python side. Exceptions go through the registered
 // translators, as from any bound function.
@@ -210,7 +211,7 @@ PyObject* fast_call(PyObject* self, PyObject* const* args, Py_ssize_t nargs) noe
     if (index == static_cast<std::size_t>(-1) && PyErr_Occurred() != nullptr) {
       throw py::error_already_set();
     }
-    auto& connection = py::cast<Connection&>(py::handle(self));
+    auto& connection = py::cast<PyConnection&>(py::handle(self));
     return connection.call(index, py::reinterpret_borrow<py::tuple>(args[1])).release().ptr();
   } catch (...) {
     if (!py::detail::apply_exception_translators(
@@ -232,7 +233,7 @@ PyMethodDef fast_call_definition{
 }  // namespace
 
 void bind_connection(py::module_& module) {
-  py::class_<Connection> connection_class(
+  py::class_<PyConnection> connection_class(
       module, "Connection", "One channel of a server; the shmrpc.Client keeps one per thread.");
   connection_class.attr("call") = py::reinterpret_steal<py::object>(PyDescr_NewMethod(
       reinterpret_cast<PyTypeObject*>(connection_class.ptr()), &fast_call_definition));
@@ -240,18 +241,20 @@ void bind_connection(py::module_& module) {
       .def(py::init<const std::string&, std::optional<double>, double, std::optional<double>>(),
            py::arg("name"), py::arg("timeout") = py::none(), py::arg("connect_timeout") = 1.0,
            py::arg("channel_wait") = py::none())
-      .def("empty", &Connection::empty, py::arg("shape"), py::arg("dtype"), py::arg("zero") = false,
-           "An array in this channel's heap.")
-      .def("functions", &Connection::functions, "The server's functions, described.")
-      .def("named_types", &Connection::named_types,
+      .def("empty", &PyConnection::empty, py::arg("shape"), py::arg("dtype"),
+           py::arg("zero") = false, "An array in this channel's heap.")
+      .def("functions", &PyConnection::functions, "The server's functions, described.")
+      .def("named_types", &PyConnection::named_types,
            "The structs and enums of the server's functions, described, used types first.")
       .def(
           "set_classes",
-          [](Connection& self, py::dict classes) { self.types().set_classes(std::move(classes)); },
+          [](PyConnection& self, py::dict classes) {
+            self.types().set_classes(std::move(classes));
+          },
           py::arg("classes"), "The record and enum classes to use, by C++ type name.")
       .def(
           "check_stub",
-          [](const Connection& self, std::uint64_t layout_hash,
+          [](const PyConnection& self, std::uint64_t layout_hash,
              const std::vector<std::tuple<std::string, std::string, std::string, std::uint64_t>>&
                  functions,
              const std::string& source) {
@@ -260,33 +263,34 @@ void bind_connection(py::module_& module) {
             for (const auto& [name, signature, layout, hash] : functions) {
               expected.push_back({name, signature, layout, hash});
             }
-            const detail::Connection& connection = self.get();
+            const Connection& connection = self.get();
             check_stub(connection.schema(), connection.server_name(), source, layout_hash,
                        expected);
           },
           py::arg("layout_hash"), py::arg("functions"), py::arg("source"),
           "shmrpc::check_stub against this server: functions are (name, signature, layout, "
           "signature_hash) tuples.")
-      .def("owns", &Connection::owns, py::arg("array"),
+      .def("owns", &PyConnection::owns, py::arg("array"),
            "True when the array's data lies in this channel's heap.")
-      .def("set_timeout", &Connection::set_timeout, py::arg("timeout"))
-      .def("close", &Connection::close)
-      .def_property_readonly("closed", &Connection::closed)
+      .def("set_timeout", &PyConnection::set_timeout, py::arg("timeout"))
+      .def("close", &PyConnection::close)
+      .def_property_readonly("closed", &PyConnection::closed)
       .def_property_readonly("server_name",
-                             [](const Connection& self) { return self.get().server_name(); })
+                             [](const PyConnection& self) { return self.get().server_name(); })
       .def_property_readonly("server_pid",
-                             [](const Connection& self) { return self.get().server().pid; })
-      .def_property_readonly("channel", [](const Connection& self) { return self.get().channel(); })
+                             [](const PyConnection& self) { return self.get().server().pid; })
+      .def_property_readonly("channel",
+                             [](const PyConnection& self) { return self.get().channel(); })
       .def_property_readonly(
           "heap_address",
-          [](const Connection& self) {
+          [](const PyConnection& self) {
             return reinterpret_cast<std::uintptr_t>(self.get().heap());
           },
           "Where this channel's heap is mapped in this process.")
       .def_property_readonly("heap_size",
-                             [](const Connection& self) { return self.get().heap_size(); })
+                             [](const PyConnection& self) { return self.get().heap_size(); })
       .def_property_readonly(
-          "heap_free", [](const Connection& self) { return self.get().allocator().free_bytes(); },
+          "heap_free", [](const PyConnection& self) { return self.get().heap_free_bytes(); },
           "Bytes of this channel's heap not in use.");
 }
 

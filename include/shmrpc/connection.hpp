@@ -1,7 +1,7 @@
 #pragma once
 /// A client's attachment to one server: the mapped segment, the validated schema, and the channel
-/// it owns, with that channel's heap allocator. Shared (std::shared_ptr) by the Client and the
-/// SharedArrays in its heap, so the channel is released only when all of them are gone.
+/// it owns, with that channel's heap allocator. The channel is released when the last holder of
+/// the Connection (Client, SharedArray, Function, Python array) is gone.
 
 #include <sys/types.h>
 
@@ -14,7 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "shmrpc/detail/command_block.hpp"
+#include "shmrpc/client_options.hpp"
+#include "shmrpc/detail/call_protocol.hpp"
 #include "shmrpc/detail/heap_allocator.hpp"
 #include "shmrpc/detail/process.hpp"
 #include "shmrpc/layout.hpp"
@@ -23,37 +24,9 @@
 
 namespace shmrpc {
 
-struct ClientOptions {
-  /// How long a caller spins for the result before sleeping in the kernel. 0 = always sleep.
-  /// At most liveness_interval / 2 is used, so that a spin cannot delay a liveness check.
-  std::chrono::nanoseconds spin = std::chrono::microseconds(50);
-  /// Longest wait for one call; nullopt = as long as the server lives.
-  std::optional<std::chrono::nanoseconds> timeout{};
-  /// Bounds how long a waiting caller (for a result, for a late call, for a free channel) goes
-  /// without checking that the server still lives and runs. It checks liveness_interval / 2 after
-  /// the wait began (spin included) and every liveness_interval / 2 after that, so a server that
-  /// dies or stops is noticed within liveness_interval / 2 of it plus the time to test its
-  /// holder lock and to be scheduled, so within liveness_interval (measured over 20 deaths
-  /// spread over an interval, default options: 51 ms at most).
-  std::chrono::nanoseconds liveness_interval = std::chrono::milliseconds(100);
-  /// How long to wait for a server that is still starting.
-  std::chrono::nanoseconds connect_timeout = std::chrono::seconds(1);
-  /// When every channel is taken: nullopt fails at once with ChannelsBusyError; a duration waits
-  /// up to that long for a channel to be released (or its owner to die). The wait checks the
-  /// server as a call does (see liveness_interval) and ends with NoServerError when it died or
-  /// stops: the connection was never made.
-  std::optional<std::chrono::nanoseconds> channel_wait{};
-  /// Called by a waiting caller every liveness_interval / 2; may throw to abandon the wait (the
-  /// Python client raises KeyboardInterrupt from it). The abandoned call is treated as timed out.
-  std::function<void()> interrupt_check{};
-  /// The user id whose server segments this client attaches to; nullopt: this process's own
-  /// (geteuid). A segment of another owner is refused with std::system_error (EACCES) naming
-  /// both uids, so another user cannot pose as our server.
-  std::optional<uid_t> server_uid{};
-};
-
-namespace detail {
-
+/// A client's attachment to one server. Client holds one; language bindings and tools that call
+/// by schema drive DynamicCall on it (dynamic_call.hpp). Shared (std::shared_ptr) by the Client
+/// and the SharedArrays in its heap.
 class Connection {
  public:
   /// Attaches to server `name`, validates its segment and claims a free channel. Throws
@@ -72,17 +45,17 @@ class Connection {
   const ClientOptions& options() const noexcept { return options_; }
   void set_timeout(std::optional<std::chrono::nanoseconds> timeout) { options_.timeout = timeout; }
   std::uint32_t channel() const noexcept { return channel_; }
+  /// The server process, as identified when the connection was made.
   ProcessIdentity server() const noexcept { return server_; }
 
   /// The function `name` taking `arity` arguments; std::invalid_argument naming what exists.
   const FunctionSchema& function(std::string_view name, std::size_t arity) const;
 
-  layout::CommandBlock& block() const noexcept { return *block_; }
-  std::byte* frame() const noexcept { return frame_; }
+  /// Where this channel's heap is mapped, and its size.
   std::byte* heap() const noexcept { return heap_; }
   std::uint64_t heap_size() const noexcept { return schema_.channels().heap_size; }
-  /// The heap's allocator, for allocating. Blocks are freed with free_block(), never here.
-  HeapAllocator& allocator() noexcept { return allocator_; }
+  /// Free bytes of the heap, for diagnostics.
+  std::uint64_t heap_free_bytes() const noexcept { return allocator_.free_bytes(); }
   /// A block of `bytes` in the heap, for an array the caller fills; returns its heap offset.
   /// Called by the calling thread. Throws std::length_error with the sizes when no free piece is
   /// that big (after finishing a late call that has ended, whose deferred frees may make room).
@@ -97,33 +70,40 @@ class Connection {
   /// True when [data, data + bytes) lies inside this channel's heap.
   bool in_heap(const void* data, std::size_t bytes) const noexcept;
 
-  /// Before writing a call, on the calling thread: throws ServerGoneError if the server is gone,
-  /// and waits out a late (timed-out or interrupted) call, throwing TimeoutError if it still runs
-  /// at `deadline`. Then performs the frees deferred while the late call was pending. A late call
-  /// whose state word shows kRunning or kIdle a liveness_interval after it became late may be a
-  /// word that another process rewrote while the server waits for a request: the wait then posts
-  /// a probe, a request for no function (index 0xFFFFFFFF), which an idle server fails at once
-  /// and a server that really runs the call overwrites with its end (docs/SPEC.md, section 7.5).
-  void prepare(Deadline deadline);
-  /// Whether prepare() has a late call to wait for (else it returns at once or throws).
+  /// Whether a late (timed-out or interrupted) call may still run: the next call waits it out.
   bool has_late_call() const noexcept { return !late_call_.empty(); }
 
-  /// Posts the request already written to the frame and waits for its end. Returns kDone or
-  /// kFailed; nullopt when `deadline` passed and the call was cancelled before it started.
-  /// Throws ServerGoneError; TimeoutError when the deadline passed while the server runs the call,
-  /// and what interrupt_check throws: then the call is late, and free_block() defers every free
-  /// until it ends.
-  std::optional<CallState> run(const FunctionSchema& function, Deadline deadline);
+ private:
+  friend class DynamicCall;
+  using Deadline = std::chrono::steady_clock::time_point;
 
-  /// The deadline of a call starting now.
+  // The call protocol, driven by DynamicCall on the calling thread.
+  layout::CommandBlock& block() const noexcept { return *block_; }
+  std::byte* frame() const noexcept { return frame_; }
+  detail::HeapAllocator& allocator() noexcept { return allocator_; }
+  // Before writing a call, on the calling thread: throws ServerGoneError if the server is gone,
+  // and waits out a late (timed-out or interrupted) call, throwing TimeoutError if it still runs
+  // at `deadline`. Then performs the frees deferred while the late call was pending. A late call
+  // whose state word shows kRunning or kIdle a liveness_interval after it became late may be a
+  // word that another process rewrote while the server waits for a request: the wait then posts
+  // a probe, a request for no function (index 0xFFFFFFFF), which an idle server fails at once
+  // and a server that really runs the call overwrites with its end (docs/SPEC.md, section 7.5).
+  void prepare(Deadline deadline);
+  // Posts the request already written to the frame and waits for its end. Returns kDone or
+  // kFailed; nullopt when `deadline` passed and the call was cancelled before it started.
+  // Throws ServerGoneError; TimeoutError when the deadline passed while the server runs the call,
+  // and what interrupt_check throws: then the call is late, and free_block() defers every free
+  // until it ends.
+  std::optional<layout::CallState> run(const FunctionSchema& function, Deadline deadline);
+
+  // The deadline of a call starting now.
   Deadline call_deadline() const;
 
- private:
   void claim_channel();
   bool try_claim_channel();
   [[noreturn]] void server_gone(std::string_view during);
   void check_server(std::string_view during);
-  std::optional<CallState> await(Deadline deadline, std::string_view during, bool late);
+  std::optional<layout::CallState> await(Deadline deadline, std::string_view during, bool late);
   void abandon(const FunctionSchema& function);
   void probe_late_call();
   void end_late_call() noexcept;
@@ -137,7 +117,7 @@ class Connection {
   layout::CommandBlock* block_ = nullptr;
   std::byte* frame_ = nullptr;
   std::byte* heap_ = nullptr;
-  HeapAllocator allocator_;
+  detail::HeapAllocator allocator_;
   std::chrono::nanoseconds spin_;            // options_.spin, at most check_interval_
   std::chrono::nanoseconds check_interval_;  // options_.liveness_interval / 2
   bool gone_ = false;
@@ -151,5 +131,4 @@ class Connection {
   std::vector<std::uint64_t> deferred_;  // guarded by free_mutex_
 };
 
-}  // namespace detail
 }  // namespace shmrpc

@@ -1,4 +1,4 @@
-#include "shmrpc/detail/command_block.hpp"
+#include "shmrpc/detail/call_protocol.hpp"
 
 namespace shmrpc::detail {
 

@@ -1,6 +1,7 @@
 #pragma once
 /// Server side of the frame encoding: reads arguments in place from a channel's frame and heap,
-/// writes results. Every offset and length comes from a client and is validated before use.
+/// writes results. Every offset and length comes from a client and is validated before use;
+/// every value is checked (value_codec.hpp) before it is read as a C++ object.
 
 #include <array>
 #include <cstddef>
@@ -13,11 +14,19 @@
 #include <type_traits>
 #include <vector>
 
-#include "shmrpc/detail/wire.hpp"
+#include "shmrpc/detail/slot_codec.hpp"
 #include "shmrpc/layout.hpp"
 #include "shmrpc/types.hpp"
+#include "shmrpc/value_codec.hpp"
 
 namespace shmrpc::detail {
+
+/// The request bytes are malformed: offsets, lengths or values. The call fails with
+/// Status::kBadRequest (as for any InvalidValue).
+class BadRequest : public InvalidValue {
+ public:
+  using InvalidValue::InvalidValue;
+};
 
 /// The memory of one call, as the server sees it. The result window is read from the command
 /// block once, before the call.
@@ -54,9 +63,23 @@ inline layout::VarSlot read_var_slot(const CallFrame& call, std::uint32_t offset
   return slot;
 }
 
-/// Decodes the argument of value type T (decayed) at `offset` in the frame.
+template <class T>
+auto decode_checked_argument(const CallFrame& call, std::uint32_t offset);
+
+/// Decodes the argument of value type T (decayed) at `offset` in the frame. Throws BadRequest.
 template <class T>
 auto decode_argument(const CallFrame& call, std::uint32_t offset) {
+  try {
+    return decode_checked_argument<T>(call, offset);
+  } catch (const BadRequest&) {
+    throw;
+  } catch (const InvalidValue& error) {
+    throw BadRequest(error.what());
+  }
+}
+
+template <class T>
+auto decode_checked_argument(const CallFrame& call, std::uint32_t offset) {
   // Copy first, then check the copy: the client may rewrite the frame meanwhile.
   if constexpr (is_fixed_type<T>()) {
     std::array<std::byte, sizeof(T)> bytes;
@@ -71,7 +94,7 @@ auto decode_argument(const CallFrame& call, std::uint32_t offset) {
     using Value = std::remove_const_t<Element>;
     const layout::VarSlot slot = read_var_slot(call, offset);
     std::byte* data = heap_range(call, slot, sizeof(Value), alignof(Value));
-    check_fixed_range<Value>(data, slot.length);
+    check_values(type_info_of<Value>(), data, static_cast<std::size_t>(slot.length));
     // The client laid these elements out in shared memory; the server views them where they lie.
     return T(reinterpret_cast<Element*>(data), static_cast<std::size_t>(slot.length));
   } else if constexpr (std::is_same_v<T, std::string_view> || std::is_same_v<T, std::string>) {

@@ -14,18 +14,18 @@
 #include <vector>
 
 #include "numpy_types.hpp"
-#include "shmrpc/detail/connection.hpp"
+#include "shmrpc/connection.hpp"
 
 namespace shmrpc::python {
 
-class Connection {
+class PyConnection {
  public:
   /// Attaches to server `name` and claims a channel, with the GIL released while it waits for a
   /// starting server or a free channel. In seconds: `timeout` bounds each call (None = as long
   /// as the server lives), `channel_wait` how long to wait for a channel when all are taken
   /// (None = not at all). Throws NoServerError, ProtocolError, ChannelsBusyError, ValueError.
-  Connection(const std::string& name, std::optional<double> timeout, double connect_timeout,
-             std::optional<double> channel_wait);
+  PyConnection(const std::string& name, std::optional<double> timeout, double connect_timeout,
+               std::optional<double> channel_wait);
 
   /// Calls function `index` of the schema with exactly its number of arguments. Releases the
   /// GIL while it waits; checks for signals (KeyboardInterrupt) while the call runs, abandoning
@@ -56,11 +56,11 @@ class Connection {
   bool closed() const noexcept { return connection_ == nullptr; }
 
   /// The connection; ValueError once closed.
-  detail::Connection& get() const;
-  const std::shared_ptr<detail::Connection>& shared() const;
+  Connection& get() const;
+  const std::shared_ptr<Connection>& shared() const;
 
  private:
-  std::shared_ptr<detail::Connection> connection_;
+  std::shared_ptr<Connection> connection_;
   TypeMapper types_;
   bool busy_ = false;  // a call is under way (guards against re-entry from signal handlers)
 };

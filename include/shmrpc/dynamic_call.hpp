@@ -1,0 +1,101 @@
+#pragma once
+/// A call by schema, at run time: the type-erased core of every call. The typed
+/// Client::call<R>(name, args...) and Function<R(A...)> are thin templates on top of it (the way
+/// fmt's format() sits on vformat()); the Python binding and other language bindings drive it
+/// directly, with the FunctionSchema they found by name (Connection::function). Each put_* checks
+/// the value against the parameter's wire type (value_codec.hpp) before writing it, so a call
+/// that throws before execute() has sent nothing.
+///
+///   DynamicCall call(connection, connection.function("add", 2));
+///   call.put_int(0, 2);
+///   call.put_int(1, 3);
+///   call.execute();
+///   std::int64_t sum;  // the result slot holds an int64
+///   std::memcpy(&sum, call.result_slot(), sizeof sum);
+///
+/// One DynamicCall at a time per Connection, on one thread (the connection owns one channel).
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "shmrpc/connection.hpp"
+#include "shmrpc/schema.hpp"
+#include "shmrpc/types.hpp"
+
+namespace shmrpc {
+
+class DynamicCall {
+ public:
+  /// Prepares `connection` for a call of `function`, one of its schema's functions: waits out a
+  /// late call (TimeoutError if it outlasts this call's deadline; ServerGoneError).
+  DynamicCall(Connection& connection, const FunctionSchema& function);
+  /// Frees the heap blocks of the call (deferred while a late call may still use them).
+  ~DynamicCall();
+  DynamicCall(const DynamicCall&) = delete;
+  DynamicCall& operator=(const DynamicCall&) = delete;
+  DynamicCall(DynamicCall&&) = delete;
+  DynamicCall& operator=(DynamicCall&&) = delete;
+
+  // Argument `index` (0-based) from a value of the given category. Each throws
+  // std::invalid_argument when the parameter has another type, std::out_of_range when a number
+  // does not fit it, and std::length_error when an array or string does not fit the heap.
+  void put_bool(std::size_t index, bool value);
+  /// An integer, for an integer or floating-point parameter.
+  void put_int(std::size_t index, std::int64_t value);
+  void put_uint(std::size_t index, std::uint64_t value);
+  /// A number for a float32 or float64 parameter; a finite value beyond float32 is out of range.
+  void put_float(std::size_t index, double value);
+  /// A fixed-size value (std::array) of C++ type `type`, or its elements for a span parameter.
+  void put_fixed(std::size_t index, const TypeInfo& type, void* data, bool writable);
+  /// A slot value (struct, enum, complex, optional, tuple, array) of wire type `type` in its wire
+  /// form, `type.size` bytes at `bytes`; the parameter must have exactly that type.
+  void put_value(std::size_t index, const TypeInfo& type, const void* bytes);
+  /// `count` elements of type `element`; zero copy when they already lie in the channel heap.
+  /// A copied mutable range is copied back after the call.
+  void put_span(std::size_t index, const TypeInfo& element, void* data, std::size_t count,
+                bool writable);
+  void put_string(std::size_t index, std::string_view text);
+
+  /// Runs the call and waits for its end. Throws RemoteError, ServerGoneError, TimeoutError,
+  /// ProtocolError, std::length_error (result larger than the heap), and what
+  /// ClientOptions::interrupt_check throws.
+  void execute();
+
+  /// The fixed-size result slot, function().return_type->size bytes (valid after execute()).
+  /// Unchecked: check_value() it before reading it as an object.
+  const std::byte* result_slot() const noexcept;
+  /// A variable-length result: its bytes in the heap, validated against the offered window.
+  std::span<const std::byte> result_bytes() const;
+  /// Hands the result's heap block to the caller (it is not freed with the call); returns its
+  /// offset. The caller frees it with Connection::free_block.
+  std::uint64_t keep_result_block();
+
+  const FunctionSchema& function() const noexcept { return function_; }
+
+ private:
+  [[noreturn]] void type_error(std::size_t index, std::string_view given) const;
+  [[noreturn]] void range_error(std::size_t index, std::string_view value,
+                                std::string_view allowed = {}) const;
+  const TypeInfo& parameter(std::size_t index) const { return *function_.arguments[index].type; }
+  std::byte* slot(std::size_t index) const;
+  std::uint64_t stage(std::size_t index, const void* data, std::size_t bytes);
+
+  struct CopyBack {
+    std::uint64_t offset;
+    void* destination;
+    std::size_t bytes;
+  };
+
+  Connection& connection_;
+  const FunctionSchema& function_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::vector<std::uint64_t> blocks_;  // heap blocks to free when the call is over
+  std::vector<CopyBack> copy_backs_;
+  std::optional<std::uint64_t> window_;  // block offered for a variable-length result
+};
+
+}  // namespace shmrpc

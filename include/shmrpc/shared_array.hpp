@@ -1,0 +1,76 @@
+#pragma once
+/// SharedArray: an array in a client's channel heap, passed to calls without a copy.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <type_traits>
+#include <utility>
+
+#include "shmrpc/connection.hpp"
+
+namespace shmrpc {
+
+/// An array in the client's channel heap. Passing it (or a span of it) to a call copies nothing,
+/// and a function that takes std::span<T> writes into it in place. Keeps the connection alive.
+/// May be destroyed on any thread; its block is not reused while a call that timed out or was
+/// interrupted may still run (the server may still write into the array).
+template <class T>
+class SharedArray {
+ public:
+  SharedArray(SharedArray&& other) noexcept
+      : connection_(std::move(other.connection_)),
+        offset_(other.offset_),
+        data_(std::exchange(other.data_, nullptr)),
+        size_(std::exchange(other.size_, 0)) {}
+  SharedArray& operator=(SharedArray&& other) noexcept {
+    if (this != &other) {
+      release();
+      connection_ = std::move(other.connection_);
+      offset_ = other.offset_;
+      data_ = std::exchange(other.data_, nullptr);
+      size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+  }
+  SharedArray(const SharedArray&) = delete;
+  SharedArray& operator=(const SharedArray&) = delete;
+  ~SharedArray() { release(); }
+
+  T* data() const noexcept { return data_; }
+  std::size_t size() const noexcept { return size_; }
+  T* begin() const noexcept { return data_; }
+  T* end() const noexcept { return data_ + size_; }
+  T& operator[](std::size_t i) const noexcept { return data_[i]; }
+  std::span<T> span() const noexcept { return {data_, size_}; }
+
+ private:
+  friend class Client;
+  SharedArray(std::shared_ptr<Connection> connection, std::uint64_t offset, std::size_t size)
+      : connection_(std::move(connection)),
+        offset_(offset),
+        data_(reinterpret_cast<T*>(connection_->heap() + offset)),
+        size_(size) {}
+  void release() noexcept {
+    if (connection_) {
+      connection_->free_block(offset_);
+      connection_.reset();
+    }
+  }
+
+  std::shared_ptr<Connection> connection_;
+  std::uint64_t offset_ = 0;
+  T* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+namespace detail {
+
+template <class T>
+struct IsSharedArray : std::false_type {};
+template <class T>
+struct IsSharedArray<SharedArray<T>> : std::true_type {};
+
+}  // namespace detail
+}  // namespace shmrpc
