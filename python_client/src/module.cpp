@@ -10,7 +10,7 @@
 
 PYBIND11_MODULE(_core, module) {
   module.doc() = "Bindings of the shmrpc C++ client; use the shmrpc package, not this module.";
-  shmrpc::python::register_error_translator();
+  shmrpc::python::bind_errors(module);
   shmrpc::python::bind_heap_block(module);
   shmrpc::python::bind_connection(module);
   shmrpc::python::bind_inspect(module);
