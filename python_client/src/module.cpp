@@ -4,6 +4,7 @@
 #include <pybind11/pybind11.h>
 
 #include "connection.hpp"
+#include "converters.hpp"
 #include "errors.hpp"
 #include "heap_block.hpp"
 #include "inspect.hpp"
@@ -13,5 +14,6 @@ PYBIND11_MODULE(_core, module) {
   shmrpc::python::bind_errors(module);
   shmrpc::python::bind_heap_block(module);
   shmrpc::python::bind_connection(module);
+  shmrpc::python::bind_converters(module);
   shmrpc::python::bind_inspect(module);
 }
