@@ -149,7 +149,8 @@ def _status(seen: dict[str, Any]) -> str:
 def _uptime(seen: dict[str, Any]) -> float | None:
     if not seen["known_format"] or not seen["created_unix_ms"]:
         return None
-    return max(0.0, time.time() - seen["created_unix_ms"] / 1000)
+    created_unix_ms: int = seen["created_unix_ms"]
+    return max(0.0, time.time() - created_unix_ms / 1000)
 
 
 def _segment_json(seen: dict[str, Any]) -> dict[str, Any]:
@@ -454,7 +455,8 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 def _removable(seen: dict[str, Any]) -> bool:
     if seen["liveness"] == "dead":
         return True
-    age = time.time() - seen["modified_unix_ms"] / 1000
+    modified_unix_ms: int = seen["modified_unix_ms"]
+    age = time.time() - modified_unix_ms / 1000
     return seen["liveness"] == "starting" and age >= STARTING_GRACE_S
 
 
