@@ -118,6 +118,8 @@ def test_main_returns_the_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
     assert "no server named" in capsys.readouterr().err
     assert cli.main(["ls", "--json"]) == 0
     assert isinstance(json.loads(capsys.readouterr().out), list)
+    pyproject = (Path(__file__).parents[2] / "python_client" / "pyproject.toml").read_text()
+    assert 'shmrpc = "shmrpc.cli:main"' in pyproject
 
 
 def test_version() -> None:
