@@ -1,5 +1,5 @@
-"""``python -m shmrpc``: the shmrpc command line (see shmrpc._cli)."""
+"""``python -m shmrpc``: the shmrpc command line (see shmrpc.cli)."""
 
-from ._cli import main
+from .cli import main
 
 raise SystemExit(main())

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _core
 from ._records import annotation, make_classes
@@ -150,7 +151,8 @@ class _Channels:
     def get(self) -> _core.Connection:
         """This thread's connection (the fast path is one attribute lookup)."""
         try:
-            return self.local.connection  # type: ignore[no-any-return]
+            connection: _core.Connection = self.local.connection
+            return connection
         except AttributeError:
             pass
         return self._open()  # outside the except block: errors here have no chained context
@@ -325,17 +327,19 @@ class Client:
 
     # --- arrays in shared memory ------------------------------------------------------------
 
-    def empty(self, shape: int | Iterable[int], dtype: Any = np.float64) -> np.ndarray[Any, Any]:
+    def empty(self, shape: int | Iterable[int],
+              dtype: npt.DTypeLike = np.float64) -> npt.NDArray[Any]:
         """An uninitialised array in this thread's channel heap: passing it to a call copies
         nothing, and a function taking ``std::span<T>`` writes into it in place. Freed when the
         array (and every view of it) is gone. MemoryError when the heap has no room."""
         return self._channels.get().empty(_shape(shape), _heap_dtype(dtype), False)
 
-    def zeros(self, shape: int | Iterable[int], dtype: Any = np.float64) -> np.ndarray[Any, Any]:
+    def zeros(self, shape: int | Iterable[int],
+              dtype: npt.DTypeLike = np.float64) -> npt.NDArray[Any]:
         """Like :meth:`empty`, filled with zeros."""
         return self._channels.get().empty(_shape(shape), _heap_dtype(dtype), True)
 
-    def asarray(self, values: Any, dtype: Any = None) -> np.ndarray[Any, Any]:
+    def asarray(self, values: npt.ArrayLike, dtype: npt.DTypeLike = None) -> npt.NDArray[Any]:
         """`values` as an array in this thread's channel heap: returned as it is when it already
         lies there (with that dtype, C-contiguous and aligned to its elements), else copied there
         once."""
@@ -355,7 +359,7 @@ class Client:
 
     def heap_free(self) -> int:
         """Bytes of this thread's channel heap not held by arrays (or a call)."""
-        return self._channels.get().heap_free  # type: ignore[no-any-return]
+        return self._channels.get().heap_free
 
     # --- connection -------------------------------------------------------------------------
 
@@ -366,12 +370,12 @@ class Client:
 
     @property
     def server_pid(self) -> int:
-        return self._channels.get().server_pid  # type: ignore[no-any-return]
+        return self._channels.get().server_pid
 
     @property
     def channel(self) -> int:
         """The server channel this thread calls on."""
-        return self._channels.get().channel  # type: ignore[no-any-return]
+        return self._channels.get().channel
 
     @property
     def timeout(self) -> float | None:
@@ -430,7 +434,7 @@ def _alignment(dtype: np.dtype[Any]) -> int:
     return int(dtype.alignment)
 
 
-def _heap_dtype(dtype: Any) -> np.dtype[Any]:
+def _heap_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
     resolved = np.dtype(dtype)
     if resolved.hasobject:
         raise TypeError(

@@ -85,6 +85,11 @@ def _class_name(cxx_name: str, taken: set[str]) -> str:
     return name
 
 
+def _int_enum(name: str, members: list[tuple[str, int]]) -> type:
+    # Enum's functional API; mypy types any call of an enum class as a lookup of a member.
+    return enum.IntEnum(name, members, module="shmrpc.types")  # type: ignore[return-value]
+
+
 def make_classes(named_types: list[dict[str, Any]]) -> dict[str, type]:
     """Record and IntEnum classes for the descriptions of _core.Connection.named_types(), by C++
     name. Fields whose types are structs or enums are annotated with their classes."""
@@ -93,9 +98,10 @@ def make_classes(named_types: list[dict[str, Any]]) -> dict[str, type]:
     for entry in named_types:
         name = _class_name(entry["name"], taken)
         taken.add(name)
+        made: type
         if entry["kind"] == "enum":
             members = [(member, value) for member, value in entry["members"]]
-            made: type = enum.IntEnum(name, members, module="shmrpc.types")  # type: ignore[misc]
+            made = _int_enum(name, members)
             made.__doc__ = f"The C++ enum {entry['name']}."
         else:
             fields = tuple(field for field, _offset, _type in entry["fields"])

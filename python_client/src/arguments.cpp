@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "converters.hpp"
 #include "numpy_types.hpp"
 #include "values.hpp"
 
@@ -136,9 +137,8 @@ bool misaligned_in_heap(const Connection& connection, const py::array& array, st
 // array with the same field names in another layout.
 py::array convert_elements(const TypeInfo& element, py::handle value, const py::dtype& dtype,
                            const std::string& where, TypeMapper& types) {
-  const py::module_ convert = py::module_::import("shmrpc._convert");
   if (py::isinstance<py::array>(value)) {
-    return convert.attr("structured_array")(value, dtype, where);
+    return structured_array_converter()(value, dtype, where);
   }
   if (!py::isinstance<py::sequence>(value) || py::isinstance<py::str>(value)) {
     throw std::invalid_argument("shmrpc: " + where + " needs a numpy array of dtype " +
@@ -156,7 +156,7 @@ py::array convert_elements(const TypeInfo& element, py::handle value, const py::
 }
 
 // A span<T>, span<const T> or std::array parameter. Arrays that fit are passed as they are (zero
-// copy when they lie in the channel heap); anything else goes through shmrpc._convert (numbers)
+// copy when they lie in the channel heap); anything else goes through argument_array (numbers)
 // or convert_elements (records, enums, complex numbers), which convert what they can and explain
 // what they cannot.
 void put_array_like(DynamicCall& call, std::size_t index, py::handle value,
@@ -180,9 +180,8 @@ void put_array_like(DynamicCall& call, std::size_t index, py::handle value,
     for (const py::ssize_t dim : shape.dims) {
       expected.append(dim);
     }
-    return py::module_::import("shmrpc._convert")
-        .attr("argument_array")(value, dtype, py::tuple(expected), wanted.is_mutable,
-                                describe_argument(call, index));
+    return argument_array_converter()(value, dtype, py::tuple(expected), wanted.is_mutable,
+                                      describe_argument(call, index));
   };
   const bool as_is = usable_as_is(value, dtype, shape, span, wanted.is_mutable);
   py::array array = as_is ? py::reinterpret_borrow<py::array>(value) : converted();

@@ -3,6 +3,7 @@
 
 #include <pybind11/pybind11.h>
 
+#include "converters.hpp"
 #include "errors.hpp"
 #include "heap_block.hpp"
 #include "inspect.hpp"
@@ -10,8 +11,9 @@
 
 PYBIND11_MODULE(_core, module) {
   module.doc() = "Bindings of the shmrpc C++ client; use the shmrpc package, not this module.";
-  shmrpc::python::register_error_translator();
+  shmrpc::python::bind_errors(module);
   shmrpc::python::bind_heap_block(module);
   shmrpc::python::bind_connection(module);
+  shmrpc::python::bind_converters(module);
   shmrpc::python::bind_inspect(module);
 }

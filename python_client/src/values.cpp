@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "converters.hpp"
+
 namespace py = pybind11;
 
 namespace shmrpc::python {
@@ -160,11 +162,9 @@ void encode_array(const TypeInfo& type, py::handle value, std::byte* out, const 
                   TypeMapper& types) {
   const NumpyShape shape = numpy_shape(type);
   if (is_plain_number(*shape.scalar)) {
-    // Numbers go through numpy, with the checks of shmrpc._convert (no lossy conversions).
-    const py::array array =
-        py::module_::import("shmrpc._convert")
-            .attr("argument_array")(value, types.dtype(*shape.scalar),
-                                    py::tuple(py::cast(shape.dims)), false, where);
+    // Numbers go through numpy, with the checks of argument_array (no lossy conversions).
+    const py::array array = argument_array_converter()(
+        value, types.dtype(*shape.scalar), py::tuple(py::cast(shape.dims)), false, where);
     std::memcpy(out, array.data(), type.size);
     return;
   }

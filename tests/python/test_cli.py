@@ -47,9 +47,9 @@ def run_json(*args: str) -> object:
 def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     """The command line in this process (what the console script runs): exit code, stdout and
     stderr. Faster than a subprocess, for the many cases of parsing."""
-    from shmrpc import _cli
+    from shmrpc import cli
 
-    code = _cli.main(list(args))
+    code = cli.main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -112,12 +112,14 @@ def test_a_name_that_cannot_be_a_server_is_a_usage_error() -> None:
 
 
 def test_main_returns_the_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
-    from shmrpc import _cli  # what the console script runs
+    from shmrpc import cli  # what the console script runs
 
-    assert _cli.main(["info", unique_name("nobody")]) == 3
+    assert cli.main(["info", unique_name("nobody")]) == 3
     assert "no server named" in capsys.readouterr().err
-    assert _cli.main(["ls", "--json"]) == 0
+    assert cli.main(["ls", "--json"]) == 0
     assert isinstance(json.loads(capsys.readouterr().out), list)
+    pyproject = (Path(__file__).parents[2] / "python_client" / "pyproject.toml").read_text()
+    assert 'shmrpc = "shmrpc.cli:main"' in pyproject
 
 
 def test_version() -> None:

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from ._client import ArgumentInfo
-from ._convert import FLOAT32_RANGE
-from ._records import Record
+from .._client import ArgumentInfo
+from .._convert import FLOAT32_RANGE
+from .._records import Record
 
 __all__ = ["ArgumentError", "human", "jsonable", "parse_argument"]
 

@@ -1,34 +1,36 @@
-"""The ``shmrpc`` command line: look at the servers on this machine and call them from a shell.
-
-    shmrpc ls                       every server: pid, alive or dead, functions, channels, size
-    shmrpc info NAME                functions with signatures and docs, channels, uptime
-    shmrpc call NAME FUNC ARGS...   call a function; the result on stdout
-    shmrpc stats NAME [--watch]     calls, errors and latency per function
-    shmrpc schema NAME              the JSON schema (codegen reads it)
-    shmrpc clean [--dry-run]        remove the segments of dead servers
-
-Run as ``shmrpc`` (the console script) or ``python -m shmrpc``. The segment work (listing,
-read-only inspection, statistics, schema JSON, removal) is C++ in shmrpc._core; ``call`` goes
-through the ordinary Python client, with its arguments parsed by _shell_values. Exit codes: see
-``EXIT_CODES``.
-"""
+"""The commands of the ``shmrpc`` command line, one function each, and their exit codes. The
+segment work (listing, read-only inspection, statistics, schema JSON, removal) is C++ in
+shmrpc._core; ``call`` goes through the ordinary Python client, with its arguments parsed by
+shell_values."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
 import sys
 import time
-from typing import Any, Callable, NoReturn, Sequence
+from typing import Any, NoReturn, Sequence
 
-from . import _core
-from ._client import FunctionInfo, connect
-from ._errors import Error, NoServerError, RemoteError
-from ._shell_values import ArgumentError, human, jsonable, parse_argument
+from .. import _core
+from .._client import FunctionInfo, connect
+from .._errors import Error, NoServerError, RemoteError
+from .formatting import format_bytes, format_duration, format_ns, print_json, table
+from .shell_values import ArgumentError, human, jsonable, parse_argument
 
-__all__ = ["main"]
+__all__ = [
+    "EXIT_CODES",
+    "EXIT_FAILED",
+    "EXIT_NO_SERVER",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "CommandError",
+    "cmd_call",
+    "cmd_clean",
+    "cmd_info",
+    "cmd_ls",
+    "cmd_schema",
+    "cmd_stats",
+]
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the call or operation failed: remote exception, server gone, timeout
@@ -56,63 +58,6 @@ class CommandError(Exception):
 
 def _fail(code: int, message: str) -> NoReturn:
     raise CommandError(code, message)
-
-
-# --- formatting -----------------------------------------------------------------------------
-
-
-def _format_bytes(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"  # pragma: no cover
-
-
-def _format_ns(ns: float | None) -> str:
-    if ns is None or math.isnan(ns):
-        return "-"
-    if ns < 1_000:
-        return f"{ns:.0f} ns"
-    if ns < 1_000_000:
-        return f"{ns / 1e3:.1f} us"
-    if ns < 1_000_000_000:
-        return f"{ns / 1e6:.1f} ms"
-    return f"{ns / 1e9:.2f} s"
-
-
-def _format_duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes}m"
-    if minutes:
-        return f"{minutes}m {secs}s"
-    return f"{secs}s"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: set[int]) -> str:
-    widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(cell)) for w, cell in zip(widths, row)]
-
-    def line(cells: Sequence[str]) -> str:
-        parts = [
-            cell.rjust(width) if i in right else cell.ljust(width)
-            for i, (cell, width) in enumerate(zip(cells, widths))
-        ]
-        return "  ".join(parts).rstrip()
-
-    return "\n".join([line(headers), *(line(row) for row in rows)])
-
-
-def _print_json(data: Any) -> None:
-    print(json.dumps(data, indent=2))
 
 
 # --- segments -------------------------------------------------------------------------------
@@ -149,7 +94,8 @@ def _status(seen: dict[str, Any]) -> str:
 def _uptime(seen: dict[str, Any]) -> float | None:
     if not seen["known_format"] or not seen["created_unix_ms"]:
         return None
-    return max(0.0, time.time() - seen["created_unix_ms"] / 1000)
+    created_unix_ms: int = seen["created_unix_ms"]
+    return max(0.0, time.time() - created_unix_ms / 1000)
 
 
 def _segment_json(seen: dict[str, Any]) -> dict[str, Any]:
@@ -171,11 +117,11 @@ def _read_schema(name: str) -> dict[str, Any]:
 # --- ls ---------------------------------------------------------------------------------------
 
 
-def _cmd_ls(args: argparse.Namespace) -> int:
+def cmd_ls(args: argparse.Namespace) -> int:
     segments = [_core.inspect_segment(name) for name in _core.list_segments()]
     segments = [seen for seen in segments if seen["liveness"] != "none" or seen["problem"]]
     if args.json:
-        _print_json([_segment_json(seen) for seen in segments])
+        print_json([_segment_json(seen) for seen in segments])
         return EXIT_OK
     if not segments:
         print("no shmrpc servers (no /dev/shm/shmrpc.* segments)")
@@ -191,11 +137,11 @@ def _cmd_ls(args: argparse.Namespace) -> int:
             _status(seen),
             str(seen["function_count"]) if known else "-",
             f"{seen['channels_in_use']}/{seen['channel_count']}" if known else "-",
-            _format_bytes(seen["file_size"]),
-            _format_duration(uptime) if uptime is not None else "-",
+            format_bytes(seen["file_size"]),
+            format_duration(uptime) if uptime is not None else "-",
             note,
         ])
-    print(_table(["NAME", "PID", "STATUS", "FUNCS", "CHANNELS", "SIZE", "AGE", ""], rows,
+    print(table(["NAME", "PID", "STATUS", "FUNCS", "CHANNELS", "SIZE", "AGE", ""], rows,
                  right={1, 3, 4, 5, 6}))
     return EXIT_OK
 
@@ -203,13 +149,13 @@ def _cmd_ls(args: argparse.Namespace) -> int:
 # --- info -------------------------------------------------------------------------------------
 
 
-def _cmd_info(args: argparse.Namespace) -> int:
+def cmd_info(args: argparse.Namespace) -> int:
     seen = _inspect(args.name)
     schema = _read_schema(args.name) if seen["known_format"] and seen["state"] != "starting" \
         else None
     functions = schema["functions"] if schema else []
     if args.json:
-        _print_json({
+        print_json({
             "segment": _segment_json(seen),
             "layout_hash": schema["layout_hash"] if schema else None,
             "functions": functions,
@@ -218,7 +164,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"server {seen['name']}: {_status(seen)}")
     if not seen["known_format"]:
         print(f"  {seen['problem']}")
-        print(f"  file /dev/shm/shmrpc.{seen['name']}, {_format_bytes(seen['file_size'])}")
+        print(f"  file /dev/shm/shmrpc.{seen['name']}, {format_bytes(seen['file_size'])}")
         return EXIT_OK
     uptime = _uptime(seen)
     created = time.strftime("%Y-%m-%d %H:%M:%S",
@@ -226,8 +172,8 @@ def _cmd_info(args: argparse.Namespace) -> int:
     print(f"  pid {seen['server_pid']}, state {seen['state']}, "
           f"format version {seen['format_version']}")
     if uptime is not None:
-        print(f"  up {_format_duration(uptime)} (since {created})")
-    print(f"  segment {_format_bytes(seen['segment_size'])}, {seen['channel_count']} channels "
+        print(f"  up {format_duration(uptime)} (since {created})")
+    print(f"  segment {format_bytes(seen['segment_size'])}, {seen['channel_count']} channels "
           f"({seen['channels_in_use']} in use), {seen['function_count']} functions"
           + (f", layout hash {schema['layout_hash']}" if schema else ""))
     print()
@@ -252,7 +198,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
         last = names[index] if owner != 0 and channel["state"] != "idle" and index < len(names) \
             else ""
         rows.append([str(channel["index"]), owner_text, channel["state"], last])
-    print(_table(["  #", "OWNER", "CALL", "FUNCTION"], [["  " + r[0], *r[1:]] for r in rows],
+    print(table(["  #", "OWNER", "CALL", "FUNCTION"], [["  " + r[0], *r[1:]] for r in rows],
                  right={0}))
     return EXIT_OK
 
@@ -287,7 +233,7 @@ def _call_function(client: Any, info: FunctionInfo, words: list[str]) -> tuple[A
     return result, values
 
 
-def _cmd_call(args: argparse.Namespace) -> int:
+def cmd_call(args: argparse.Namespace) -> int:
     _validate_name(args.name)
     try:
         client = connect(args.name, timeout=args.timeout, connect_timeout=args.connect_timeout)
@@ -376,20 +322,20 @@ def _stats_table(stats: list[dict[str, Any]], rates: dict[str, float] | None) ->
     rows = []
     for entry in stats:
         row = [entry["name"], str(entry["calls"]), str(entry["errors"]),
-               _format_ns(entry["mean_ns"]), _format_ns(entry["p50_ns"]),
-               _format_ns(entry["p99_ns"]), _format_ns(entry["max_ns"])]
+               format_ns(entry["mean_ns"]), format_ns(entry["p50_ns"]),
+               format_ns(entry["p99_ns"]), format_ns(entry["max_ns"])]
         if rates is not None:
             row.insert(2, f"{rates.get(entry['name'], 0.0):.1f}")
         rows.append(row)
-    return _table(headers, rows, right=set(range(1, len(headers))))
+    return table(headers, rows, right=set(range(1, len(headers))))
 
 
-def _cmd_stats(args: argparse.Namespace) -> int:
+def cmd_stats(args: argparse.Namespace) -> int:
     seen = _inspect(args.name)
     if not args.watch:
         stats = _read_stats(args.name)
         if args.json:
-            _print_json({"server": args.name, "status": _status(seen), "functions": stats})
+            print_json({"server": args.name, "status": _status(seen), "functions": stats})
         else:
             print(_stats_table(stats, None))
         return EXIT_OK
@@ -432,7 +378,7 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 # --- schema -----------------------------------------------------------------------------------
 
 
-def _cmd_schema(args: argparse.Namespace) -> int:
+def cmd_schema(args: argparse.Namespace) -> int:
     _inspect(args.name)
     try:
         text = _core.segment_schema_json(args.name)
@@ -454,7 +400,8 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 def _removable(seen: dict[str, Any]) -> bool:
     if seen["liveness"] == "dead":
         return True
-    age = time.time() - seen["modified_unix_ms"] / 1000
+    modified_unix_ms: int = seen["modified_unix_ms"]
+    age = time.time() - modified_unix_ms / 1000
     return seen["liveness"] == "starting" and age >= STARTING_GRACE_S
 
 
@@ -464,7 +411,7 @@ def _describe_dead(seen: dict[str, Any]) -> str:
     return f"server pid {seen['server_pid']} is dead"
 
 
-def _cmd_clean(args: argparse.Namespace) -> int:
+def cmd_clean(args: argparse.Namespace) -> int:
     for name in args.names:
         _validate_name(name)
     names = args.names or _core.list_segments()
@@ -497,127 +444,3 @@ def _cmd_clean(args: argparse.Namespace) -> int:
     if not removed and not args.names:
         print("no segments of dead servers")
     return code
-
-
-# --- command line -----------------------------------------------------------------------------
-
-
-def _parser() -> argparse.ArgumentParser:
-    formatter = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
-        prog="shmrpc",
-        description="Look at the shmrpc servers on this machine and call their functions.",
-        epilog=EXIT_CODES + "\n\nRun 'shmrpc COMMAND --help' for the options of a command.",
-        formatter_class=formatter,
-    )
-    from . import __version__
-
-    parser.add_argument("--version", action="version", version=f"shmrpc {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    def command(name: str, summary: str, description: str, example: str,
-                handler: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
-        sub = commands.add_parser(
-            name, help=summary, description=description, formatter_class=formatter,
-            epilog="example:\n" + example + "\n\n" + EXIT_CODES,
-        )
-        sub.set_defaults(handler=handler)
-        return sub
-
-    ls = command("ls", "list every shmrpc server on this machine",
-                 "Lists every shmrpc segment in /dev/shm: server name and pid, whether the server "
-                 "is alive, dead (its segment left behind) or starting, its number of functions, "
-                 "channels in use / total, segment size and age.",
-                 "  shmrpc ls", _cmd_ls)
-    ls.add_argument("--json", action="store_true", help="print JSON")
-
-    info = command("info", "functions, channels and uptime of one server",
-                   "Shows a server's functions with full signatures and docs, its channels with "
-                   "their owner pid and call state, its pid, uptime and format version. Works on "
-                   "a dead server's segment too.",
-                   "  shmrpc info demo", _cmd_info)
-    info.add_argument("name", metavar="NAME", help="server name")
-    info.add_argument("--json", action="store_true", help="print JSON")
-
-    call = command(
-        "call", "call a function from the shell",
-        "Calls function FUNC of server NAME with one shell word per argument, parsed by the "
-        "argument's type: integers (decimal or 0x hex), floats, true/false, strings as they are, "
-        "arrays and spans as JSON lists (nested for arrays of arrays). Prints the result (for a "
-        "span the function writes into, also its new contents). Put '--' before arguments that "
-        "start with '-' but are not plain negative integers.",
-        "  shmrpc call demo add 2 3\n  shmrpc call demo dot '[1, 2]' '[3, 4]'\n"
-        "  shmrpc call demo greet World --json",
-        _cmd_call,
-    )
-    call.add_argument("name", metavar="NAME", help="server name")
-    call.add_argument("function", metavar="FUNC", help="function name")
-    call.add_argument("arguments", metavar="ARG", nargs="*", help="the function's arguments")
-    call.add_argument("--json", action="store_true", help="print the result as JSON")
-    call.add_argument("--timeout", type=float, default=None, metavar="S",
-                      help="fail (exit 1) when the call takes longer than S seconds")
-    call.add_argument("--connect-timeout", type=float, default=1.0, metavar="S",
-                      help="how long to wait for a server that is starting (default 1)")
-
-    stats = command(
-        "stats", "calls, errors and latency per function",
-        "Shows per function the calls, errors, mean, p50, p99 and max latency, from counters "
-        "and a log2 latency histogram that the server keeps in shared memory. Latencies are "
-        "measured in the server, from taking a call to finishing it; percentiles are estimates "
-        "within their power-of-two bucket, and fast functions are timed one call in 64.",
-        "  shmrpc stats demo\n  shmrpc stats demo --watch --interval 0.5",
-        _cmd_stats,
-    )
-    stats.add_argument("name", metavar="NAME", help="server name")
-    stats.add_argument("--watch", action="store_true",
-                       help="refresh like top, with calls/s since the last refresh; Ctrl-C quits")
-    stats.add_argument("--interval", type=float, default=1.0, metavar="S",
-                       help="seconds between refreshes with --watch (default 1)")
-    stats.add_argument("--count", type=int, default=None, metavar="N",
-                       help="with --watch, stop after N refreshes")
-    stats.add_argument("--json", action="store_true",
-                       help="print JSON (with --watch, one JSON document per line)")
-
-    schema = command("schema", "the server's JSON schema (read by codegen)",
-                     "Prints the JSON schema of a server's functions and types: names, docs, "
-                     "signatures and their hashes, argument and result types.",
-                     "  shmrpc schema demo > demo.json", _cmd_schema)
-    schema.add_argument("name", metavar="NAME", help="server name")
-    schema.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-
-    clean = command(
-        "clean", "remove the segments of dead servers",
-        "Removes the segments left in /dev/shm by servers that died (and segments that never "
-        "got a header, older than 5 s). Liveness is checked again right before each removal; "
-        "a live server's segment is never removed.",
-        "  shmrpc clean --dry-run\n  shmrpc clean", _cmd_clean,
-    )
-    clean.add_argument("names", metavar="NAME", nargs="*",
-                       help="only these servers (default: every segment)")
-    clean.add_argument("--dry-run", action="store_true",
-                       help="only list what would be removed")
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Runs the command line; returns the exit code."""
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.handler(args))
-    except CommandError as error:
-        print(str(error), file=sys.stderr)
-        return error.code
-    except BrokenPipeError:
-        # The reader went away (shmrpc ls | head): not an error of ours.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
-    except OSError as error:
-        # A segment that cannot be opened (PermissionError for another user's, ...): the client's
-        # message names the segment and the reason.
-        message = error.strerror if error.filename is None and error.strerror else str(error)
-        print(f"shmrpc: {message}", file=sys.stderr)
-        return EXIT_FAILED
-    except KeyboardInterrupt:
-        return 130
