@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import keyword
 import operator
 import os
 import threading
@@ -16,6 +15,7 @@ import numpy as np
 
 from . import _core
 from ._records import annotation, make_classes
+from .codegen._names import parameter_name
 
 __all__ = ["ArgumentInfo", "Client", "FunctionInfo", "check_stub", "connect"]
 
@@ -54,12 +54,6 @@ class FunctionInfo:
     """FNV-1a 64 of :attr:`layout`; generated stubs compare it at connect."""
 
 
-def _python_name(name: str, position: int) -> str:
-    if name.isidentifier() and not keyword.iskeyword(name):
-        return name
-    return f"arg{position}"
-
-
 def _describe(entry: dict[str, Any], classes: dict[str, type]) -> FunctionInfo:
     arguments = tuple(
         ArgumentInfo(name, description["name"], description["dtype"], description["mutable"])
@@ -67,7 +61,7 @@ def _describe(entry: dict[str, Any], classes: dict[str, type]) -> FunctionInfo:
     )
     parameters = [
         inspect.Parameter(
-            _python_name(name, position),
+            parameter_name(name, position),
             inspect.Parameter.POSITIONAL_OR_KEYWORD,
             annotation=annotation(description, classes),
         )

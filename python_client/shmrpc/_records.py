@@ -10,10 +10,11 @@ enum becomes an :class:`enum.IntEnum`.
 from __future__ import annotations
 
 import enum
-import keyword
 from typing import Any, ClassVar
 
 import numpy as np
+
+from .codegen._names import record_class_name
 
 __all__ = ["Record", "annotation", "make_classes"]
 
@@ -75,23 +76,13 @@ class Record:
         return f"{type(self).__name__}({fields})"
 
 
-def _class_name(cxx_name: str, taken: set[str]) -> str:
-    """The last part of the C++ name, or the whole name joined by underscores if that is taken."""
-    short = cxx_name.rsplit("::", 1)[-1]
-    name = short if short.isidentifier() and short not in taken else cxx_name
-    name = "".join(char if char.isalnum() or char == "_" else "_" for char in name)
-    if not name.isidentifier() or keyword.iskeyword(name):
-        name = f"T_{name}"
-    return name
-
-
 def make_classes(named_types: list[dict[str, Any]]) -> dict[str, type]:
     """Record and IntEnum classes for the descriptions of _core.Connection.named_types(), by C++
     name. Fields whose types are structs or enums are annotated with their classes."""
     classes: dict[str, type] = {}
     taken: set[str] = set()
     for entry in named_types:
-        name = _class_name(entry["name"], taken)
+        name = record_class_name(entry["name"], taken)
         taken.add(name)
         if entry["kind"] == "enum":
             members = [(member, value) for member, value in entry["members"]]
