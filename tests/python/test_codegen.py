@@ -1,7 +1,8 @@
 """python -m shmrpc.codegen (the generator of codegen/, as the shmrpc package ships it): typed
 stubs generated for server_example, from the running server and from `server_example --schema`,
 imported and called; checked by mypy; used against a changed server (shmrpc_codegen_server
-version 1's stub against version 2)."""
+version 1's stub against version 2). tests/codegen/golden_test.py checks the output byte for
+byte, run from codegen/ with the standard library alone."""
 
 from __future__ import annotations
 
