@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-import keyword
 import operator
 import os
 import threading
@@ -17,6 +16,7 @@ import numpy.typing as npt
 
 from . import _core
 from ._records import annotation, make_classes
+from .codegen._names import parameter_name
 
 __all__ = ["ArgumentInfo", "Client", "FunctionInfo", "check_stub", "connect"]
 
@@ -55,12 +55,6 @@ class FunctionInfo:
     """FNV-1a 64 of :attr:`layout`; generated stubs compare it at connect."""
 
 
-def _python_name(name: str, position: int) -> str:
-    if name.isidentifier() and not keyword.iskeyword(name):
-        return name
-    return f"arg{position}"
-
-
 def _describe(entry: dict[str, Any], classes: dict[str, type]) -> FunctionInfo:
     arguments = tuple(
         ArgumentInfo(name, description["name"], description["dtype"], description["mutable"])
@@ -68,7 +62,7 @@ def _describe(entry: dict[str, Any], classes: dict[str, type]) -> FunctionInfo:
     )
     parameters = [
         inspect.Parameter(
-            _python_name(name, position),
+            parameter_name(name, position),
             inspect.Parameter.POSITIONAL_OR_KEYWORD,
             annotation=annotation(description, classes),
         )

@@ -10,10 +10,11 @@ enum becomes an :class:`enum.IntEnum`.
 from __future__ import annotations
 
 import enum
-import keyword
 from typing import Any, ClassVar
 
 import numpy as np
+
+from .codegen._names import record_class_name
 
 __all__ = ["Record", "annotation", "make_classes"]
 
@@ -75,16 +76,6 @@ class Record:
         return f"{type(self).__name__}({fields})"
 
 
-def _class_name(cxx_name: str, taken: set[str]) -> str:
-    """The last part of the C++ name, or the whole name joined by underscores if that is taken."""
-    short = cxx_name.rsplit("::", 1)[-1]
-    name = short if short.isidentifier() and short not in taken else cxx_name
-    name = "".join(char if char.isalnum() or char == "_" else "_" for char in name)
-    if not name.isidentifier() or keyword.iskeyword(name):
-        name = f"T_{name}"
-    return name
-
-
 def _int_enum(name: str, members: list[tuple[str, int]]) -> type:
     # Enum's functional API; mypy types any call of an enum class as a lookup of a member.
     return enum.IntEnum(name, members, module="shmrpc.types")  # type: ignore[return-value]
@@ -96,7 +87,7 @@ def make_classes(named_types: list[dict[str, Any]]) -> dict[str, type]:
     classes: dict[str, type] = {}
     taken: set[str] = set()
     for entry in named_types:
-        name = _class_name(entry["name"], taken)
+        name = record_class_name(entry["name"], taken)
         taken.add(name)
         made: type
         if entry["kind"] == "enum":

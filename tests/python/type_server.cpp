@@ -3,13 +3,15 @@
 // float32, fixed arrays in and out, vectors of arrays, empty results), one named like a
 // Client method, a slow writer into an array (late calls), and the record, enum, optional, tuple
 // and complex functions of tests/record_types.hpp. Run as `shmrpc_py_type_server NAME`; serves
-// until SIGINT/SIGTERM.
+// until SIGINT/SIGTERM. `shmrpc_py_type_server --schema FILE` writes the JSON schema of server
+// "types" instead (tests/codegen/golden/types.json), without making a segment.
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <iostream>
 #include <span>
 #include <string>
@@ -19,6 +21,7 @@
 
 #include "../record_types.hpp"
 #include "../rendezvous.hpp"
+#include "shmrpc/schema_json.hpp"
 #include "shmrpc/shmrpc.hpp"
 
 namespace {
@@ -123,39 +126,51 @@ void fill_slowly(std::span<double> values, double value, std::uint32_t ms) {
   std::fill(values.begin(), values.end(), value);
 }
 
+void define_functions(shmrpc::Server& server) {
+  server.def("count_true", count_true, {"flags"}, "How many flags are true.")
+      .def("flip", flip, {"flags"}, "Negates every flag, in place.")
+      .def("centroid", centroid, {"points"}, "Mean of (x, y) points.")
+      .def("translate", translate, {"points", "offset"}, "Moves every point by offset.")
+      .def("square", square, {"side"}, "Corners of a square.")
+      .def("matrix", matrix, "A 2x3 int32 matrix.")
+      .def("sum_u16", sum_u16, {"values"}, "Sum of uint16 values.")
+      .def("negate_i8", negate_i8, {"value"}, "-value.")
+      .def("echo_u8", echo<std::uint8_t>, {"value"}, "value.")
+      .def("echo_u64", echo<std::uint64_t>, {"value"}, "value.")
+      .def("half", half, {"value"}, "value / 2.")
+      .def("invert", invert, {"value"}, "!value.")
+      .def("reverse", reverse, {"values"}, "values back to front.")
+      .def("length", length, {"text"}, "Bytes of text.")
+      .def("nothing", nothing, "An empty vector.")
+      .def("empty_text", empty_text, "An empty string.")
+      .def("bytes", bytes, {"count"}, "count bytes of 7.")
+      .def("fill_slowly", fill_slowly, {"values", "value", "ms"},
+           "Keeps filling values with value for ms milliseconds.")
+      .def("close", echo_plus_one, {"value"}, "value + 1; named like Client.close.")
+      .def("keyword", echo<std::int32_t>, {"lambda"}, "An argument named like a Python keyword.")
+      .def("rendezvous", shmrpc::test::rendezvous, {"parties", "timeout_ms"},
+           "True once that many calls are inside at the same time.");
+  shmrpc::test::define_record_functions(server);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: shmrpc_py_type_server NAME\n";
-    return 2;
-  }
+  const std::string_view first = argc > 1 ? argv[1] : "";
   try {
-    shmrpc::Server server(argv[1]);
-    server.def("count_true", count_true, {"flags"}, "How many flags are true.")
-        .def("flip", flip, {"flags"}, "Negates every flag, in place.")
-        .def("centroid", centroid, {"points"}, "Mean of (x, y) points.")
-        .def("translate", translate, {"points", "offset"}, "Moves every point by offset.")
-        .def("square", square, {"side"}, "Corners of a square.")
-        .def("matrix", matrix, "A 2x3 int32 matrix.")
-        .def("sum_u16", sum_u16, {"values"}, "Sum of uint16 values.")
-        .def("negate_i8", negate_i8, {"value"}, "-value.")
-        .def("echo_u8", echo<std::uint8_t>, {"value"}, "value.")
-        .def("echo_u64", echo<std::uint64_t>, {"value"}, "value.")
-        .def("half", half, {"value"}, "value / 2.")
-        .def("invert", invert, {"value"}, "!value.")
-        .def("reverse", reverse, {"values"}, "values back to front.")
-        .def("length", length, {"text"}, "Bytes of text.")
-        .def("nothing", nothing, "An empty vector.")
-        .def("empty_text", empty_text, "An empty string.")
-        .def("bytes", bytes, {"count"}, "count bytes of 7.")
-        .def("fill_slowly", fill_slowly, {"values", "value", "ms"},
-             "Keeps filling values with value for ms milliseconds.")
-        .def("close", echo_plus_one, {"value"}, "value + 1; named like Client.close.")
-        .def("keyword", echo<std::int32_t>, {"lambda"}, "An argument named like a Python keyword.")
-        .def("rendezvous", shmrpc::test::rendezvous, {"parties", "timeout_ms"},
-             "True once that many calls are inside at the same time.");
-    shmrpc::test::define_record_functions(server);
+    if (first == "--schema" && argc == 3) {
+      shmrpc::Server server("types");
+      define_functions(server);
+      std::ofstream out(argv[2], std::ios::binary);
+      out << shmrpc::schema_json(server.registry(), "types");
+      return out ? 0 : 1;
+    }
+    if (argc != 2 || first.starts_with("-")) {
+      std::cerr << "usage: shmrpc_py_type_server NAME | --schema FILE\n";
+      return 2;
+    }
+    shmrpc::Server server{std::string(first)};
+    define_functions(server);
     server.run({.stop_on_signals = true});
   } catch (const std::exception& error) {
     std::cerr << "shmrpc_py_type_server: " << error.what() << "\n";

@@ -1,18 +1,22 @@
-"""The command line of the generator: ``python -m shmrpc.codegen`` and ``shmrpc-codegen``.
+"""The command line of the generator: ``codegen/shmrpc-codegen`` (any Python 3, nothing
+installed), and ``python -m shmrpc.codegen`` and ``shmrpc-codegen`` from the shmrpc package.
 
 Exit status 0 when every file was written, 1 when the schema could not be read or used (the
 message says why), 2 for bad usage (argparse), 3 when no server of that name runs.
+
+Only ``--server NAME`` needs the shmrpc package (it reads the schema from the server's segment
+through the package's compiled module); it is imported when that option is used, so the
+generator runs from a schema file with the standard library alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
 
-from .. import _core
-from .._errors import Error, NoServerError
 from ._cpp_stub import generate_cpp
 from ._python_stub import generate_pyi, generate_python
 from ._schema import Schema, SchemaError, load
@@ -40,14 +44,28 @@ def _read_schema(args: argparse.Namespace) -> Schema:
         except UnicodeDecodeError as error:
             raise _Failure(f"shmrpc codegen: {args.schema} is not UTF-8 text: {error}") from None
         return load(text, args.schema)
+    return load(_server_schema(args.server), f"server {args.server!r}")
+
+
+def _server_schema(server: str) -> str:
+    """The schema JSON that running server `server` publishes, read with the shmrpc package."""
     try:
-        text = _core.segment_schema_json(args.server)
-    except NoServerError as error:
+        import shmrpc
+        core = importlib.import_module("shmrpc._core")  # the compiled module, untyped
+    except ImportError as error:
+        raise _Failure(f"shmrpc codegen: --server needs the shmrpc Python package, and "
+                       f"{sys.executable} cannot import it ({error}); install it "
+                       f"(python_client/README.md), or read the schema from a file: --schema "
+                       f"FILE (shmrpc schema NAME -o FILE, or the server binary's --schema)"
+                       ) from None
+    try:
+        text: str = core.segment_schema_json(server)
+    except shmrpc.NoServerError as error:
         raise _Failure(str(error), EXIT_NO_SERVER) from None
-    except (Error, ValueError) as error:
-        raise _Failure(f"shmrpc codegen: cannot read the schema of server {args.server!r}: "
+    except (shmrpc.Error, ValueError) as error:
+        raise _Failure(f"shmrpc codegen: cannot read the schema of server {server!r}: "
                        f"{error}") from None
-    return load(text, f"server {args.server!r}")
+    return text
 
 
 def _write(path: str, text: str) -> None:
@@ -68,17 +86,18 @@ def _write(path: str, text: str) -> None:
         raise _Failure(f"shmrpc codegen: cannot write {path}: {error.strerror}") from None
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m shmrpc.codegen",
+        prog=prog,
         description="Generates typed client stubs (a Python module with its .pyi, a C++ header) "
                     "for one shmrpc server from its JSON schema.",
-        epilog="examples:\n"
-               "  python -m shmrpc.codegen --server demo --python demo_client.py\n"
-               "  server_example --schema demo.json\n"
-               "  python -m shmrpc.codegen --schema demo.json --cpp demo_client.hpp "
-               "--class DemoClient",
         formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.epilog = ("examples:\n"
+                     f"  {parser.prog} --server demo --python demo_client.py\n"
+                     "  server_example --schema demo.json\n"
+                     f"  {parser.prog} --schema demo.json --cpp demo_client.hpp "
+                     "--class DemoClient\n"
+                     "--server needs the shmrpc Python package; --schema needs only Python 3.")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--server", metavar="NAME", help="read the schema of running server NAME")
     source.add_argument("--schema", metavar="FILE",
@@ -98,8 +117,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
+def main(argv: list[str] | None = None, prog: str | None = None) -> int:
+    """Runs the generator on `argv` (default: the command line); `prog` names the command in
+    usage messages (default: the script's name)."""
+    parser = _parser(prog)
     args = parser.parse_args(argv)
     if args.python is None and args.cpp is None:
         parser.error("nothing to generate: give --python OUT.py and/or --cpp OUT.hpp")

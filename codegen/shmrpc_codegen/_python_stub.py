@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import keyword
 
-from .._client import _python_name
-from .._records import _class_name
-from ._names import class_name, python_name
+from ._names import class_name, parameter_name, python_name, record_class_name
 from ._schema import SCALARS, Definition, Function, Schema, SchemaError, Type
 from ._text import COLUMNS, wrap_list, wrap_words
 
@@ -63,7 +61,7 @@ class _Emitter:
         taken = set(_MODULE_NAMES) | {self.cls}
         self.classes: dict[str, str] = {}
         for name in schema.types:
-            made = _class_name(name, taken)
+            made = record_class_name(name, taken)
             taken.add(made)
             self.classes[name] = made
         self.source = f"server '{schema.server}' (layout hash {schema.layout_hash:#018x})"
@@ -233,7 +231,7 @@ class _Emitter:
         return lines + [indent + '"""']
 
     def method(self, function: Function, stub: bool) -> list[str]:
-        names = [_python_name(a.name, i) for i, a in enumerate(function.arguments)]
+        names = [parameter_name(a.name, i) for i, a in enumerate(function.arguments)]
         parameters = ["self"] + [f"{name}: {self.parameter(a.type)}"
                                  for name, a in zip(names, function.arguments)]
         head = f"    def {python_name(function.name)}("
