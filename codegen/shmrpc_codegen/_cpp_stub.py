@@ -15,26 +15,10 @@ to compile rather than at connect.
 from __future__ import annotations
 
 from ._names import class_name, cxx_name
-from ._schema import SCALARS, Definition, Function, Schema, SchemaError, Type
+from ._schema import Definition, Function, Schema, SchemaError, Type
 from ._text import COLUMNS, split_string, wrap_list, wrap_words
 
 __all__ = ["generate_cpp"]
-
-_SCALAR_TYPES = {
-    "bool": "bool",
-    "int8": "std::int8_t",
-    "int16": "std::int16_t",
-    "int32": "std::int32_t",
-    "int64": "std::int64_t",
-    "uint8": "std::uint8_t",
-    "uint16": "std::uint16_t",
-    "uint32": "std::uint32_t",
-    "uint64": "std::uint64_t",
-    "float32": "float",
-    "float64": "double",
-    "complex64": "std::complex<float>",
-    "complex128": "std::complex<double>",
-}
 
 _STD_HEADERS = ["array", "complex", "cstddef", "cstdint", "optional", "span", "string",
                 "string_view", "tuple", "type_traits", "vector"]
@@ -42,8 +26,8 @@ _STD_HEADERS = ["array", "complex", "cstddef", "cstdint", "optional", "span", "s
 
 def _value(t: Type) -> str:
     """The C++ type of a value: a result, a field, an element."""
-    if t.kind in SCALARS:
-        return _SCALAR_TYPES[t.kind]
+    if t.traits is not None and t.traits.is_scalar:
+        return t.traits.cxx
     if t.kind == "void":
         return "void"
     if t.kind == "string":
@@ -67,7 +51,7 @@ def _parameter(t: Type) -> str:
     """The C++ type of a parameter: small values and views by value, the rest by const&."""
     if t.kind == "string":
         return "std::string_view"
-    if t.kind in SCALARS or t.kind in ("enum", "span"):
+    if (t.traits is not None and t.traits.is_scalar) or t.kind in ("enum", "span"):
         return _value(t)
     return f"const {_value(t)}&"
 

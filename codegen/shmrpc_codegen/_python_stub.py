@@ -13,25 +13,29 @@ from __future__ import annotations
 import keyword
 
 from ._names import class_name, parameter_name, python_name, record_class_name
-from ._schema import SCALARS, Definition, Function, Schema, SchemaError, Type
+from ._schema import Definition, Kind, Function, Schema, SchemaError, Type
 from ._text import COLUMNS, wrap_list, wrap_words
 
 __all__ = ["generate_python", "generate_pyi"]
 
-_NUMPY_SCALARS = {
-    "bool": "np.bool_", "int8": "np.int8", "int16": "np.int16", "int32": "np.int32",
-    "int64": "np.int64", "uint8": "np.uint8", "uint16": "np.uint16", "uint32": "np.uint32",
-    "uint64": "np.uint64", "float32": "np.float32", "float64": "np.float64",
-    "complex64": "np.complex64", "complex128": "np.complex128",
-}
-# numpy's format strings, little-endian like every machine shmrpc runs on (x86-64, arm64).
-_FORMATS = {
-    "bool": "?", "int8": "i1", "int16": "<i2", "int32": "<i4", "int64": "<i8", "uint8": "u1",
-    "uint16": "<u2", "uint32": "<u4", "uint64": "<u8", "float32": "<f4", "float64": "<f8",
-    "complex64": "<c8", "complex128": "<c16",
-}
 _MODULE_NAMES = {"enum", "np", "npt", "shmrpc", "typing", "connect", "SERVER", "LAYOUT_HASH",
                  "SOURCE"}
+
+
+def _is_scalar(t: Type) -> bool:
+    return t.traits is not None and t.traits.is_scalar
+
+
+def _scalar_traits(t: Type) -> Kind:
+    if t.traits is None or not t.traits.is_scalar:
+        raise SchemaError(f"shmrpc codegen: {t.kind} is not a scalar kind")
+    return t.traits
+
+
+def _numpy_scalar(t: Type) -> str:
+    """The numpy scalar type of a scalar kind: np.int32, ...; numpy spells bool np.bool_."""
+    numpy = _scalar_traits(t).numpy
+    return "np.bool_" if numpy == "bool" else f"np.{numpy}"
 
 
 def _quote(text: str) -> str:
@@ -82,19 +86,16 @@ class _Emitter:
         if t.kind == "enum":
             underlying = self.schema.types[t.name].underlying
             assert underlying is not None
-            return _NUMPY_SCALARS[underlying.kind]
-        return _NUMPY_SCALARS[t.kind]
+            return _numpy_scalar(underlying)
+        return _numpy_scalar(t)
 
     def value(self, t: Type) -> str:
         """The annotation of a value the stub returns."""
         if t.kind == "void":
             return "None"
-        if t.kind == "bool":
-            return "bool"
-        if t.kind in SCALARS:
-            return {"i": "int", "u": "int", "f": "float", "c": "complex"}[t.kind[0]]
-        if t.kind == "string":
-            return "str"
+        if t.kind == "string" or _is_scalar(t):
+            assert t.traits is not None
+            return t.traits.python
         if t.kind in ("struct", "enum"):
             return self.classes[t.name]
         if t.kind in ("array", "vector", "span"):
@@ -129,7 +130,7 @@ class _Emitter:
         if t.kind == "enum":
             underlying = self.schema.types[t.name].underlying
             assert underlying is not None
-            return _quote(_FORMATS[underlying.kind])
+            return _quote(_scalar_traits(underlying).numpy_format)
         if t.kind == "array":
             dims: list[int] = []
             element = t
@@ -139,8 +140,8 @@ class _Emitter:
                 element = element.element
             shape = "(" + ", ".join(map(str, dims)) + ("," if len(dims) == 1 else "") + ")"
             return f"({self.dtype_format(element)}, {shape})"
-        if t.kind in _FORMATS:
-            return _quote(_FORMATS[t.kind])
+        if _is_scalar(t):
+            return _quote(_scalar_traits(t).numpy_format)
         raise SchemaError(f"shmrpc codegen: a field of type {t.kind} cannot be a numpy field")
 
     # --- pieces -------------------------------------------------------------------------------

@@ -14,19 +14,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "Argument", "Definition", "Function", "Schema", "SchemaError", "Type", "fnv1a", "load",
-    "SCALARS",
+    "Argument", "Definition", "Function", "Kind", "Schema", "SchemaError", "Type", "fnv1a", "load",
 ]
 
 FORMAT = "shmrpc-schema"
 FORMAT_VERSION = 1
 
-SCALARS = frozenset({
-    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-    "float32", "float64", "complex64", "complex128",
-})
-_KINDS = SCALARS | {"void", "string", "struct", "enum", "array", "span", "vector", "optional",
-                    "tuple"}
+# The kinds whose types this reader builds from their own keys; every other kind of the
+# document's "kinds" table is a scalar (its "size" is not 0), or void or string.
+_STRUCTURED = frozenset({"struct", "enum", "array", "span", "vector", "optional", "tuple"})
 
 
 class SchemaError(ValueError):
@@ -42,12 +38,47 @@ def fnv1a(text: str) -> int:
 
 
 @dataclass(frozen=True)
+class Kind:
+    """A wire-type kind as the document's "kinds" table describes it (include/shmrpc/
+    type_kinds.hpp): the one description of each kind, from which the stubs take the C++ and
+    Python spellings of scalars."""
+
+    name: str
+    kind_class: str
+    """"bool", "signed_integer", "unsigned_integer", "float", "complex", "string", ..."""
+    size: int
+    """Bytes of a scalar; 0 for the kinds whose types have sizes of their own."""
+    numpy: str
+    python: str
+    cxx: str
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.size != 0
+
+    @property
+    def is_integer(self) -> bool:
+        return self.kind_class in ("signed_integer", "unsigned_integer")
+
+    @property
+    def numpy_format(self) -> str:
+        """numpy's format string, little-endian like every machine shmrpc runs on."""
+        if self.kind_class == "bool":
+            return "?"
+        code = {"signed_integer": "i", "unsigned_integer": "u", "float": "f",
+                "complex": "c"}[self.kind_class]
+        return f"{'<' if self.size > 1 else ''}{code}{self.size}"
+
+
+@dataclass(frozen=True)
 class Type:
     """A type as a function's argument, result or a field uses it."""
 
     kind: str
     size: int
     align: int
+    traits: Kind | None = field(default=None, compare=False, repr=False)
+    """The kind's entry of the "kinds" table."""
     name: str = ""
     """struct and enum: the C++ name, e.g. ``"demo::Particle"`` (the definition is in
     :attr:`Schema.types`)."""
@@ -106,12 +137,32 @@ class Schema:
     functions: tuple[Function, ...]
     types: dict[str, Definition] = field(default_factory=dict)
     """Structs and enums by C++ name, each after the definitions it uses."""
+    kinds: dict[str, Kind] = field(default_factory=dict)
+    """The document's "kinds" table, by kind name."""
 
 
 class _Reader:
     def __init__(self, source: str) -> None:
         self.source = source
         self.defined: dict[str, Definition] = {}
+        self.kinds: dict[str, Kind] = {}
+
+    def kind_table(self, value: Any, where: str) -> None:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected an object, got {_json_type(value)}")
+        for name, entry in value.items():
+            at = f"{where}[{name!r}]"
+            kind = Kind(name, self.get(entry, "class", str, at), self.size(entry, "size", at),
+                        self.get(entry, "numpy", str, at), self.get(entry, "python", str, at),
+                        self.get(entry, "cxx", str, at))
+            if kind.is_scalar and kind.kind_class not in (
+                    "bool", "signed_integer", "unsigned_integer", "float", "complex"):
+                raise self.fail(f"{at}.class", f"a kind of size {kind.size} is a number or bool, "
+                                               f"not {kind.kind_class!r}")
+            self.kinds[name] = kind
+        missing = _STRUCTURED.union({"void", "string"}).difference(self.kinds)
+        if missing:
+            raise self.fail(where, f"the kinds {', '.join(sorted(missing))} are missing")
 
     def fail(self, where: str, message: str) -> SchemaError:
         return SchemaError(f"shmrpc codegen: {self.source}: {where}: {message}")
@@ -146,9 +197,10 @@ class _Reader:
 
     def type(self, value: Any, where: str) -> Type:
         kind = self.get(value, "kind", str, where)
-        if kind not in _KINDS:
+        traits = self.kinds.get(kind)
+        if traits is None:
             raise self.fail(f"{where}.kind", f"unknown type kind {kind!r} (known: "
-                                             f"{', '.join(sorted(_KINDS))})")
+                                             f"{', '.join(sorted(self.kinds))})")
         size = self.size(value, "size", where)
         align = self.size(value, "align", where)
         if kind in ("struct", "enum"):
@@ -160,12 +212,12 @@ class _Reader:
             if (definition.size, definition.align) != (size, align):
                 raise self.fail(where, f"{name} has size {size} and align {align} here but "
                                        f"{definition.size} and {definition.align} in \"types\"")
-            return Type(kind, size, align, name=name)
+            return Type(kind, size, align, traits, name=name)
         if kind in ("array", "span", "vector", "optional"):
             element = self.type(self.get(value, "element", dict, where), f"{where}.element")
             count = self.size(value, "count", where) if kind == "array" else 0
             mutable = self.get(value, "mutable", bool, where) if kind == "span" else False
-            return Type(kind, size, align, element=element, count=count, mutable=mutable)
+            return Type(kind, size, align, traits, element=element, count=count, mutable=mutable)
         if kind == "tuple":
             items = self.get(value, "elements", list, where)
             elements = tuple(
@@ -174,8 +226,8 @@ class _Reader:
                            f"{where}.elements[{i}].type"))
                 for i, item in enumerate(items)
             )
-            return Type(kind, size, align, elements=elements)
-        return Type(kind, size, align)
+            return Type(kind, size, align, traits, elements=elements)
+        return Type(kind, size, align, traits)
 
     def definition(self, name: str, value: Any, where: str) -> Definition:
         kind = self.get(value, "kind", str, where)
@@ -191,7 +243,7 @@ class _Reader:
             return Definition(kind, name, size, align, fields=tuple(fields))
         if kind == "enum":
             underlying = self.type(self.get(value, "underlying", dict, where), f"{where}.underlying")
-            if underlying.kind not in SCALARS or underlying.kind.startswith(("float", "complex")):
+            if underlying.traits is None or not underlying.traits.is_integer:
                 raise self.fail(f"{where}.underlying", f"expected an integer type, got "
                                                        f"{underlying.kind!r}")
             members = []
@@ -268,6 +320,7 @@ def load(text: str, source: str) -> Schema:
                           f"version {version}")
     server = reader.get(document, "server", str, where)
     layout_hash = reader.hex(document, "layout_hash", where)
+    reader.kind_table(reader.get(document, "kinds", dict, where), f"{where}.kinds")
     for name, value in reader.get(document, "types", dict, where).items():
         reader.defined[name] = reader.definition(name, value, f"types[{name!r}]")
     functions = tuple(reader.function(value, f"functions[{i}]")
@@ -281,4 +334,5 @@ def load(text: str, source: str) -> Schema:
         raise reader.fail(f"{where}.layout_hash",
                           f"{layout_hash:#018x} is not the hash of the functions' layout keys "
                           f"({expected:#018x})")
-    return Schema(server, version, layout_hash, functions, dict(reader.defined))
+    return Schema(server, version, layout_hash, functions, dict(reader.defined),
+                  dict(reader.kinds))
