@@ -177,7 +177,7 @@ Json type_json(const TypeInfo& type) {
 }
 
 // The kinds table (type_kinds.hpp), for readers that map kinds to their own language.
-Json kinds_json() {
+Json kinds_table() {
   Json kinds;
   for (const KindTraits& traits : kKinds) {
     Json entry;
@@ -283,9 +283,16 @@ std::string schema_json(const Schema& schema, std::string_view server_name) {
       .add("layout_hash", Json::string(hex64(schema.layout_hash())))
       .add("functions", std::move(functions))
       .add("types", std::move(types))
-      .add("kinds", kinds_json());
+      .add("kinds", kinds_table());
   std::string out;
   write(out, document, 0);
+  out += '\n';
+  return out;
+}
+
+std::string kinds_json() {
+  std::string out;
+  write(out, kinds_table(), 0);
   out += '\n';
   return out;
 }

@@ -13,7 +13,9 @@
 /// [{"name", "offset", "type"}]} or {"kind": "enum", "size", "align", "underlying", "members":
 /// [{"name", "value"}]}, each after the definitions it uses; "underlying" is a scalar type
 /// object. "layout" is the function's layout key (docs/SPEC.md, section 5.6), whose FNV-1a is
-/// "signature_hash".
+/// "signature_hash". "kinds" closes the document: the kinds table (type_kinds.hpp), by kind name,
+/// {"class", "storage", "size", ["min", "max" for integers,] "numpy", "python", "cxx"}, from
+/// which codegen and the Python package take what they know of each kind.
 /// README.md ("Command line") shows an example.
 
 #include <string>
@@ -31,6 +33,9 @@ inline constexpr int kSchemaJsonVersion = 1;
 /// fixed order, functions in table order), 2-space indented, ending in a newline. Strings are
 /// escaped per RFC 8259. Any thread; throws only std::bad_alloc.
 std::string schema_json(const Schema& schema, std::string_view server_name);
+
+/// The kinds table alone, as the JSON object that is the "kinds" value of a schema document.
+std::string kinds_json();
 
 /// The schema that a Server publishing `registry` shows its clients, made without a segment: the
 /// metadata is laid out and written into memory by the code Server::start uses and read back by

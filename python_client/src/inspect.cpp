@@ -151,6 +151,8 @@ void bind_inspect(py::module_& module) {
       },
       py::arg("name"), py::arg("starting_grace_ms"),
       "Unlinks the segment if its server is dead; returns what it did.");
+  module.def("kinds_json", &kinds_json,
+             "The wire-type kinds table (include/shmrpc/type_kinds.hpp) as a JSON object.");
   module.attr("STATS_BUCKETS") = layout::kStatsBuckets;
   module.attr("FORMAT_VERSION") = layout::kFormatVersion;
 }

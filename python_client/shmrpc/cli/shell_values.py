@@ -24,6 +24,7 @@ import numpy as np
 
 from .._client import ArgumentInfo
 from .._convert import FLOAT32_RANGE
+from .._kinds import KINDS
 from .._records import Record
 
 __all__ = ["ArgumentError", "human", "jsonable", "parse_argument"]
@@ -67,13 +68,6 @@ def human(value: Any) -> str:
         return value
     return json.dumps(jsonable(value))
 
-
-_INTEGER_RANGES = {
-    "int8": (-(2**7), 2**7 - 1), "int16": (-(2**15), 2**15 - 1),
-    "int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1),
-    "uint8": (0, 2**8 - 1), "uint16": (0, 2**16 - 1), "uint32": (0, 2**32 - 1),
-    "uint64": (0, 2**64 - 1),
-}
 
 
 # What the command line takes as numbers: ASCII only, no spaces or underscores (Python's int()
@@ -215,22 +209,23 @@ def parse_argument(text: str, argument: ArgumentInfo, annotation: Any, where: st
     kind = argument.type
     if isinstance(annotation, type) and issubclass(annotation, enum.IntEnum):
         return _parse_enum(text, annotation, kind, where)
-    if kind in ("complex64", "complex128"):
+    traits = KINDS.get(kind)
+    if traits is not None and traits.kind_class == "complex":
         try:
             return complex(text.replace(" ", ""))
         except ValueError:
             raise ArgumentError(f"shmrpc: {where} is a complex number ({kind}) such as 1+2j; "
                               f"got {text!r}")
-    if kind in _INTEGER_RANGES:
+    if traits is not None and traits.min is not None and traits.max is not None:
         value = _integer(text)
         if value is None:
             raise ArgumentError(f"shmrpc: {where} is an integer ({kind}); got {text!r} "
                                 f"(it takes {_INTEGER_WORDS})")
-        low, high = _INTEGER_RANGES[kind]
+        low, high = traits.min, traits.max
         if not low <= value <= high:
             raise ArgumentError(f"shmrpc: {where} is {kind}, from {low} to {high}; got {value}")
         return value
-    if kind in ("float32", "float64"):
+    if traits is not None and traits.kind_class == "float":
         if not _FLOAT.fullmatch(text):
             raise ArgumentError(f"shmrpc: {where} is a number ({kind}); got {text!r} (it takes "
                                 "ASCII decimal digits with an optional sign, point and exponent, "
