@@ -9,12 +9,14 @@ hash that no server could have published.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
     "Argument", "Definition", "Function", "Kind", "Schema", "SchemaError", "Type", "fnv1a", "load",
+    "load_kinds",
 ]
 
 FORMAT = "shmrpc-schema"
@@ -51,6 +53,10 @@ class Kind:
     numpy: str
     python: str
     cxx: str
+    min: int | None = None
+    """The smallest value of an integer kind."""
+    max: int | None = None
+    """The largest value of an integer kind."""
 
     @property
     def is_scalar(self) -> bool:
@@ -155,6 +161,9 @@ class _Reader:
             kind = Kind(name, self.get(entry, "class", str, at), self.size(entry, "size", at),
                         self.get(entry, "numpy", str, at), self.get(entry, "python", str, at),
                         self.get(entry, "cxx", str, at))
+            if kind.is_integer:
+                kind = dataclasses.replace(kind, min=self.get(entry, "min", int, at),
+                                           max=self.get(entry, "max", int, at))
             if kind.is_scalar and kind.kind_class not in (
                     "bool", "signed_integer", "unsigned_integer", "float", "complex"):
                 raise self.fail(f"{at}.class", f"a kind of size {kind.size} is a number or bool, "
@@ -299,6 +308,14 @@ def _identifier(reader: _Reader, name: str, where: str) -> str:
     if not name.isidentifier() or not name.isascii():
         raise reader.fail(where, f"{name!r} is not a C++ identifier")
     return name
+
+
+def load_kinds(table: Any, source: str) -> dict[str, Kind]:
+    """The kinds table alone (the "kinds" object of a schema document), read from `source`.
+    Raises SchemaError."""
+    reader = _Reader(source)
+    reader.kind_table(table, "kinds")
+    return reader.kinds
 
 
 def load(text: str, source: str) -> Schema:
