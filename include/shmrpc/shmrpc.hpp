@@ -1,7 +1,9 @@
 #pragma once
-/// Everything a user of shmrpc includes: the server, the client, their options and errors.
+/// Everything a user of shmrpc includes: the server, the client, their options and errors, and
+/// the dynamic call that bindings build on.
 
 #include "shmrpc/client.hpp"
+#include "shmrpc/dynamic_call.hpp"
 #include "shmrpc/errors.hpp"
 #include "shmrpc/probe.hpp"
 #include "shmrpc/registry.hpp"
@@ -10,4 +12,6 @@
 #include "shmrpc/segment.hpp"
 #include "shmrpc/server.hpp"
 #include "shmrpc/stub.hpp"
+#include "shmrpc/type_kinds.hpp"
 #include "shmrpc/types.hpp"
+#include "shmrpc/value_codec.hpp"
