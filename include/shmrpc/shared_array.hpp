@@ -65,12 +65,4 @@ class SharedArray {
   std::size_t size_ = 0;
 };
 
-namespace detail {
-
-template <class T>
-struct IsSharedArray : std::false_type {};
-template <class T>
-struct IsSharedArray<SharedArray<T>> : std::true_type {};
-
-}  // namespace detail
 }  // namespace shmrpc

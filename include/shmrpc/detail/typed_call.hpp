@@ -18,9 +18,7 @@
 #include "shmrpc/types.hpp"
 #include "shmrpc/value_codec.hpp"
 
-namespace shmrpc {
-
-namespace detail {
+namespace shmrpc::detail {
 
 /// Writes one argument of any supported C++ type, checked against the parameter's wire type.
 template <class V>
@@ -117,5 +115,4 @@ R invoke(Connection& connection, const FunctionSchema& function, Args&&... args)
   return take_result<R>(call);
 }
 
-}  // namespace detail
-}  // namespace shmrpc
+}  // namespace shmrpc::detail
