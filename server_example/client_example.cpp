@@ -1,6 +1,8 @@
 // Calls every function of server_example from C++ and checks each answer.
 // Run it as `client_example [NAME]` while `server_example [NAME]` runs.
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -85,7 +87,7 @@ int main(int argc, char** argv) {
       check(false, "fail throws");
     } catch (const shmrpc::RemoteError& error) {
       check(error.remote_type() == "std::runtime_error" && error.remote_message() == "on purpose",
-            std::string("fail throws RemoteError: ") + error.what());
+            fmt::format("fail throws RemoteError: {}", error.what()));
     }
   } catch (const std::exception& error) {
     std::cerr << "client_example: " << error.what() << "\n";

@@ -1,6 +1,9 @@
 #include "shmrpc/registry.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <iterator>
 #include <limits>
 
 #include "shmrpc/layout.hpp"
@@ -21,9 +24,10 @@ constexpr std::size_t kMaxIdentifierLength = 255;
 
 void check_identifier(std::string_view what, std::string_view name) {
   if (!is_identifier(name) || name.size() > kMaxIdentifierLength) {
-    throw std::invalid_argument("shmrpc: " + std::string(what) + " '" + std::string(name) +
-                                "' is not an identifier (letters, digits and '_', not starting "
-                                "with a digit, at most 255 characters)");
+    throw std::invalid_argument(
+        fmt::format("shmrpc: {} '{}' is not an identifier (letters, digits and '_', not starting "
+                    "with a digit, at most {} characters)",
+                    what, name, kMaxIdentifierLength));
   }
 }
 
@@ -47,29 +51,28 @@ FunctionDefinition& FunctionRegistry::add(FunctionDefinition definition) {
   check_identifier("function name", definition.name);
   for (const FunctionDefinition& existing : functions_) {
     if (existing.name == definition.name) {
-      throw std::invalid_argument("shmrpc: function '" + definition.name +
-                                  "' is already registered");
+      throw std::invalid_argument(
+          fmt::format("shmrpc: function '{}' is already registered", definition.name));
     }
   }
   const std::size_t arity = definition.argument_types.size();
   if (definition.argument_names.empty()) {
     for (std::size_t i = 0; i < arity; ++i) {
-      definition.argument_names.push_back("arg" + std::to_string(i));
+      definition.argument_names.push_back(fmt::format("arg{}", i));
     }
   }
   if (definition.argument_names.size() != arity) {
-    throw std::invalid_argument("shmrpc: function '" + definition.name + "' takes " +
-                                std::to_string(arity) + " arguments but " +
-                                std::to_string(definition.argument_names.size()) +
-                                " argument names were given");
+    throw std::invalid_argument(
+        fmt::format("shmrpc: function '{}' takes {} arguments but {} argument names were given",
+                    definition.name, arity, definition.argument_names.size()));
   }
   for (std::size_t i = 0; i < arity; ++i) {
     check_identifier("argument name", definition.argument_names[i]);
     for (std::size_t j = 0; j < i; ++j) {
       if (definition.argument_names[j] == definition.argument_names[i]) {
-        throw std::invalid_argument("shmrpc: function '" + definition.name +
-                                    "' has two arguments named '" + definition.argument_names[i] +
-                                    "'");
+        throw std::invalid_argument(
+            fmt::format("shmrpc: function '{}' has two arguments named '{}'", definition.name,
+                        definition.argument_names[i]));
       }
     }
   }
@@ -89,17 +92,17 @@ namespace detail {
 std::byte* heap_range(const CallFrame& call, const layout::VarSlot& slot, std::size_t element_size,
                       std::size_t element_align) {
   if (slot.offset > call.heap_size) {
-    throw BadRequest("heap offset " + std::to_string(slot.offset) + " is past the end of the " +
-                     std::to_string(call.heap_size) + "-byte heap");
+    throw BadRequest(fmt::format("heap offset {} is past the end of the {}-byte heap", slot.offset,
+                                 call.heap_size));
   }
   if (slot.length > (call.heap_size - slot.offset) / element_size) {
-    throw BadRequest(std::to_string(slot.length) + " elements of " + std::to_string(element_size) +
-                     " bytes at heap offset " + std::to_string(slot.offset) +
-                     " run past the end of the " + std::to_string(call.heap_size) + "-byte heap");
+    throw BadRequest(fmt::format(
+        "{} elements of {} bytes at heap offset {} run past the end of the {}-byte heap",
+        slot.length, element_size, slot.offset, call.heap_size));
   }
   if (slot.offset % element_align != 0) {
-    throw BadRequest("heap offset " + std::to_string(slot.offset) + " is not aligned to " +
-                     std::to_string(element_align) + " bytes");
+    throw BadRequest(
+        fmt::format("heap offset {} is not aligned to {} bytes", slot.offset, element_align));
   }
   return call.heap + slot.offset;
 }
@@ -107,8 +110,8 @@ std::byte* heap_range(const CallFrame& call, const layout::VarSlot& slot, std::s
 void check_bool_bytes(const std::byte* bytes, std::size_t count) {
   for (std::size_t i = 0; i < count; ++i) {
     if (std::to_integer<unsigned>(bytes[i]) > 1) {
-      throw BadRequest("a bool holds byte " + std::to_string(std::to_integer<unsigned>(bytes[i])) +
-                       "; a bool is 0 or 1");
+      throw BadRequest(fmt::format("a bool holds byte {}; a bool is 0 or 1",
+                                   std::to_integer<unsigned>(bytes[i])));
     }
   }
 }
@@ -117,14 +120,15 @@ void throw_bad_enumerator(const TypeInfo& type, std::uint64_t value) {
   const bool is_signed = type.element != nullptr && type.element->kind >= TypeKind::kInt8 &&
                          type.element->kind <= TypeKind::kInt64;
   const auto text = [&](std::uint64_t bits) {
-    return is_signed ? std::to_string(static_cast<std::int64_t>(bits)) : std::to_string(bits);
+    return is_signed ? fmt::format("{}", static_cast<std::int64_t>(bits)) : fmt::format("{}", bits);
   };
   std::string allowed;
   for (const MemberInfo& member : type.members) {
-    allowed += (allowed.empty() ? "" : ", ") + member.name + " = " + text(member.value);
+    fmt::format_to(std::back_inserter(allowed), "{}{} = {}", allowed.empty() ? "" : ", ",
+                   member.name, text(member.value));
   }
-  throw BadRequest(type.name + " holds " + text(value) + ", which is none of its enumerators (" +
-                   allowed + ")");
+  throw BadRequest(fmt::format("{} holds {}, which is none of its enumerators ({})", type.name,
+                               text(value), allowed));
 }
 
 void check_result_window(const CallFrame& call, std::size_t element_align) {
@@ -132,9 +136,9 @@ void check_result_window(const CallFrame& call, std::size_t element_align) {
                             call.result_capacity <= call.heap_size - call.result_offset &&
                             call.result_offset % element_align == 0;
   if (!window_valid) {
-    throw BadRequest("the result window (offset " + std::to_string(call.result_offset) + ", " +
-                     std::to_string(call.result_capacity) + " bytes) is not inside the " +
-                     std::to_string(call.heap_size) + "-byte heap or is misaligned");
+    throw BadRequest(fmt::format(
+        "the result window (offset {}, {} bytes) is not inside the {}-byte heap or is misaligned",
+        call.result_offset, call.result_capacity, call.heap_size));
   }
 }
 
@@ -142,10 +146,10 @@ layout::VarSlot write_result_bytes(const CallFrame& call, const void* bytes, std
                                    std::size_t element_align) {
   check_result_window(call, element_align);
   if (size > call.result_capacity) {
-    throw ResultTooLarge("the result is " + std::to_string(size) + " bytes but only " +
-                         std::to_string(call.result_capacity) +
-                         " bytes of the channel heap were free for it (heap size " +
-                         std::to_string(call.heap_size) + " bytes; see ServerOptions::arena_size)");
+    throw ResultTooLarge(fmt::format(
+        "the result is {} bytes but only {} bytes of the channel heap were free for it (heap size "
+        "{} bytes; see ServerOptions::arena_size)",
+        size, call.result_capacity, call.heap_size));
   }
   if (size != 0) {
     std::memcpy(call.heap + call.result_offset, bytes, size);

@@ -1,5 +1,7 @@
 #include "connection.hpp"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstring>
 #include <limits>
@@ -27,9 +29,8 @@ std::optional<std::chrono::nanoseconds> duration(std::optional<double> seconds, 
     return std::nullopt;
   }
   if (!(*seconds >= 0.0) || *seconds > 1e9) {
-    throw py::value_error(std::string("shmrpc: ") + what +
-                          " must be a number of seconds from 0 to 1e9, or None; got " +
-                          std::to_string(*seconds));
+    throw py::value_error(fmt::format(
+        "shmrpc: {} must be a number of seconds from 0 to 1e9, or None; got {}", what, *seconds));
   }
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::duration<double>(*seconds));
@@ -51,9 +52,10 @@ class BusyFlag {
   explicit BusyFlag(bool& flag, const std::string& server) : flag_(flag) {
     if (flag_) {
       throw std::runtime_error(
-          "shmrpc: a call to server '" + server +
-          "' is already under way on this thread's channel (a signal handler or finalizer called "
-          "the client during a call); calls on one channel cannot nest");
+          fmt::format("shmrpc: a call to server '{}' is already under way on this thread's channel "
+                      "(a signal handler or finalizer called the client during a call); calls on "
+                      "one channel cannot nest",
+                      server));
     }
     flag_ = true;
   }
@@ -94,14 +96,14 @@ py::object Connection::call(std::size_t index, const py::tuple& args) {
   const std::shared_ptr<detail::Connection> connection = shared();
   const auto& functions = connection->schema().functions();
   if (index >= functions.size()) {
-    throw py::index_error("shmrpc: server '" + connection->server_name() + "' has " +
-                          std::to_string(functions.size()) + " functions; there is no function " +
-                          std::to_string(index));
+    throw py::index_error(
+        fmt::format("shmrpc: server '{}' has {} functions; there is no function {}",
+                    connection->server_name(), functions.size(), index));
   }
   const FunctionSchema& function = functions[index];
   if (args.size() != function.arguments.size()) {
-    throw py::type_error(function.name + "() takes " + std::to_string(function.arguments.size()) +
-                         " arguments (" + std::to_string(args.size()) + " given)");
+    throw py::type_error(fmt::format("{}() takes {} arguments ({} given)", function.name,
+                                     function.arguments.size(), args.size()));
   }
   const BusyFlag busy(busy_, connection->server_name());
   std::optional<detail::CallScope> call;
@@ -129,8 +131,8 @@ py::object Connection::call(std::size_t index, const py::tuple& args) {
   try {
     return take_result(*call, connection, types_);
   } catch (const std::domain_error& error) {
-    throw shmrpc::ProtocolError(std::string("shmrpc: server '") + connection->server_name() +
-                                "' returned an invalid result: " + error.what());
+    throw shmrpc::ProtocolError(fmt::format("shmrpc: server '{}' returned an invalid result: {}",
+                                            connection->server_name(), error.what()));
   }
 }
 
