@@ -4,7 +4,8 @@
 #   2. build build/release (tests on) and run its ctest
 #   3. build build/asan (Debug, address+undefined sanitizers, no Python, no bench), run its ctest;
 #      build build/tsan (ThreadSanitizer), run its ctest
-#   4. scripts/fuzz.sh 20 (each libFuzzer target for 20 s, clang)
+#   4. scripts/fuzz.sh 20 (each libFuzzer target for 20 s, clang; a timeout or out-of-memory that
+#      the saved input does not reproduce alone is a warning, not a failure)
 #   5. scripts/format.sh --check
 #   6. scripts/lint.sh build/release (clang-tidy)
 # Environment:
