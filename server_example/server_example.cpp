@@ -39,9 +39,8 @@ void step(std::span<Particle> particles, double dt, Floor floor) {
   }
   for (Particle& p : particles) {
     p.vel[2] -= demo::kGravity * dt;
-    for (std::size_t i = 0; i < 3; ++i) {
-      p.pos[i] += p.vel[i] * dt;
-    }
+    std::transform(p.pos.begin(), p.pos.end(), p.vel.begin(), p.pos.begin(),
+                   [dt](double x, double v) { return x + v * dt; });
     if (floor == Floor::kBounce && p.pos[2] < 0) {
       p.pos[2] = -p.pos[2];
       p.vel[2] = -p.vel[2];
@@ -148,8 +147,8 @@ void sleep_ms(std::int32_t milliseconds) {
   std::this_thread::sleep_for(std::chrono::milliseconds(milliseconds));
 }
 
-void fail(std::string message) {
-  throw std::runtime_error(message);
+void fail(std::string_view message) {
+  throw std::runtime_error(std::string(message));
 }
 
 // Registers the example's functions.

@@ -62,6 +62,8 @@ class BusyFlag {
   ~BusyFlag() { flag_ = false; }
   BusyFlag(const BusyFlag&) = delete;
   BusyFlag& operator=(const BusyFlag&) = delete;
+  BusyFlag(BusyFlag&&) = delete;
+  BusyFlag& operator=(BusyFlag&&) = delete;
 
  private:
   bool& flag_;
@@ -136,10 +138,11 @@ py::object Connection::call(std::size_t index, const py::tuple& args) {
   }
 }
 
+// NOLINTNEXTLINE(readability-make-member-function-const): it allocates in the channel it holds
 py::array Connection::empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype,
                             bool zero) {
   const std::shared_ptr<detail::Connection>& connection = shared();
-  std::uint64_t bytes = static_cast<std::uint64_t>(dtype.itemsize());
+  auto bytes = static_cast<std::uint64_t>(dtype.itemsize());
   for (const py::ssize_t dim : shape) {
     if (dim < 0) {
       throw py::value_error("shmrpc: negative dimensions are not allowed");
@@ -193,6 +196,8 @@ bool Connection::owns(const py::array& array) const {
   return get().in_heap(array.data(), static_cast<std::size_t>(array.nbytes()));
 }
 
+// Not const: it changes the channel it holds (its timeout).
+// NOLINTNEXTLINE(readability-make-member-function-const)
 void Connection::set_timeout(std::optional<double> timeout) {
   shared()->set_timeout(duration(timeout, "timeout"));
 }
@@ -225,6 +230,8 @@ PyObject* fast_call(PyObject* self, PyObject* const* args, Py_ssize_t nargs) noe
   }
 }
 
+// Not const: PyDescr_NewMethod takes a PyMethodDef*, and keeps it for as long as the type lives.
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
 PyMethodDef fast_call_definition{
     "call",
     // The cast through void(*)() is how CPython's own METH_FASTCALL methods are stored.

@@ -3,6 +3,7 @@
 #include <exception>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 #include "shmrpc/errors.hpp"
 
@@ -47,7 +48,7 @@ void raise_os_error(const std::system_error& error) {
 void register_error_translator() {
   py::register_local_exception_translator([](std::exception_ptr thrown) {
     try {
-      std::rethrow_exception(thrown);
+      std::rethrow_exception(std::move(thrown));
     } catch (const RemoteError& error) {
       raise_remote(error);
     } catch (const ServerGoneError& error) {
