@@ -1,11 +1,12 @@
 # shellcheck shell=bash
 # Helpers shared by the scripts in scripts/. Source it, do not run it:
 #   source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-# Defines SHMRPC_ROOT (the repository root) and SHMRPC_JOBS (parallel build jobs), and the
-# functions below. Callers set their own `set -euo pipefail`.
+# Defines SHMRPC_ROOT (the repository root) and SHMRPC_JOBS (parallel build jobs: the caller's
+# SHMRPC_JOBS if set, else one per core), and the functions below. Callers set their own
+# `set -euo pipefail`.
 
 SHMRPC_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SHMRPC_JOBS="$(nproc 2>/dev/null || echo 2)"
+SHMRPC_JOBS="${SHMRPC_JOBS:-$(nproc 2>/dev/null || echo 2)}"
 export SHMRPC_ROOT SHMRPC_JOBS
 
 # Prints a message to stderr and exits non-zero.

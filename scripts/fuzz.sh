@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/) in build/fuzz with clang and runs each of them.
 #   scripts/fuzz.sh [SECONDS]          runs each target SECONDS (default 30); fails if any finds
-#                                      a crash, a leak, undefined behaviour, a timeout or an OOM
+#                                      a crash, a leak, undefined behaviour, or a timeout or an
+#                                      out-of-memory that reproduces
 #   scripts/fuzz.sh --merge [SECONDS]  the same, then merges the inputs that reached new coverage
 #                                      into the checked-in corpus fuzz/corpus/TARGET/
 # Each target starts from a temporary copy of fuzz/corpus/TARGET/ (so that a plain run leaves the
 # checked-in corpus alone) plus seeds written afresh by make_seeds (so that they match the
 # library as it is now). Logs go to build/fuzz/logs/, inputs that failed to
 # build/fuzz/artifacts/TARGET/. fuzz/README.md says how to reproduce one.
+#
+# A timeout or out-of-memory is checked by running the saved input again, alone: if it passes,
+# the machine was too loaded or too short of memory at that moment, which is not a bug of the
+# library. That is a warning naming the input, and fuzzing goes on for the time left. If it
+# fails again, it is a finding. A crash, a leak or a sanitizer report always is.
+# Environment:
+#   SHMRPC_FUZZ_TIMEOUT=S         seconds one input may run (libFuzzer -timeout; default 10)
+#   SHMRPC_FUZZ_RSS_LIMIT_MB=MB   memory limit (libFuzzer -rss_limit_mb; default 2048)
 set -euo pipefail
 # shellcheck source=common.sh source-path=SCRIPTDIR
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -20,6 +29,15 @@ if [[ "${1:-}" == "--merge" ]]; then
 fi
 seconds="${1:-30}"
 [[ $# -le 1 && "$seconds" =~ ^[1-9][0-9]*$ ]] || shmrpc_die "$usage"
+timeout="${SHMRPC_FUZZ_TIMEOUT:-10}"
+rss_limit_mb="${SHMRPC_FUZZ_RSS_LIMIT_MB:-2048}"
+[[ "$timeout" =~ ^[1-9][0-9]*$ ]] ||
+  shmrpc_die "SHMRPC_FUZZ_TIMEOUT must be a whole number of seconds, not '$timeout'"
+[[ "$rss_limit_mb" =~ ^[1-9][0-9]*$ ]] ||
+  shmrpc_die "SHMRPC_FUZZ_RSS_LIMIT_MB must be a whole number of MB, not '$rss_limit_mb'"
+limits=(-timeout="$timeout" -rss_limit_mb="$rss_limit_mb")
+# A non-reproducing finding stops libFuzzer early; it is restarted for the time left, this often.
+max_restarts=5
 
 targets=(dispatch schema)
 build_dir="$SHMRPC_ROOT/build/fuzz"
@@ -65,7 +83,21 @@ status_field() {
   echo "${value:-?}"
 }
 
+# Prints the path of the input libFuzzer saved last in log $1 ("Test unit written to PATH"), or
+# nothing if it saved none.
+saved_input() {
+  sed -n 's/.*Test unit written to //p' "$1" | tail -n 1
+}
+
+# Prints libFuzzer's report in log $1: from the first sanitizer or libFuzzer error line to the
+# saved input.
+print_report() {
+  awk '/^==[0-9]+==|runtime error|^fuzz_[a-z]+: |^ERROR: libFuzzer/ { p = 1 }
+       p { print } /Test unit written to/ { exit }' "$1" | head -n 80 >&2
+}
+
 failed=()
+warnings=()
 summaries=()
 for target in "${targets[@]}"; do
   binary="$build_dir/fuzz/fuzz_$target"
@@ -76,31 +108,77 @@ for target in "${targets[@]}"; do
   cp -R "$corpus_root/$target/." "$corpus/"
   shmrpc_banner "fuzz_$target for $seconds s (log: ${log#"$SHMRPC_ROOT/"})"
 
-  status=0
-  # New inputs go to the first directory only: the temporary copy.
-  (cd "$work" && UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}" "$binary" \
-    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$artifacts/" "$corpus" "$work/seeds/$target") >"$log" 2>&1 || status=$?
+  : >"$log"
+  attempt_log="$work/fuzz_$target.attempt.log"
+  verdict=""      # empty unless the target found a bug
+  total_runs=0
+  restarts=0      # timeouts and out-of-memory that did not reproduce
+  start=$SECONDS
+  left=$seconds
+  while :; do
+    status=0
+    # New inputs go to the first directory only: the temporary copy.
+    (cd "$work" && UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}" "$binary" \
+      -max_total_time="$left" "${limits[@]}" -print_final_stats=1 \
+      -artifact_prefix="$artifacts/" "$corpus" "$work/seeds/$target") >"$attempt_log" 2>&1 ||
+      status=$?
+    cat "$attempt_log" >>"$log"
+    runs="$(final_stat "$attempt_log" number_of_executed_units)"
+    total_runs=$((total_runs + ${runs:-0}))
+    [[ $status -ne 0 ]] || break
 
-  runs="$(final_stat "$log" number_of_executed_units)"
-  speed="$(final_stat "$log" average_exec_per_sec)"
+    input="$(saved_input "$attempt_log")"
+    kind="$(basename "${input:-none}")"
+    kind="${kind%%-*}"  # libFuzzer names it crash-*, leak-*, timeout-* or oom-*
+    if [[ -z "$input" || ! -f "$input" ]]; then
+      verdict="FAILED (exit $status, no input saved)"
+    elif [[ "$kind" != timeout && "$kind" != oom ]]; then
+      verdict="FAILED (exit $status, $kind)"
+    else
+      # The same limits, one execution of the saved input, nothing else running in the process.
+      rerun_log="$input.rerun.log"
+      rerun=0
+      (cd "$work" && UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}" "$binary" \
+        "${limits[@]}" -artifact_prefix="$work/rerun-" "$input") >"$rerun_log" 2>&1 || rerun=$?
+      if [[ $rerun -ne 0 ]]; then
+        verdict="FAILED (exit $status, $kind; reproduces when run alone)"
+        print_report "$rerun_log"
+        break
+      fi
+      what="a timeout"
+      [[ "$kind" == timeout ]] || what="an out-of-memory"
+      warning="fuzz_$target: $what on ${input#"$SHMRPC_ROOT/"} did not reproduce when that"
+      warning+=" input ran alone (${rerun_log#"$SHMRPC_ROOT/"}); not counted as a finding"
+      warnings+=("$warning")
+      echo "warning: $warning" >&2
+      left=$((seconds - (SECONDS - start)))
+      restarts=$((restarts + 1))
+      if [[ $left -ge 1 && $restarts -le $max_restarts ]]; then
+        echo "fuzz_$target: going on for the $left s left"
+        continue
+      fi
+      break
+    fi
+    print_report "$attempt_log"
+    break
+  done
+
+  speed="$(final_stat "$attempt_log" average_exec_per_sec)"
   summary="$(printf 'fuzz_%s: %s runs (%s/s), cov %s, ft %s, corpus %s' "$target" \
-    "${runs:-?}" "${speed:-?}" "$(status_field "$log" cov)" "$(status_field "$log" ft)" \
+    "$total_runs" "${speed:-?}" "$(status_field "$log" cov)" "$(status_field "$log" ft)" \
     "$(status_field "$log" corp)")"
-  if [[ $status -ne 0 ]]; then
-    summary+=", FAILED (exit $status)"
+  [[ $restarts -eq 0 ]] || summary+=", $restarts timeout/out-of-memory not reproduced (warning)"
+  if [[ -n "$verdict" ]]; then
+    summary+=", $verdict"
     failed+=("fuzz_$target")
-    # The report: from the first sanitizer or libFuzzer error line to the saved input.
-    awk '/^==[0-9]+==|runtime error|^fuzz_[a-z]+: |^ERROR: libFuzzer/ { p = 1 }
-         p { print } /Test unit written to/ { exit }' "$log" | head -n 80 >&2
   fi
   summaries+=("$summary")
   echo "$summary"
 
-  if [[ $merge -eq 1 && $status -eq 0 ]]; then
+  if [[ $merge -eq 1 && -z "$verdict" ]]; then
     before="$(find "$corpus_root/$target" -type f | wc -l)"
     # Only inputs that reach new edges (-use_counters=0: hit counts do not count), to keep it small.
-    (cd "$work" && "$binary" -merge=1 -use_counters=0 -timeout=10 -rss_limit_mb=2048 \
+    (cd "$work" && "$binary" -merge=1 -use_counters=0 "${limits[@]}" \
       "$corpus_root/$target" "$corpus" "$work/seeds/$target") >"$log.merge" 2>&1 ||
       shmrpc_die "merging into fuzz/corpus/$target failed; see ${log#"$SHMRPC_ROOT/"}.merge"
     after="$(find "$corpus_root/$target" -type f | wc -l)"
@@ -112,6 +190,7 @@ done
 
 shmrpc_banner "summary"
 printf '%s\n' "${summaries[@]}"
+[[ ${#warnings[@]} -eq 0 ]] || printf 'warning: %s\n' "${warnings[@]}" | sort -u >&2
 if [[ $merge -eq 1 ]]; then
   total="$(find "$corpus_root" -type f -exec cat {} + | wc -c)"
   echo "fuzz/corpus: $total bytes; review the new files (git status fuzz/corpus) before committing"

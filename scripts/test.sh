@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The test command of shmrpc (CI runs it through .ci/run). Stages, failing fast:
 #   1. scripts/setup.sh                       install missing Debian packages
-#   2. build build/release (tests on) and run its ctest
+#   2. build build/release (tests, Python module and examples on) and run its ctest
 #   3. build build/asan (Debug, address+undefined sanitizers, no Python, no bench), run its ctest;
 #      build build/tsan (ThreadSanitizer), run its ctest
-#   4. scripts/fuzz.sh 20 (each libFuzzer target for 20 s, clang)
+#   4. scripts/fuzz.sh 20 (each libFuzzer target for 20 s, clang; a timeout or out-of-memory that
+#      the saved input does not reproduce alone is a warning, not a failure)
 #   5. scripts/format.sh --check
 #   6. scripts/lint.sh build/release (clang-tidy)
 # Environment:
@@ -39,7 +40,10 @@ scripts/setup.sh
 stages+=(setup)
 
 shmrpc_banner "build: build/release"
-scripts/build.sh build/release -DSHMRPC_BUILD_TESTS=ON
+# Every target on, also in a cache configured otherwise before: stage 6 lints every C++ source,
+# and a source needs its compile command from this build.
+scripts/build.sh build/release -DSHMRPC_BUILD_TESTS=ON -DSHMRPC_BUILD_PYTHON=ON \
+  -DSHMRPC_BUILD_EXAMPLES=ON
 stages+=(release-build)
 
 shmrpc_banner "test: build/release"

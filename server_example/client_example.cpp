@@ -1,6 +1,8 @@
 // Calls every function of server_example from C++ and checks each answer.
 // Run it as `client_example [NAME]` while `server_example [NAME]` runs.
 
+#include <fmt/format.h>
+
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -16,17 +18,24 @@
 
 namespace {
 
-int failures = 0;
+// Prints one line per check and counts the failed ones.
+class Checks {
+ public:
+  void operator()(bool ok, const std::string& what) {
+    std::cout << (ok ? "ok   " : "FAIL ") << what << "\n";
+    failures_ += ok ? 0 : 1;
+  }
+  int failures() const noexcept { return failures_; }
 
-void check(bool ok, const std::string& what) {
-  std::cout << (ok ? "ok   " : "FAIL ") << what << "\n";
-  failures += ok ? 0 : 1;
-}
+ private:
+  int failures_ = 0;
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::string name = argc > 1 ? argv[1] : "demo";
+  Checks check;
   try {
     shmrpc::Client client(name);
     std::cout << "connected to '" << name << "' on channel " << client.channel() << "\n";
@@ -85,12 +94,12 @@ int main(int argc, char** argv) {
       check(false, "fail throws");
     } catch (const shmrpc::RemoteError& error) {
       check(error.remote_type() == "std::runtime_error" && error.remote_message() == "on purpose",
-            std::string("fail throws RemoteError: ") + error.what());
+            fmt::format("fail throws RemoteError: {}", error.what()));
     }
   } catch (const std::exception& error) {
     std::cerr << "client_example: " << error.what() << "\n";
     return 1;
   }
-  std::cout << (failures == 0 ? "all calls ok" : "some calls failed") << "\n";
-  return failures == 0 ? 0 : 1;
+  std::cout << (check.failures() == 0 ? "all calls ok" : "some calls failed") << "\n";
+  return check.failures() == 0 ? 0 : 1;
 }

@@ -4,6 +4,8 @@
 // `server_example --schema [FILE|-] [NAME]` writes its JSON schema instead (for shmrpc codegen).
 // `server_example --help` says so.
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -33,13 +35,12 @@ using demo::Particle;
 // One explicit Euler step under gravity, in place: the particles stay in the caller's memory.
 void step(std::span<Particle> particles, double dt, Floor floor) {
   if (!(dt >= 0)) {
-    throw std::invalid_argument("step: dt must be >= 0, not " + std::to_string(dt));
+    throw std::invalid_argument(fmt::format("step: dt must be >= 0, not {}", dt));
   }
   for (Particle& p : particles) {
     p.vel[2] -= demo::kGravity * dt;
-    for (std::size_t i = 0; i < 3; ++i) {
-      p.pos[i] += p.vel[i] * dt;
-    }
+    std::transform(p.pos.begin(), p.pos.end(), p.vel.begin(), p.pos.begin(),
+                   [dt](double x, double v) { return x + v * dt; });
     if (floor == Floor::kBounce && p.pos[2] < 0) {
       p.pos[2] = -p.pos[2];
       p.vel[2] = -p.vel[2];
@@ -68,16 +69,15 @@ std::optional<Particle> heaviest(std::span<const Particle> particles) {
 std::int64_t add(std::int64_t a, std::int64_t b) {
   std::int64_t sum = 0;
   if (__builtin_add_overflow(a, b, &sum)) {
-    throw std::overflow_error("add(" + std::to_string(a) + ", " + std::to_string(b) +
-                              ") overflows int64");
+    throw std::overflow_error(fmt::format("add({}, {}) overflows int64", a, b));
   }
   return sum;
 }
 
 double dot(std::span<const double> a, std::span<const double> b) {
   if (a.size() != b.size()) {
-    throw std::invalid_argument("dot: a has " + std::to_string(a.size()) + " elements, b has " +
-                                std::to_string(b.size()));
+    throw std::invalid_argument(
+        fmt::format("dot: a has {} elements, b has {}", a.size(), b.size()));
   }
   return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
 }
@@ -107,7 +107,7 @@ std::array<double, 4> stats(std::span<const float> values) {
 }
 
 std::string greet(std::string_view name) {
-  return "Hello, " + std::string(name) + "!";
+  return fmt::format("Hello, {}!", name);
 }
 
 // More values than this (128 MiB) is a mistake rather than a request; the channel heap (4 MiB by
@@ -131,9 +131,9 @@ std::vector<std::int64_t> range(std::int64_t start, std::int64_t stop, std::int6
   const std::uint64_t stride = up ? as_unsigned(step) : 0 - as_unsigned(step);
   const std::uint64_t count = (distance - 1) / stride + 1;
   if (count > kMaxRangeValues) {
-    throw std::length_error("range(" + std::to_string(start) + ", " + std::to_string(stop) + ", " +
-                            std::to_string(step) + ") would return " + std::to_string(count) +
-                            " values; at most " + std::to_string(kMaxRangeValues) + " are allowed");
+    throw std::length_error(
+        fmt::format("range({}, {}, {}) would return {} values; at most {} are allowed", start, stop,
+                    step, count, kMaxRangeValues));
   }
   std::vector<std::int64_t> values(count);
   for (std::uint64_t i = 0; i < count; ++i) {
@@ -147,8 +147,8 @@ void sleep_ms(std::int32_t milliseconds) {
   std::this_thread::sleep_for(std::chrono::milliseconds(milliseconds));
 }
 
-void fail(std::string message) {
-  throw std::runtime_error(message);
+void fail(std::string_view message) {
+  throw std::runtime_error(std::string(message));
 }
 
 // Registers the example's functions.

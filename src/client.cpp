@@ -1,5 +1,7 @@
 #include "shmrpc/client.hpp"
 
+#include <fmt/format.h>
+
 namespace shmrpc {
 
 Client::Client(std::string_view name, const ClientOptions& options)
@@ -9,9 +11,9 @@ const FunctionSchema& Client::checked_function(std::string_view name, std::size_
                                                const Described& expected) const {
   const FunctionSchema* function = connection_->schema().find(name);
   if (function == nullptr) {
-    throw std::invalid_argument("shmrpc: server '" + server_name() + "' has no function '" +
-                                std::string(name) +
-                                "'; it has: " + connection_->schema().function_names());
+    throw std::invalid_argument(fmt::format("shmrpc: server '{}' has no function '{}'; it has: {}",
+                                            server_name(), name,
+                                            connection_->schema().function_names()));
   }
   bool same =
       arity == function->arguments.size() && same_type(*expected.result, *function->return_type);
@@ -22,12 +24,12 @@ const FunctionSchema& Client::checked_function(std::string_view name, std::size_
     std::vector<std::string> names;
     for (std::size_t i = 0; i < expected.arguments.size(); ++i) {
       names.push_back(i < function->arguments.size() ? function->arguments[i].name
-                                                     : "arg" + std::to_string(i));
+                                                     : fmt::format("arg{}", i));
     }
-    throw std::invalid_argument(
-        "shmrpc: function '" + std::string(name) + "' of server '" + server_name() +
-        "' has the signature " + function->signature + ", but the caller expects " +
-        format_signature(name, names, expected.arguments, *expected.result));
+    throw std::invalid_argument(fmt::format(
+        "shmrpc: function '{}' of server '{}' has the signature {}, but the caller expects {}",
+        name, server_name(), function->signature,
+        format_signature(name, names, expected.arguments, *expected.result)));
   }
   return *function;
 }

@@ -1,5 +1,6 @@
 #include "shmrpc/connection.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,9 +43,8 @@ ServerState server_state(const layout::SegmentHeader& header) {
   return static_cast<ServerState>(header.state.load(std::memory_order_acquire));
 }
 
-[[noreturn]] void no_server(std::string_view name, const std::string& why) {
-  throw NoServerError("shmrpc: no server named '" + std::string(name) + "' is running (" + why +
-                      ")");
+[[noreturn]] void no_server(std::string_view name, std::string_view why) {
+  throw NoServerError(fmt::format("shmrpc: no server named '{}' is running ({})", name, why));
 }
 
 // The segment `name`, or nullopt while it is being created and still empty.
@@ -53,7 +53,7 @@ std::optional<Segment> open_segment(std::string_view name) {
     return Segment::open(name);
   } catch (const std::system_error& error) {
     if (error.code().value() == ENOENT) {
-      no_server(name, "there is no " + shm_object_name(name).substr(1) + " in /dev/shm");
+      no_server(name, fmt::format("there is no {} in /dev/shm", shm_object_name(name).substr(1)));
     }
     if (error.code().value() == ENODATA) {
       return std::nullopt;
@@ -78,12 +78,13 @@ bool server_ready(const Segment& segment, std::string_view name) {
   const ProcessIdentity server{header.server_pid, header.server_start_time};
   const ServerState state = server_state(header);
   if (state == ServerState::kStopping || state == ServerState::kStopped) {
-    no_server(name, "the server with pid " + std::to_string(server.pid) + " is stopping");
+    no_server(name, fmt::format("the server with pid {} is stopping", server.pid));
   }
   // The holder lock, not the pid: it means the same in every pid namespace (SPEC 9.3).
   if (!segment.held()) {
-    no_server(name, "its segment was left by pid " + std::to_string(server.pid) +
-                        ", which has died; a new server of that name replaces it");
+    no_server(name, fmt::format("its segment was left by pid {}, which has died; a new server of "
+                                "that name replaces it",
+                                server.pid));
   }
   return state == ServerState::kReady;
 }
@@ -95,11 +96,11 @@ void check_owner(const Segment& segment, const ClientOptions& options) {
   if (segment.owner_uid() != expected) {
     throw std::system_error(
         EACCES, std::generic_category(),
-        "shmrpc: " + segment_path(segment.name()) + " belongs to uid " +
-            std::to_string(segment.owner_uid()) + ", not to uid " + std::to_string(expected) +
-            (options.server_uid ? " (ClientOptions::server_uid)"
-                                : ", this client's user; set ClientOptions::server_uid to attach "
-                                  "to another user's server"));
+        fmt::format("shmrpc: {} belongs to uid {}, not to uid {}{}", segment_path(segment.name()),
+                    segment.owner_uid(), expected,
+                    options.server_uid ? " (ClientOptions::server_uid)"
+                                       : ", this client's user; set ClientOptions::server_uid to "
+                                         "attach to another user's server"));
   }
 }
 
@@ -118,8 +119,9 @@ Segment open_server_segment(std::string_view name, const ClientOptions& options)
     if (Clock::now() >= give_up) {
       const auto waited =
           std::chrono::duration_cast<std::chrono::milliseconds>(options.connect_timeout);
-      no_server(name, "a segment exists but its server did not become ready within " +
-                          std::to_string(waited.count()) + " ms");
+      no_server(name,
+                fmt::format("a segment exists but its server did not become ready within {} ms",
+                            waited.count()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
@@ -164,18 +166,18 @@ void Connection::claim_channel() {
     const bool stopped = server_state(*header_) != ServerState::kReady;
     const auto now = Clock::now();
     if (stopped || (now >= next_check && !segment_.held())) {
-      no_server(server_name(), "the server with pid " + std::to_string(server_.pid) + " " +
-                                   (stopped ? "stopped" : "died") +
-                                   " while this client waited for a free channel");
+      no_server(server_name(),
+                fmt::format("the server with pid {} {} while this client waited for a free channel",
+                            server_.pid, stopped ? "stopped" : "died"));
     }
     if (now >= next_check) {
       next_check = now + check_interval_;
     }
     if (now >= give_up) {
-      throw ChannelsBusyError("shmrpc: all " + std::to_string(schema_.channels().count) +
-                              " channels of server '" + server_name() +
-                              "' are in use by live clients" +
-                              (options_.channel_wait ? " (waited for one to be released)" : ""));
+      throw ChannelsBusyError(
+          fmt::format("shmrpc: all {} channels of server '{}' are in use by live clients{}",
+                      schema_.channels().count, server_name(),
+                      options_.channel_wait ? " (waited for one to be released)" : ""));
     }
     if (options_.interrupt_check) {
       options_.interrupt_check();
@@ -227,12 +229,11 @@ std::uint64_t Connection::allocate(std::uint64_t bytes) {
     offset = allocator_.allocate(bytes);
   }
   if (!offset) {
-    throw std::length_error("shmrpc: an array of " + std::to_string(bytes) +
-                            " bytes does not fit the channel heap of server '" + server_name() +
-                            "' (" + std::to_string(allocator_.largest_free()) +
-                            " bytes free in one piece, heap size " +
-                            std::to_string(allocator_.size()) +
-                            "; free arrays no longer needed, or raise ServerOptions::arena_size)");
+    throw std::length_error(fmt::format(
+        "shmrpc: an array of {} bytes does not fit the channel heap of server '{}' ({} bytes free "
+        "in one piece, heap size {}; free arrays no longer needed, or raise "
+        "ServerOptions::arena_size)",
+        bytes, server_name(), allocator_.largest_free(), allocator_.size()));
   }
   return *offset;
 }
@@ -253,13 +254,13 @@ void Connection::free_block(std::uint64_t offset) noexcept {
 const FunctionSchema& Connection::function(std::string_view name, std::size_t arity) const {
   const FunctionSchema* function = schema_.find(name);
   if (function == nullptr) {
-    throw std::invalid_argument("shmrpc: server '" + server_name() + "' has no function '" +
-                                std::string(name) + "'; it has: " + schema_.function_names());
+    throw std::invalid_argument(fmt::format("shmrpc: server '{}' has no function '{}'; it has: {}",
+                                            server_name(), name, schema_.function_names()));
   }
   if (function->arguments.size() != arity) {
-    throw std::invalid_argument("shmrpc: " + function->signature + " takes " +
-                                std::to_string(function->arguments.size()) + " arguments, " +
-                                std::to_string(arity) + " given");
+    throw std::invalid_argument(fmt::format("shmrpc: {} takes {} arguments, {} given",
+                                            function->signature, function->arguments.size(),
+                                            arity));
   }
   return *function;
 }
@@ -277,12 +278,9 @@ Connection::Deadline Connection::call_deadline() const {
 void Connection::server_gone(std::string_view during) {
   gone_ = true;
   const bool stopped = server_state(*header_) != ServerState::kReady;
-  std::string message = "shmrpc: server '" + server_name() + "' (pid " +
-                        std::to_string(server_.pid) + ") " + (stopped ? "stopped" : "died");
-  if (!during.empty()) {
-    message += " during the call to '" + std::string(during) + "'";
-  }
-  throw ServerGoneError(message);
+  const std::string call = during.empty() ? "" : fmt::format(" during the call to '{}'", during);
+  throw ServerGoneError(fmt::format("shmrpc: server '{}' (pid {}) {}{}", server_name(), server_.pid,
+                                    stopped ? "stopped" : "died", call));
 }
 
 void Connection::check_server(std::string_view during) {
@@ -299,8 +297,9 @@ void Connection::prepare(Deadline deadline) {
     return;
   }
   if (!await(deadline, late_call_, true)) {
-    throw TimeoutError("shmrpc: the previous call to '" + late_call_ + "' on server '" +
-                       server_name() + "' is still running");
+    throw TimeoutError(
+        fmt::format("shmrpc: the previous call to '{}' on server '{}' is still running", late_call_,
+                    server_name()));
   }
   end_late_call();
 }
@@ -323,8 +322,10 @@ std::optional<layout::CallState> Connection::run(const FunctionSchema& function,
     return state;  // done, or withdrawn before the server took it
   }
   abandon(function);
-  throw TimeoutError("shmrpc: call to '" + function.name + "' on server '" + server_name() +
-                     "' timed out; the server still runs it, and the next call waits for it");
+  throw TimeoutError(fmt::format(
+      "shmrpc: call to '{}' on server '{}' timed out; the server still runs it, and the next call "
+      "waits for it",
+      function.name, server_name()));
 }
 
 void Connection::abandon(const FunctionSchema& function) {

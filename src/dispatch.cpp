@@ -1,6 +1,7 @@
 #include "shmrpc/detail/dispatch.hpp"
 
 #include <cxxabi.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
@@ -49,9 +50,8 @@ Status dispatch(const std::vector<FunctionDefinition>& functions, layout::Comman
   try {
     if (index >= functions.size()) {
       write_failure(block, Status::kBadRequest, "",
-                    "function index " + std::to_string(index) +
-                        " is out of range: the server has " + std::to_string(functions.size()) +
-                        " functions");
+                    fmt::format("function index {} is out of range: the server has {} functions",
+                                index, functions.size()));
       return Status::kBadRequest;
     }
     const FunctionDefinition& function = functions[index];
@@ -65,10 +65,12 @@ Status dispatch(const std::vector<FunctionDefinition>& functions, layout::Comman
       block.status = static_cast<std::uint32_t>(Status::kOk);
       return Status::kOk;
     } catch (const BadRequest& error) {
-      write_failure(block, Status::kBadRequest, "", function.name + ": " + error.what());
+      write_failure(block, Status::kBadRequest, "",
+                    fmt::format("{}: {}", function.name, error.what()));
       return Status::kBadRequest;
     } catch (const ResultTooLarge& error) {
-      write_failure(block, Status::kResultTooLarge, "", function.name + ": " + error.what());
+      write_failure(block, Status::kResultTooLarge, "",
+                    fmt::format("{}: {}", function.name, error.what()));
       return Status::kResultTooLarge;
     } catch (const std::exception& error) {
       write_failure(block, Status::kRemoteException, demangle(typeid(error).name()), error.what());

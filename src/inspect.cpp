@@ -1,6 +1,7 @@
 #include "shmrpc/inspect.hpp"
 
 #include <dirent.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -82,8 +83,8 @@ SegmentInspector::SegmentInspector(std::string_view name)
           return Segment::open_read_only(name);
         } catch (const std::system_error& error) {
           if (error.code().value() == ENOENT) {
-            throw NoServerError("shmrpc: no server named '" + std::string(name) + "' (no " +
-                                segment_path(name) + ")");
+            throw NoServerError(
+                fmt::format("shmrpc: no server named '{}' (no {})", name, segment_path(name)));
           }
           throw;
         }
@@ -119,8 +120,8 @@ SegmentInspection SegmentInspector::inspect() const {
   result.format_version = header.format_version;
   if (header.format_version != layout::kFormatVersion) {
     result.liveness = Liveness::kNone;
-    result.problem = "segment format version " + std::to_string(header.format_version) +
-                     "; this tool reads version " + std::to_string(layout::kFormatVersion);
+    result.problem = fmt::format("segment format version {}; this tool reads version {}",
+                                 header.format_version, layout::kFormatVersion);
     return result;
   }
   result.known_format = true;
@@ -169,11 +170,11 @@ SegmentInspection SegmentInspector::inspect() const {
 Schema SegmentInspector::schema() const {
   const SegmentInspection summary = inspect();
   if (!summary.known_format) {
-    throw ProtocolError("shmrpc: the segment of '" + name_ +
-                        "' cannot be read: " + summary.problem);
+    throw ProtocolError(
+        fmt::format("shmrpc: the segment of '{}' cannot be read: {}", name_, summary.problem));
   }
   if (summary.state == layout::ServerState::kStarting) {
-    throw ProtocolError("shmrpc: server '" + name_ + "' is still starting");
+    throw ProtocolError(fmt::format("shmrpc: server '{}' is still starting", name_));
   }
   return Schema::read(segment_.data(), segment_.size(), name_);
 }

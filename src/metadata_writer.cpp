@@ -1,5 +1,7 @@
 #include "shmrpc/detail/metadata_writer.hpp"
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -163,10 +165,10 @@ SegmentPlan plan_segment(const std::vector<FunctionDefinition>& functions,
   const std::uint64_t arena = layout::align_up(arena_size, layout::kCacheLine);
   const std::uint64_t frame_part = channels.heap_offset - layout::kFrameOffset;
   if (arena < frame_part + kMinHeapSize) {
-    throw std::invalid_argument("shmrpc: arena_size " + std::to_string(arena_size) +
-                                " bytes leaves less than " + std::to_string(kMinHeapSize) +
-                                " bytes of heap after the " + std::to_string(frame_part) +
-                                "-byte call frame");
+    throw std::invalid_argument(
+        fmt::format("shmrpc: arena_size {} bytes leaves less than {} bytes of heap after the "
+                    "{}-byte call frame",
+                    arena_size, kMinHeapSize, frame_part));
   }
   // Whole cache lines of heap, so that every channel starts on a line.
   channels.heap_size = (arena - frame_part) / layout::kCacheLine * layout::kCacheLine;

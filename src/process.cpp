@@ -1,6 +1,7 @@
 #include "shmrpc/detail/process.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,7 +22,7 @@ struct StatFields {
 // Reads /proc/PID/stat. The command name (field 2) may hold spaces and parentheses, so fields are
 // counted from the last ')'.
 bool read_stat(pid_t pid, StatFields& out) {
-  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  const std::string path = fmt::format("/proc/{}/stat", pid);
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return false;

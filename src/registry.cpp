@@ -1,6 +1,9 @@
 #include "shmrpc/registry.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <iterator>
 #include <limits>
 
 #include "shmrpc/layout.hpp"
@@ -21,9 +24,10 @@ constexpr std::size_t kMaxIdentifierLength = 255;
 
 void check_identifier(std::string_view what, std::string_view name) {
   if (!is_identifier(name) || name.size() > kMaxIdentifierLength) {
-    throw std::invalid_argument("shmrpc: " + std::string(what) + " '" + std::string(name) +
-                                "' is not an identifier (letters, digits and '_', not starting "
-                                "with a digit, at most 255 characters)");
+    throw std::invalid_argument(
+        fmt::format("shmrpc: {} '{}' is not an identifier (letters, digits and '_', not starting "
+                    "with a digit, at most {} characters)",
+                    what, name, kMaxIdentifierLength));
   }
 }
 
@@ -47,29 +51,28 @@ FunctionDefinition& FunctionRegistry::add(FunctionDefinition definition) {
   check_identifier("function name", definition.name);
   for (const FunctionDefinition& existing : functions_) {
     if (existing.name == definition.name) {
-      throw std::invalid_argument("shmrpc: function '" + definition.name +
-                                  "' is already registered");
+      throw std::invalid_argument(
+          fmt::format("shmrpc: function '{}' is already registered", definition.name));
     }
   }
   const std::size_t arity = definition.argument_types.size();
   if (definition.argument_names.empty()) {
     for (std::size_t i = 0; i < arity; ++i) {
-      definition.argument_names.push_back("arg" + std::to_string(i));
+      definition.argument_names.push_back(fmt::format("arg{}", i));
     }
   }
   if (definition.argument_names.size() != arity) {
-    throw std::invalid_argument("shmrpc: function '" + definition.name + "' takes " +
-                                std::to_string(arity) + " arguments but " +
-                                std::to_string(definition.argument_names.size()) +
-                                " argument names were given");
+    throw std::invalid_argument(
+        fmt::format("shmrpc: function '{}' takes {} arguments but {} argument names were given",
+                    definition.name, arity, definition.argument_names.size()));
   }
   for (std::size_t i = 0; i < arity; ++i) {
     check_identifier("argument name", definition.argument_names[i]);
     for (std::size_t j = 0; j < i; ++j) {
       if (definition.argument_names[j] == definition.argument_names[i]) {
-        throw std::invalid_argument("shmrpc: function '" + definition.name +
-                                    "' has two arguments named '" + definition.argument_names[i] +
-                                    "'");
+        throw std::invalid_argument(
+            fmt::format("shmrpc: function '{}' has two arguments named '{}'", definition.name,
+                        definition.argument_names[i]));
       }
     }
   }

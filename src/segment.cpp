@@ -1,6 +1,7 @@
 #include "shmrpc/segment.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <pwd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -23,12 +24,15 @@ constexpr const char* kShmDirectory = "/dev/shm";
 // (which the protocol rules out) into an error instead of a hang.
 constexpr int kNameAttempts = 1000;
 
-[[noreturn]] void throw_errno(int error, const std::string& what) {
-  throw std::system_error(error, std::generic_category(), what);
+// Throws std::system_error for `error` with the message fmt::format(format, args...).
+template <class... Args>
+[[noreturn]] void throw_errno(int error, fmt::format_string<Args...> format, Args&&... args) {
+  throw std::system_error(error, std::generic_category(),
+                          fmt::format(format, std::forward<Args>(args)...));
 }
 
 std::string describe(std::string_view name) {
-  return "shared memory segment '" + std::string(name) + "'";
+  return fmt::format("shared memory segment '{}'", name);
 }
 
 // Retries EINTR; any other failure throws with errno and the segment's name.
@@ -40,7 +44,7 @@ auto checked(Call&& call, std::string_view name, const char* action) {
       return rc;
     }
     if (errno != EINTR) {
-      throw_errno(errno, std::string(action) + " " + describe(name));
+      throw_errno(errno, "{} {}", action, describe(name));
     }
   }
 }
@@ -78,7 +82,7 @@ std::byte* map(int fd, std::size_t size, std::string_view name,
                int protection = PROT_READ | PROT_WRITE) {
   void* p = ::mmap(nullptr, size, protection, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) {
-    throw_errno(errno, "cannot map " + describe(name));
+    throw_errno(errno, "cannot map {}", describe(name));
   }
   return static_cast<std::byte*>(p);
 }
@@ -89,7 +93,7 @@ std::string free_space_note() {
     return "";
   }
   const auto free_bytes = static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize;
-  return " (/dev/shm has " + std::to_string(free_bytes) + " bytes free)";
+  return fmt::format(" (/dev/shm has {} bytes free)", free_bytes);
 }
 
 std::string user_name(uid_t uid) {
@@ -97,9 +101,9 @@ std::string user_name(uid_t uid) {
   struct passwd* found = nullptr;
   std::array<char, 1024> buffer{};
   if (::getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr) {
-    return "user '" + std::string(found->pw_name) + "' (uid " + std::to_string(uid) + ")";
+    return fmt::format("user '{}' (uid {})", found->pw_name, uid);
   }
-  return "uid " + std::to_string(uid);
+  return fmt::format("uid {}", uid);
 }
 
 const char* file_kind(mode_t mode) {
@@ -122,8 +126,8 @@ const char* file_kind(mode_t mode) {
 // would map something else) is refused.
 void require_regular_file(const struct stat& st, std::string_view name) {
   if (!S_ISREG(st.st_mode)) {
-    throw_errno(EINVAL, segment_path(name) + " is " + file_kind(st.st_mode) +
-                            ", not a shared memory segment; remove it or choose another name");
+    throw_errno(EINVAL, "{} is {}, not a shared memory segment; remove it or choose another name",
+                segment_path(name), file_kind(st.st_mode));
   }
 }
 
@@ -131,9 +135,10 @@ void require_regular_file(const struct stat& st, std::string_view name) {
 // from the sticky /dev/shm anyway, and taking it over would let that user see our calls.
 void require_own_file(const struct stat& st, std::string_view name) {
   if (st.st_uid != ::geteuid()) {
-    throw_errno(EACCES, segment_path(name) + " belongs to " + user_name(st.st_uid) +
-                            ", not to this process's " + user_name(::geteuid()) +
-                            "; choose another name, or ask its owner to stop its server");
+    throw_errno(EACCES,
+                "{} belongs to {}, not to this process's {}; choose another name, or ask its owner "
+                "to stop its server",
+                segment_path(name), user_name(st.st_uid), user_name(::geteuid()));
   }
 }
 
@@ -161,7 +166,7 @@ bool try_lock_byte(int fd, std::uint64_t byte, std::string_view name) {
       return false;
     }
     if (errno != EINTR) {
-      throw_errno(errno, "cannot lock " + describe(name));
+      throw_errno(errno, "cannot lock {}", describe(name));
     }
   }
 }
@@ -187,7 +192,7 @@ Take take_unheld(std::string_view name, UniqueFd& out) {
     if (errno == ENOENT) {
       return Take::kGone;
     }
-    throw_errno(errno, "cannot look at " + describe(name));
+    throw_errno(errno, "cannot look at {}", describe(name));
   }
   require_regular_file(seen, name);
   require_own_file(seen, name);
@@ -199,11 +204,11 @@ Take take_unheld(std::string_view name, UniqueFd& out) {
     if (errno == EINTR) {
       return Take::kChanged;
     }
-    throw_errno(errno, "cannot open " + describe(name));
+    throw_errno(errno, "cannot open {}", describe(name));
   }
   struct stat opened {};
   if (::fstat(fd.get(), &opened) != 0) {
-    throw_errno(errno, "cannot stat " + describe(name));
+    throw_errno(errno, "cannot stat {}", describe(name));
   }
   require_regular_file(opened, name);
   require_own_file(opened, name);
@@ -225,31 +230,32 @@ void validate_name(std::string_view name) {
     throw std::invalid_argument("shmrpc: server name is empty");
   }
   if (name.size() > kMaxNameLength) {
-    throw std::invalid_argument("shmrpc: server name is " + std::to_string(name.size()) +
-                                " characters long; at most " + std::to_string(kMaxNameLength) +
-                                " are allowed");
+    throw std::invalid_argument(
+        fmt::format("shmrpc: server name is {} characters long; at most {} are allowed",
+                    name.size(), kMaxNameLength));
   }
   if (name.front() == '.') {
-    throw std::invalid_argument("shmrpc: server name '" + std::string(name) +
-                                "' starts with '.'; names start with a letter, digit, '_' or '-'");
+    throw std::invalid_argument(fmt::format(
+        "shmrpc: server name '{}' starts with '.'; names start with a letter, digit, '_' or '-'",
+        name));
   }
   for (const char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '.' || c == '_' || c == '-';
     if (!ok) {
-      throw std::invalid_argument("shmrpc: server name '" + std::string(name) + "' contains '" +
-                                  std::string(1, c) +
-                                  "'; allowed are letters, digits, '.', '_' and '-'");
+      throw std::invalid_argument(fmt::format(
+          "shmrpc: server name '{}' contains '{}'; allowed are letters, digits, '.', '_' and '-'",
+          name, c));
     }
   }
 }
 
 std::string shm_object_name(std::string_view name) {
-  return "/shmrpc." + std::string(name);
+  return fmt::format("/shmrpc.{}", name);
 }
 
 std::string segment_path(std::string_view name) {
-  return std::string(kShmDirectory) + shm_object_name(name);
+  return fmt::format("{}{}", kShmDirectory, shm_object_name(name));
 }
 
 Segment Segment::create(std::string_view name, std::size_t size, mode_t mode, gid_t group) {
@@ -259,15 +265,15 @@ Segment Segment::create(std::string_view name, std::size_t size, mode_t mode, gi
                       name, "cannot create"));
   if (group != static_cast<gid_t>(-1) && ::fchown(fd.get(), static_cast<uid_t>(-1), group) != 0) {
     const int error = errno;
-    throw_errno(error, "cannot give " + describe(name) + " to group " + std::to_string(group) +
-                           (error == EPERM ? ": this process's user is not a member of it" : ""));
+    throw_errno(error, "cannot give {} to group {}{}", describe(name), group,
+                error == EPERM ? ": this process's user is not a member of it" : "");
   }
   // open() applies the umask; the requested mode is what the user asked for, so set it exactly.
   if (::fchmod(fd.get(), mode) != 0) {
-    throw_errno(errno, "cannot set the mode of " + describe(name));
+    throw_errno(errno, "cannot set the mode of {}", describe(name));
   }
   if (::ftruncate(fd.get(), static_cast<off_t>(size)) != 0) {
-    throw_errno(errno, "cannot size " + describe(name) + " to " + std::to_string(size) + " bytes");
+    throw_errno(errno, "cannot size {} to {} bytes", describe(name), size);
   }
   // posix_fallocate returns the error instead of setting errno, and does not retry EINTR itself.
   int error = 0;
@@ -275,11 +281,10 @@ Segment Segment::create(std::string_view name, std::size_t size, mode_t mode, gi
     error = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(size));
   } while (error == EINTR);
   if (error != 0) {
-    throw_errno(error, "cannot reserve " + std::to_string(size) + " bytes for " + describe(name) +
-                           free_space_note());
+    throw_errno(error, "cannot reserve {} bytes for {}{}", size, describe(name), free_space_note());
   }
   if (!try_lock_holder(fd.get(), name)) {
-    throw_errno(EDEADLK, "cannot lock the new " + describe(name));  // nobody else can see it
+    throw_errno(EDEADLK, "cannot lock the new {}", describe(name));  // nobody else can see it
   }
   std::byte* data = map(fd.get(), size, name);
   return {std::string(name), fd.release(), data, size, ::geteuid()};
@@ -287,7 +292,7 @@ Segment Segment::create(std::string_view name, std::size_t size, mode_t mode, gi
 
 bool Segment::publish() {
   const std::string path = segment_path(name_);
-  const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+  const std::string self = fmt::format("/proc/self/fd/{}", fd_);
   for (int attempt = 0; attempt < kNameAttempts; ++attempt) {
     // linkat fails with EEXIST when the name is taken: taking a free name is atomic.
     if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) {
@@ -297,7 +302,7 @@ bool Segment::publish() {
       continue;
     }
     if (errno != EEXIST) {
-      throw_errno(errno, "cannot publish " + describe(name_) + " as " + path);
+      throw_errno(errno, "cannot publish {} as {}", describe(name_), path);
     }
     UniqueFd previous;
     switch (take_unheld(name_, previous)) {
@@ -313,7 +318,7 @@ bool Segment::publish() {
         break;
     }
   }
-  throw_errno(EAGAIN, "cannot publish " + describe(name_) + ": the name keeps changing hands");
+  throw_errno(EAGAIN, "cannot publish {}: the name keeps changing hands", describe(name_));
 }
 
 bool Segment::unlink_own() noexcept {
@@ -344,7 +349,7 @@ RemoveOutcome Segment::remove_unheld(std::string_view name) {
         break;
     }
   }
-  throw_errno(EAGAIN, "cannot remove " + describe(name) + ": the name keeps changing hands");
+  throw_errno(EAGAIN, "cannot remove {}: the name keeps changing hands", describe(name));
 }
 
 bool Segment::try_lock(std::uint64_t byte) {
@@ -384,12 +389,12 @@ Segment Segment::open_mapped(std::string_view name, bool read_only) {
       name, "cannot open"));
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) {
-    throw_errno(errno, "cannot stat " + describe(name));
+    throw_errno(errno, "cannot stat {}", describe(name));
   }
   require_regular_file(st, name);
   const auto size = static_cast<std::size_t>(st.st_size);
   if (size == 0) {
-    throw_errno(ENODATA, describe(name) + " is empty");
+    throw_errno(ENODATA, "{} is empty", describe(name));
   }
   std::byte* data = map(fd.get(), size, name, read_only ? PROT_READ : PROT_READ | PROT_WRITE);
   return {std::string(name), fd.release(), data, size, st.st_uid};

@@ -1,8 +1,8 @@
 #include "shmrpc/server.hpp"
 
-#include <array>
+#include <fmt/format.h>
+
 #include <csignal>
-#include <cstdio>
 #include <stdexcept>
 #include <system_error>
 
@@ -84,18 +84,12 @@ class SignalScope {
   struct sigaction previous_term_ {};
 };
 
-std::string octal(mode_t mode) {
-  std::array<char, 16> text{};
-  std::snprintf(text.data(), text.size(), "0%o", static_cast<unsigned>(mode));
-  return text.data();
-}
-
 void validate_mode(mode_t mode) {
   if ((mode & ~kModeBits) != 0 || (mode & kOwnerReadWrite) != kOwnerReadWrite) {
-    throw std::invalid_argument(
-        "shmrpc: ServerOptions::mode " + octal(mode) +
-        " is not allowed; use read/write bits only (a subset of 0666) including 0600, e.g. 0600, "
-        "0660 or 0666");
+    throw std::invalid_argument(fmt::format(
+        "shmrpc: ServerOptions::mode 0{:o} is not allowed; use read/write bits only (a subset of "
+        "0666) including 0600, e.g. 0600, 0660 or 0666",
+        static_cast<unsigned>(mode)));
   }
 }
 
@@ -162,7 +156,7 @@ class Server::Serving {
       layout::CommandBlock& cb = block(channel);
       if (detail::state_of(cb.state.load(std::memory_order_acquire)) == CallState::kRequest) {
         detail::write_failure(cb, Status::kServerStopping, "",
-                              "server '" + name_ + "' is stopping");
+                              fmt::format("server '{}' is stopping", name_));
         // Only if the client has not withdrawn the request meanwhile.
         detail::post_state_if(cb.state, CallState::kRequest, CallState::kFailed);
       }
@@ -203,8 +197,8 @@ Server::~Server() {
 
 void Server::check_not_started() const {
   if (running()) {
-    throw std::logic_error("shmrpc: server '" + name_ +
-                           "' is running; def() functions before start()");
+    throw std::logic_error(
+        fmt::format("shmrpc: server '{}' is running; def() functions before start()", name_));
   }
 }
 
@@ -214,7 +208,8 @@ void Server::start() {
     return;
   }
   if (stopped_.load()) {
-    throw std::logic_error("shmrpc: server '" + name_ + "' was stopped; create a new Server");
+    throw std::logic_error(
+        fmt::format("shmrpc: server '{}' was stopped; create a new Server", name_));
   }
   const detail::SegmentPlan plan =
       detail::plan_segment(registry_->functions(), options_.channels, options_.arena_size);
@@ -225,11 +220,9 @@ void Server::start() {
   for (int check = 0; !segment.publish(); ++check) {
     if (check >= kTakenChecks) {
       const ServerProbe probe = probe_server(name_);
-      std::string pid = "pid " + std::to_string(probe.server.pid);
-      if (!probe.same_pid_namespace()) {
-        pid += " in another pid namespace";
-      }
-      throw Error("shmrpc: a server named '" + name_ + "' is already running (" + pid + ")");
+      throw Error(fmt::format("shmrpc: a server named '{}' is already running (pid {}{})", name_,
+                              probe.server.pid,
+                              probe.same_pid_namespace() ? "" : " in another pid namespace"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

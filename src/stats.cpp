@@ -1,5 +1,7 @@
 #include "shmrpc/detail/stats.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <string>
 
@@ -9,16 +11,16 @@ namespace shmrpc::detail {
 
 std::vector<FunctionStats> read_stats(const std::byte* segment, std::size_t size,
                                       std::string_view server) {
-  const auto fail = [&](const std::string& what) {
-    throw ProtocolError("shmrpc: stats region of server '" + std::string(server) +
-                        "' is malformed: " + what);
+  const auto fail = [&](std::string_view what) {
+    throw ProtocolError(
+        fmt::format("shmrpc: stats region of server '{}' is malformed: {}", server, what));
   };
   if (size < sizeof(layout::SegmentHeader)) {
     fail("the segment is smaller than a header");
   }
   const auto& header = *reinterpret_cast<const layout::SegmentHeader*>(segment);
   if (header.magic != layout::kMagic || header.format_version != layout::kFormatVersion) {
-    fail("the segment is not a version " + std::to_string(layout::kFormatVersion) + " segment");
+    fail(fmt::format("the segment is not a version {} segment", layout::kFormatVersion));
   }
   if (header.stats_size == 0) {
     return {};
@@ -26,18 +28,17 @@ std::vector<FunctionStats> read_stats(const std::byte* segment, std::size_t size
   const std::uint64_t expected = stats_region_size(header.channel_count, header.function_count);
   if (header.stats_record_size != sizeof(layout::StatsRecord) ||
       header.stats_bucket_count != layout::kStatsBuckets) {
-    fail("records of " + std::to_string(header.stats_record_size) + " bytes with " +
-         std::to_string(header.stats_bucket_count) + " buckets; this reader knows " +
-         std::to_string(sizeof(layout::StatsRecord)) + " bytes with " +
-         std::to_string(layout::kStatsBuckets));
+    fail(fmt::format("records of {} bytes with {} buckets; this reader knows {} bytes with {}",
+                     header.stats_record_size, header.stats_bucket_count,
+                     sizeof(layout::StatsRecord), layout::kStatsBuckets));
   }
   if (header.stats_size != expected || header.stats_offset % layout::kCacheLine != 0 ||
       header.stats_offset < sizeof(layout::SegmentHeader) || header.stats_offset > size ||
       header.stats_size > size - header.stats_offset) {
-    fail("offset " + std::to_string(header.stats_offset) + " and size " +
-         std::to_string(header.stats_size) + " do not fit " + std::to_string(header.channel_count) +
-         " channels x " + std::to_string(header.function_count) + " functions in the " +
-         std::to_string(size) + "-byte segment");
+    fail(fmt::format(
+        "offset {} and size {} do not fit {} channels x {} functions in the {}-byte "
+        "segment",
+        header.stats_offset, header.stats_size, header.channel_count, header.function_count, size));
   }
   const auto* records = reinterpret_cast<const layout::StatsRecord*>(segment + header.stats_offset);
   std::vector<FunctionStats> stats(header.function_count);

@@ -1,5 +1,8 @@
 #include "shmrpc/stub.hpp"
 
+#include <fmt/format.h>
+
+#include <iterator>
 #include <string>
 
 #include "shmrpc/errors.hpp"
@@ -12,29 +15,29 @@ void check_stub(const Schema& schema, std::string_view server_name, std::string_
     return;  // the same functions in the same order: nothing can differ
   }
   std::string problems;
+  const auto out = std::back_inserter(problems);
   for (const StubFunction& expected : functions) {
     const FunctionSchema* actual = schema.find(expected.name);
     if (actual == nullptr) {
-      problems += "\n  function '" + std::string(expected.name) +
-                  "' is missing\n    stub:   " + std::string(expected.signature);
+      fmt::format_to(out, "\n  function '{}' is missing\n    stub:   {}", expected.name,
+                     expected.signature);
     } else if (actual->signature_hash != expected.signature_hash) {
-      problems += "\n  function '" + std::string(expected.name) +
-                  "' changed\n    stub:   " + std::string(expected.signature) +
-                  "\n    server: " + actual->signature;
+      fmt::format_to(out, "\n  function '{}' changed\n    stub:   {}\n    server: {}",
+                     expected.name, expected.signature, actual->signature);
       if (actual->signature == expected.signature) {
         // Same names and display types: a struct or enum changed, which only the layout shows.
-        problems += "\n    stub layout:   " + std::string(expected.layout) +
-                    "\n    server layout: " + actual->layout;
+        fmt::format_to(out, "\n    stub layout:   {}\n    server layout: {}", expected.layout,
+                       actual->layout);
       }
     }
   }
   if (problems.empty()) {
     return;  // the server has more functions, or another order; the stub's are all there
   }
-  throw ProtocolError("shmrpc: server '" + std::string(server_name) +
-                      "' does not match the stub generated from " + std::string(stub_source) + ":" +
-                      problems +
-                      "\nRegenerate the stub from the server's schema (shmrpc schema NAME).");
+  throw ProtocolError(fmt::format(
+      "shmrpc: server '{}' does not match the stub generated from {}:{}\nRegenerate the stub from "
+      "the server's schema (shmrpc schema NAME).",
+      server_name, stub_source, problems));
 }
 
 }  // namespace shmrpc

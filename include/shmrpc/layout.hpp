@@ -54,7 +54,7 @@ struct SegmentHeader {
   std::uint32_t format_version;
   std::uint32_t header_size;
   std::uint64_t segment_size;
-  std::uint64_t layout_hash;  ///< FNV-1a over every function's signature, in table order
+  std::uint64_t layout_hash;  ///< FNV-1a over every function's layout key, in table order (5.6)
   std::uint64_t function_table_offset;
   std::uint32_t function_count;
   std::uint32_t argument_count;
@@ -100,6 +100,8 @@ struct FunctionMetadata {
   std::uint32_t return_offset;
   std::uint32_t return_size;  ///< 0 for void
   std::uint32_t frame_size;   ///< bytes of the frame this function uses
+  /// FNV-1a of the layout key (docs/SPEC.md, section 5.6), which spells out every struct and
+  /// enum that `signature` only names.
   std::uint64_t signature_hash;
   std::uint32_t signature;  ///< display form, e.g. "add(a: int64, b: int64) -> int64"
   std::uint32_t reserved;

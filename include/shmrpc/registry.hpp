@@ -76,7 +76,7 @@ struct InvokerFactory {
                                                     SlotPlacement result) {
     std::array<std::uint32_t, sizeof...(A)> offsets{};
     for (std::size_t i = 0; i < offsets.size(); ++i) {
-      offsets[i] = slots[i].offset;
+      offsets.at(i) = slots[i].offset;
     }
     return [function = std::move(function), offsets,
             result = result.offset](const CallFrame& call) mutable {

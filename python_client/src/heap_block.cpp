@@ -1,5 +1,7 @@
 #include "heap_block.hpp"
 
+#include <fmt/format.h>
+
 #include <stdexcept>
 #include <string>
 
@@ -30,9 +32,8 @@ void bind_heap_block(py::module_& module) {
           [](const HeapBlock& block) { return reinterpret_cast<std::uintptr_t>(block.data()); },
           "Where the block is mapped in this process.")
       .def("__repr__", [](const HeapBlock& block) {
-        return "<shmrpc HeapBlock of " + std::to_string(block.size()) + " bytes at offset " +
-               std::to_string(block.offset()) + " of channel " + std::to_string(block.channel()) +
-               ">";
+        return fmt::format("<shmrpc HeapBlock of {} bytes at offset {} of channel {}>",
+                           block.size(), block.offset(), block.channel());
       });
 }
 

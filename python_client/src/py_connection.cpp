@@ -1,5 +1,7 @@
 #include "py_connection.hpp"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstring>
 #include <limits>
@@ -28,9 +30,8 @@ std::optional<std::chrono::nanoseconds> duration(std::optional<double> seconds, 
     return std::nullopt;
   }
   if (!(*seconds >= 0.0) || *seconds > 1e9) {
-    throw py::value_error(std::string("shmrpc: ") + what +
-                          " must be a number of seconds from 0 to 1e9, or None; got " +
-                          std::to_string(*seconds));
+    throw py::value_error(fmt::format(
+        "shmrpc: {} must be a number of seconds from 0 to 1e9, or None; got {}", what, *seconds));
   }
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::duration<double>(*seconds));
@@ -52,15 +53,18 @@ class BusyFlag {
   explicit BusyFlag(bool& flag, const std::string& server) : flag_(flag) {
     if (flag_) {
       throw std::runtime_error(
-          "shmrpc: a call to server '" + server +
-          "' is already under way on this thread's channel (a signal handler or finalizer called "
-          "the client during a call); calls on one channel cannot nest");
+          fmt::format("shmrpc: a call to server '{}' is already under way on this thread's channel "
+                      "(a signal handler or finalizer called the client during a call); calls on "
+                      "one channel cannot nest",
+                      server));
     }
     flag_ = true;
   }
   ~BusyFlag() { flag_ = false; }
   BusyFlag(const BusyFlag&) = delete;
   BusyFlag& operator=(const BusyFlag&) = delete;
+  BusyFlag(BusyFlag&&) = delete;
+  BusyFlag& operator=(BusyFlag&&) = delete;
 
  private:
   bool& flag_;
@@ -95,14 +99,14 @@ py::object PyConnection::call(std::size_t index, const py::tuple& args) {
   const std::shared_ptr<Connection> connection = shared();
   const auto& functions = connection->schema().functions();
   if (index >= functions.size()) {
-    throw py::index_error("shmrpc: server '" + connection->server_name() + "' has " +
-                          std::to_string(functions.size()) + " functions; there is no function " +
-                          std::to_string(index));
+    throw py::index_error(
+        fmt::format("shmrpc: server '{}' has {} functions; there is no function {}",
+                    connection->server_name(), functions.size(), index));
   }
   const FunctionSchema& function = functions[index];
   if (args.size() != function.arguments.size()) {
-    throw py::type_error(function.name + "() takes " + std::to_string(function.arguments.size()) +
-                         " arguments (" + std::to_string(args.size()) + " given)");
+    throw py::type_error(fmt::format("{}() takes {} arguments ({} given)", function.name,
+                                     function.arguments.size(), args.size()));
   }
   const BusyFlag busy(busy_, connection->server_name());
   std::optional<DynamicCall> call;
@@ -130,15 +134,16 @@ py::object PyConnection::call(std::size_t index, const py::tuple& args) {
   try {
     return take_result(*call, connection, types_);
   } catch (const InvalidValue& error) {
-    throw shmrpc::ProtocolError(std::string("shmrpc: server '") + connection->server_name() +
-                                "' returned an invalid result: " + error.what());
+    throw shmrpc::ProtocolError(fmt::format("shmrpc: server '{}' returned an invalid result: {}",
+                                            connection->server_name(), error.what()));
   }
 }
 
+// NOLINTNEXTLINE(readability-make-member-function-const): it allocates in the channel it holds
 py::array PyConnection::empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype,
                               bool zero) {
   const std::shared_ptr<Connection>& connection = shared();
-  std::uint64_t bytes = static_cast<std::uint64_t>(dtype.itemsize());
+  auto bytes = static_cast<std::uint64_t>(dtype.itemsize());
   for (const py::ssize_t dim : shape) {
     if (dim < 0) {
       throw py::value_error("shmrpc: negative dimensions are not allowed");
@@ -192,6 +197,8 @@ bool PyConnection::owns(const py::array& array) const {
   return get().in_heap(array.data(), static_cast<std::size_t>(array.nbytes()));
 }
 
+// Not const: it changes the channel it holds (its timeout).
+// NOLINTNEXTLINE(readability-make-member-function-const)
 void PyConnection::set_timeout(std::optional<double> timeout) {
   shared()->set_timeout(duration(timeout, "timeout"));
 }
@@ -224,6 +231,8 @@ PyObject* fast_call(PyObject* self, PyObject* const* args, Py_ssize_t nargs) noe
   }
 }
 
+// Not const: PyDescr_NewMethod takes a PyMethodDef*, and keeps it for as long as the type lives.
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
 PyMethodDef fast_call_definition{
     "call",
     // The cast through void(*)() is how CPython's own METH_FASTCALL methods are stored.

@@ -1,5 +1,6 @@
 #pragma once
-/// FNV-1a, 64 bit: the signature and layout hashes in the segment.
+/// FNV-1a, 64 bit: the hashes in the segment (a function's signature_hash, the header's
+/// layout_hash), both over layout keys (docs/SPEC.md, section 5.6).
 
 #include <cstdint>
 #include <string_view>
@@ -16,10 +17,10 @@ constexpr std::uint64_t fnv1a(std::string_view text, std::uint64_t hash = kFnvOf
   return hash;
 }
 
-/// Layout hash: every signature in table order, each followed by a newline.
+/// Layout hash: every function's layout key in table order, each followed by a newline.
 class LayoutHasher {
  public:
-  void add(std::string_view signature) { hash_ = fnv1a("\n", fnv1a(signature, hash_)); }
+  void add(std::string_view layout_key) { hash_ = fnv1a("\n", fnv1a(layout_key, hash_)); }
   std::uint64_t value() const noexcept { return hash_; }
 
  private:
