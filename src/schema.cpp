@@ -23,17 +23,16 @@ class MetadataReader {
       : segment_(segment), size_(size), server_(server) {}
 
   [[noreturn]] void fail(const std::string& what) const {
-    throw ProtocolError("shmrpc: segment of server '" + std::string(server_) +
-                        "' is malformed: " + what);
+    throw ProtocolError(
+        fmt::format("shmrpc: segment of server '{}' is malformed: {}", server_, what));
   }
 
   // A table of `count` entries of `entry_size` bytes at `offset`, inside the segment and aligned.
   template <class T>
   const T* table(std::uint64_t offset, std::uint64_t count, const char* what) const {
     if (offset % alignof(T) != 0 || offset > size_ || count > (size_ - offset) / sizeof(T)) {
-      fail(std::string(what) + " table (offset " + std::to_string(offset) + ", " +
-           std::to_string(count) + " entries) does not fit the " + std::to_string(size_) +
-           "-byte segment");
+      fail(fmt::format("{} table (offset {}, {} entries) does not fit the {}-byte segment", what,
+                       offset, count, size_));
     }
     return reinterpret_cast<const T*>(segment_ + offset);
   }
@@ -52,19 +51,18 @@ class MetadataReader {
   std::string string(std::uint32_t offset,
                      std::size_t max_length = std::numeric_limits<std::size_t>::max()) {
     if (offset >= strings_size_) {
-      fail("string offset " + std::to_string(offset) + " is past the " +
-           std::to_string(strings_size_) + "-byte string table");
+      fail(fmt::format("string offset {} is past the {}-byte string table", offset, strings_size_));
     }
     // The table ends with NUL (checked in set_strings), so strnlen stops inside it.
     const std::size_t length = strnlen(strings_ + offset, strings_size_ - offset);
     if (length > max_length) {
-      fail("a name of " + std::to_string(length) + " bytes is longer than " +
-           std::to_string(max_length));
+      fail(fmt::format("a name of {} bytes is longer than {}", length, max_length));
     }
     copied_ += length;
     if (copied_ > kCopyBudgetFactor * std::uint64_t{strings_size_} + kCopyBudgetSlack) {
-      fail("its entries reference the " + std::to_string(strings_size_) +
-           "-byte string table far more often than a server writes it");
+      fail(fmt::format(
+          "its entries reference the {}-byte string table far more often than a server writes it",
+          strings_size_));
     }
     return {strings_ + offset, length};
   }
@@ -131,7 +129,7 @@ class TypeReader {
       }
     }
     if (depth > kMaxTypeDepth) {
-      bad("nests more than " + std::to_string(kMaxTypeDepth) + " levels deep");
+      bad(fmt::format("nests more than {} levels deep", kMaxTypeDepth));
     }
     check_size(desc, type);
     if (kind == TypeKind::kArray) {
@@ -144,20 +142,20 @@ class TypeReader {
   // Every member of the table belongs to exactly one type.
   void finish() const {
     if (next_member_ != member_count_) {
-      reader_.fail("the member table has " + std::to_string(member_count_) +
-                   " entries but the types use " + std::to_string(next_member_));
+      reader_.fail(fmt::format("the member table has {} entries but the types use {}",
+                               member_count_, next_member_));
     }
   }
 
  private:
   [[noreturn]] void bad(const std::string& why) const {
-    reader_.fail("type " + std::to_string(index_) + ": " + why);
+    reader_.fail(fmt::format("type {}: {}", index_, why));
   }
 
   const TypeInfo* earlier(std::uint32_t index, const std::deque<TypeInfo>& built,
                           const char* what) const {
     if (index >= built.size()) {
-      bad(std::string(what) + " " + std::to_string(index) + " is not an earlier type");
+      bad(fmt::format("{} {} is not an earlier type", what, index));
     }
     return &built[index];
   }
@@ -167,9 +165,9 @@ class TypeReader {
     // The writer lists the members of each type in table order, so they follow one another.
     if (desc.count == 0 || desc.first_member != next_member_ ||
         desc.count > member_count_ - next_member_) {
-      bad("members " + std::to_string(desc.first_member) + " + " + std::to_string(desc.count) +
-          " do not follow on from the previous type's in the " + std::to_string(member_count_) +
-          "-entry member table");
+      bad(fmt::format(
+          "members {} + {} do not follow on from the previous type's in the {}-entry member table",
+          desc.first_member, desc.count, member_count_));
     }
     next_member_ += static_cast<std::uint32_t>(desc.count);
     for (std::uint64_t m = 0; m < desc.count; ++m) {
@@ -177,13 +175,13 @@ class TypeReader {
       MemberInfo member{reader_.string(entry.name, kMaxNameLength), entry.value, nullptr};
       if (type.kind == TypeKind::kEnum) {
         if (entry.type != layout::kNoType || member.name.empty()) {
-          bad("enumerator " + std::to_string(m) + " has a type or no name");
+          bad(fmt::format("enumerator {} has a type or no name", m));
         }
       } else {
         member.type = earlier(entry.type, built, "member type");
         depth = std::max(depth, depths_[entry.type] + 1);
         if (!is_fixed(member.type->kind)) {
-          bad("member " + std::to_string(m) + " is not a fixed-size type");
+          bad(fmt::format("member {} is not a fixed-size type", m));
         }
         if (member.name.empty() != (type.kind == TypeKind::kTuple)) {
           bad("struct fields have names, tuple elements none");
@@ -195,8 +193,8 @@ class TypeReader {
 
   void expect(const TypeDesc& desc, std::uint64_t size, std::uint32_t align) const {
     if (desc.size != size || desc.align != align) {
-      bad("size " + std::to_string(desc.size) + " / alignment " + std::to_string(desc.align) +
-          " should be " + std::to_string(size) + " / " + std::to_string(align));
+      bad(fmt::format("size {} / alignment {} should be {} / {}", desc.size, desc.align, size,
+                      align));
     }
   }
 
@@ -216,7 +214,7 @@ class TypeReader {
       const std::uint64_t element_size = type.element->size;
       if (!is_fixed(type.element->kind) || desc.count == 0 ||
           desc.count > std::numeric_limits<std::uint32_t>::max() / element_size) {
-        bad("array of " + std::to_string(desc.count) + " elements of a non-fixed or huge type");
+        bad(fmt::format("array of {} elements of a non-fixed or huge type", desc.count));
       }
       expect(desc, element_size * desc.count, type.element->align);
     } else if (kind == TypeKind::kOptional) {
@@ -257,8 +255,7 @@ class TypeReader {
   void check_struct(const TypeDesc& desc, const TypeInfo& type) const {
     if (desc.align == 0 || desc.align > kMaxAlign || !std::has_single_bit(desc.align) ||
         desc.size == 0 || desc.size % desc.align != 0) {
-      bad("struct size " + std::to_string(desc.size) + " / alignment " +
-          std::to_string(desc.align) + " is not a C++ layout");
+      bad(fmt::format("struct size {} / alignment {} is not a C++ layout", desc.size, desc.align));
     }
     std::uint64_t end = 0;
     for (const MemberInfo& field : type.members) {
@@ -266,8 +263,8 @@ class TypeReader {
       if (field.value < end || field.value % field_type.align != 0 ||
           desc.align % field_type.align != 0 || field.value > desc.size ||
           field_type.size > desc.size - field.value) {
-        bad("field '" + field.name + "' at offset " + std::to_string(field.value) +
-            " does not fit the struct's layout");
+        bad(fmt::format("field '{}' at offset {} does not fit the struct's layout", field.name,
+                        field.value));
       }
       end = field.value + field_type.size;
     }
@@ -284,8 +281,7 @@ class TypeReader {
 const TypeInfo* type_at(const MetadataReader& reader, const std::deque<TypeInfo>& types,
                         std::uint32_t index, const std::string& what) {
   if (index >= types.size()) {
-    reader.fail(what + " refers to type " + std::to_string(index) + " of " +
-                std::to_string(types.size()));
+    reader.fail(fmt::format("{} refers to type {} of {}", what, index, types.size()));
   }
   return &types[index];
 }
@@ -305,9 +301,9 @@ ChannelGeometry read_geometry(const MetadataReader& reader, const layout::Segmen
                   channels.table_offset <= size &&
                   channels.count <= (size - channels.table_offset) / channels.stride;
   if (!ok) {
-    reader.fail("channel table (offset " + std::to_string(channels.table_offset) + ", " +
-                std::to_string(channels.count) + " channels of " + std::to_string(channels.stride) +
-                " bytes, heap at " + std::to_string(channels.heap_offset) + ") is inconsistent");
+    reader.fail(fmt::format(
+        "channel table (offset {}, {} channels of {} bytes, heap at {}) is inconsistent",
+        channels.table_offset, channels.count, channels.stride, channels.heap_offset));
   }
   return channels;
 }
@@ -320,7 +316,7 @@ FunctionSchema read_function(MetadataReader& reader, const layout::SegmentHeader
   function.index = index;
   function.name = reader.string(entry.name, kMaxNameLength);
   function.doc = reader.string(entry.doc);
-  const std::string what = "function '" + function.name + "'";
+  const std::string what = fmt::format("function '{}'", function.name);
   function.return_type = type_at(reader, types, entry.return_type, what);
   function.return_offset = entry.return_offset;
   function.return_size = entry.return_size;
@@ -330,11 +326,11 @@ FunctionSchema read_function(MetadataReader& reader, const layout::SegmentHeader
       entry.return_size != function.return_type->size ||
       entry.return_offset % function.return_type->align != 0 ||
       function.return_type->kind == TypeKind::kSpan) {
-    reader.fail(what + " has a bad result slot or frame size");
+    reader.fail(fmt::format("{} has a bad result slot or frame size", what));
   }
   if (entry.first_argument > header.argument_count ||
       entry.arity > header.argument_count - entry.first_argument) {
-    reader.fail(what + " has arguments outside the argument table");
+    reader.fail(fmt::format("{} has arguments outside the argument table", what));
   }
   std::vector<std::string> names;
   std::vector<const TypeInfo*> argument_types;
@@ -345,7 +341,7 @@ FunctionSchema read_function(MetadataReader& reader, const layout::SegmentHeader
     if (arg.size != argument.type->size || arg.size == 0 || arg.size > entry.frame_size ||
         arg.offset > entry.frame_size - arg.size || arg.offset % argument.type->align != 0 ||
         argument.type->kind == TypeKind::kVector) {
-      reader.fail(what + " argument " + std::to_string(a) + " has a bad slot or type");
+      reader.fail(fmt::format("{} argument {} has a bad slot or type", what, a));
     }
     names.push_back(argument.name);
     argument_types.push_back(argument.type);
@@ -357,7 +353,7 @@ FunctionSchema read_function(MetadataReader& reader, const layout::SegmentHeader
   function.signature_hash = detail::fnv1a(function.layout);
   if (function.signature_hash != entry.signature_hash ||
       reader.string(entry.signature) != function.signature) {
-    reader.fail(what + " signature does not match its stored hash");
+    reader.fail(fmt::format("{} signature does not match its stored hash", what));
   }
   return function;
 }
@@ -367,21 +363,20 @@ FunctionSchema read_function(MetadataReader& reader, const layout::SegmentHeader
 Schema Schema::read(const std::byte* segment, std::size_t size, std::string_view server) {
   MetadataReader reader(segment, size, server);
   if (size < sizeof(layout::SegmentHeader)) {
-    reader.fail("it is " + std::to_string(size) + " bytes, smaller than a header");
+    reader.fail(fmt::format("it is {} bytes, smaller than a header", size));
   }
   const auto& header = *reinterpret_cast<const layout::SegmentHeader*>(segment);
   if (header.magic != layout::kMagic) {
     reader.fail("it does not start with the shmrpc magic number");
   }
   if (header.format_version != layout::kFormatVersion) {
-    throw ProtocolError("shmrpc: server '" + std::string(server) +
-                        "' uses segment format version " + std::to_string(header.format_version) +
-                        "; this client reads version " + std::to_string(layout::kFormatVersion));
+    throw ProtocolError(fmt::format(
+        "shmrpc: server '{}' uses segment format version {}; this client reads version {}", server,
+        header.format_version, layout::kFormatVersion));
   }
   if (header.header_size != sizeof(layout::SegmentHeader) || header.segment_size != size) {
-    reader.fail("header size " + std::to_string(header.header_size) + " / segment size " +
-                std::to_string(header.segment_size) + " do not match the mapping (" +
-                std::to_string(size) + " bytes)");
+    reader.fail(fmt::format("header size {} / segment size {} do not match the mapping ({} bytes)",
+                            header.header_size, header.segment_size, size));
   }
 
   Schema schema;
@@ -408,7 +403,7 @@ Schema Schema::read(const std::byte* segment, std::size_t size, std::string_view
         read_function(reader, header, functions[i], arguments, schema.types_, i);
     layout_hash.add(function.layout);
     if (!schema.by_name_.emplace(function.name, i).second) {
-      reader.fail("function '" + function.name + "' appears twice");
+      reader.fail(fmt::format("function '{}' appears twice", function.name));
     }
     schema.functions_.push_back(std::move(function));
   }

@@ -56,7 +56,7 @@ std::string describe_members(const TypeInfo& type, bool full) {
   for (const MemberInfo& member : type.members) {
     text += text.empty() ? "" : ", ";
     if (type.kind == TypeKind::kEnum) {
-      text += member.name + "=" + std::to_string(member.value);
+      text += fmt::format("{}={}", member.name, member.value);
       continue;
     }
     const std::string member_type = member.type != nullptr ? describe(*member.type, full) : "?";
@@ -64,8 +64,8 @@ std::string describe_members(const TypeInfo& type, bool full) {
       text += member_type;
       continue;
     }
-    text += (member.name.empty() ? "" : member.name + ": ") + member_type + " @" +
-            std::to_string(member.value);
+    text += fmt::format("{}{}{} @{}", member.name, member.name.empty() ? "" : ": ", member_type,
+                        member.value);
   }
   return text;
 }
@@ -75,25 +75,25 @@ std::string describe(const TypeInfo& type, bool full) {
   const auto element = [&] {
     return type.element != nullptr ? describe(*type.element, full) : std::string("?");
   };
-  const std::string size = " /" + std::to_string(type.size) + "," + std::to_string(type.align);
+  const std::string size = fmt::format(" /{},{}", type.size, type.align);
   switch (type.kind) {
     case TypeKind::kArray:
-      return "array<" + element() + ", " + std::to_string(type.count) + ">";
+      return fmt::format("array<{}, {}>", element(), type.count);
     case TypeKind::kSpan:
-      return std::string(type.is_mutable ? "span<" : "span<const ") + element() + ">";
+      return fmt::format("span<{}{}>", type.is_mutable ? "" : "const ", element());
     case TypeKind::kVector:
-      return "vector<" + element() + ">";
+      return fmt::format("vector<{}>", element());
     case TypeKind::kOptional:
-      return "optional<" + element() + ">";
+      return fmt::format("optional<{}>", element());
     case TypeKind::kStruct:
-      return full ? "struct " + type.name + " {" + describe_members(type, full) + "}" + size
+      return full ? fmt::format("struct {} {{{}}}{}", type.name, describe_members(type, full), size)
                   : type.name;
     case TypeKind::kEnum:
-      return full ? "enum " + type.name + ": " + element() + " {" + describe_members(type, full) +
-                        "}"
+      return full ? fmt::format("enum {}: {} {{{}}}", type.name, element(),
+                                describe_members(type, full))
                   : type.name;
     case TypeKind::kTuple:
-      return "tuple<" + describe_members(type, full) + ">" + (full ? size : "");
+      return fmt::format("tuple<{}>{}", describe_members(type, full), full ? size : "");
     default:
       return scalar_name(type.kind);
   }
@@ -102,11 +102,12 @@ std::string describe(const TypeInfo& type, bool full) {
 std::string format(std::string_view name, const std::vector<std::string>& argument_names,
                    const std::vector<const TypeInfo*>& argument_types, const TypeInfo& return_type,
                    bool full) {
-  std::string text = std::string(name) + "(";
+  std::string text = fmt::format("{}(", name);
   for (std::size_t i = 0; i < argument_types.size(); ++i) {
-    text += (i == 0 ? "" : ", ") + argument_names[i] + ": " + describe(*argument_types[i], full);
+    text += fmt::format("{}{}: {}", i == 0 ? "" : ", ", argument_names[i],
+                        describe(*argument_types[i], full));
   }
-  return text + ") -> " + describe(return_type, full);
+  return fmt::format("{}) -> {}", text, describe(return_type, full));
 }
 
 }  // namespace
@@ -154,12 +155,11 @@ std::string clean_type_name(std::string_view pretty_function) {
 void check_field_names(const TypeInfo& type, const std::vector<std::size_t>& declared_offsets) {
   for (std::size_t i = 0; i < type.members.size(); ++i) {
     if (declared_offsets[i] != type.members[i].value) {
-      throw std::logic_error("shmrpc: SHMRPC_FIELDS(" + type.name + ", ...) names '" +
-                             type.members[i].name + "' as field " + std::to_string(i) +
-                             ", but field " + std::to_string(i) + " lies at offset " +
-                             std::to_string(type.members[i].value) + " and '" +
-                             type.members[i].name + "' at " + std::to_string(declared_offsets[i]) +
-                             ": name every field, in declaration order");
+      throw std::logic_error(fmt::format(
+          "shmrpc: SHMRPC_FIELDS({}, ...) names '{}' as field {}, but field {} lies at offset {} "
+          "and '{}' at {}: name every field, in declaration order",
+          type.name, type.members[i].name, i, i, type.members[i].value, type.members[i].name,
+          declared_offsets[i]));
     }
   }
 }

@@ -1,5 +1,6 @@
 #include "arguments.hpp"
 
+#include <fmt/format.h>
 #include <pybind11/numpy.h>
 
 #include <array>
@@ -24,15 +25,15 @@ const TypeInfo& parameter(const DynamicCall& call, std::size_t index) {
 // "argument 1 ('a') of add(a: int64, b: int64) -> int64", the subject of argument errors.
 std::string describe_argument(const DynamicCall& call, std::size_t index) {
   const FunctionSchema& function = call.function();
-  return "argument " + std::to_string(index + 1) + " ('" + function.arguments[index].name +
-         "') of " + function.signature;
+  return fmt::format("argument {} ('{}') of {}", index + 1, function.arguments[index].name,
+                     function.signature);
 }
 
 [[noreturn]] void unsupported(const DynamicCall& call, std::size_t index, py::handle value,
                               std::string_view what) {
-  throw std::invalid_argument("shmrpc: " + describe_argument(call, index) + " is " +
-                              type_name(parameter(call, index)) + ", but " + std::string(what) +
-                              " of Python type '" + Py_TYPE(value.ptr())->tp_name + "' was given");
+  throw std::invalid_argument(fmt::format(
+      "shmrpc: {} is {}, but {} of Python type '{}' was given", describe_argument(call, index),
+      type_name(parameter(call, index)), what, Py_TYPE(value.ptr())->tp_name));
 }
 
 // A Python int of any size: int64 or uint64 when it fits one, else only a float parameter takes
@@ -67,9 +68,9 @@ void put_integer(DynamicCall& call, std::size_t index, py::handle value) {
   if (!is_integer(kind)) {
     unsupported(call, index, value, "an integer");
   }
-  throw std::out_of_range("shmrpc: " + describe_argument(call, index) + ": " +
-                          std::string(py::str(value)) + " does not fit " +
-                          type_name(parameter(call, index)));
+  throw std::out_of_range(fmt::format("shmrpc: {}: {} does not fit {}",
+                                      describe_argument(call, index), std::string(py::str(value)),
+                                      type_name(parameter(call, index))));
 }
 
 // numpy.bool_, numpy integers and numpy floating-point scalars; false for other objects.
@@ -141,16 +142,16 @@ py::array convert_elements(const TypeInfo& element, py::handle value, const py::
     return structured_array_converter()(value, dtype, where);
   }
   if (!py::isinstance<py::sequence>(value) || py::isinstance<py::str>(value)) {
-    throw std::invalid_argument("shmrpc: " + where + " needs a numpy array of dtype " +
-                                std::string(py::str(py::handle(dtype))) + " or a sequence of " +
-                                type_name(element) + "; got a " + Py_TYPE(value.ptr())->tp_name);
+    throw std::invalid_argument(
+        fmt::format("shmrpc: {} needs a numpy array of dtype {} or a sequence of {}; got a {}",
+                    where, std::string(py::str(py::handle(dtype))), type_name(element),
+                    Py_TYPE(value.ptr())->tp_name));
   }
   const auto items = py::reinterpret_borrow<py::sequence>(value);
   py::array array(dtype, std::vector<py::ssize_t>{static_cast<py::ssize_t>(items.size())});
   auto* out = static_cast<std::byte*>(array.mutable_data());
   for (std::size_t i = 0; i < items.size(); ++i) {
-    encode_value(element, items[i], out + i * element.size, where + "[" + std::to_string(i) + "]",
-                 types);
+    encode_value(element, items[i], out + i * element.size, fmt::format("{}[{}]", where, i), types);
   }
   return array;
 }
@@ -214,9 +215,9 @@ void put_array_like(DynamicCall& call, std::size_t index, py::handle value,
   py::error_already_set error;
   if (error.matches(PyExc_UnicodeError)) {
     const py::object& exception = error.value();
-    exception.attr("reason") =
-        py::str(std::string(py::str(exception.attr("reason"))) + "; " +
-                describe_argument(call, index) + " is a string, which takes str or bytes in UTF-8");
+    exception.attr("reason") = py::str(fmt::format(
+        "{}; {} is a string, which takes str or bytes in UTF-8",
+        std::string(py::str(exception.attr("reason"))), describe_argument(call, index)));
   }
   throw std::move(error);
 }

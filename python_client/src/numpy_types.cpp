@@ -19,7 +19,7 @@ NumpyShape numpy_shape(const TypeInfo& type) {
     level = level->element;
   }
   if (!is_fixed(level->kind)) {
-    throw std::logic_error("shmrpc: " + type_name(type) + " has no numpy dtype");
+    throw std::logic_error(fmt::format("shmrpc: {} has no numpy dtype", type_name(type)));
   }
   shape.scalar = level;
   return shape;
@@ -77,9 +77,8 @@ const py::dtype& TypeMapper::dtype(const TypeInfo& type) {
     spec["itemsize"] = type.size;
     made = py::dtype::from_args(spec);
     if (made.itemsize() != static_cast<py::ssize_t>(type.size)) {
-      throw std::logic_error("shmrpc: numpy lays out " + type.name + " in " +
-                             std::to_string(made.itemsize()) + " bytes, the server in " +
-                             std::to_string(type.size));
+      throw std::logic_error(fmt::format("shmrpc: numpy lays out {} in {} bytes, the server in {}",
+                                         type.name, made.itemsize(), type.size));
     }
   } else {
     made = scalar_dtype(type.kind);
@@ -89,7 +88,7 @@ const py::dtype& TypeMapper::dtype(const TypeInfo& type) {
 
 py::object TypeMapper::python_class(const TypeInfo& type) const {
   if (!classes_.contains(type.name)) {
-    throw std::logic_error("shmrpc: no Python class for " + type.name);
+    throw std::logic_error(fmt::format("shmrpc: no Python class for {}", type.name));
   }
   return classes_[py::str(type.name)];
 }

@@ -37,8 +37,8 @@ std::string python_type(py::handle value) {
 
 [[noreturn]] void wrong_type(const TypeInfo& type, py::handle value, const std::string& where,
                              const std::string& wanted) {
-  throw std::invalid_argument("shmrpc: " + where + " is " + type_name(type) + ", which takes " +
-                              wanted + "; got a " + python_type(value));
+  throw std::invalid_argument(fmt::format("shmrpc: {} is {}, which takes {}; got a {}", where,
+                                          type_name(type), wanted, python_type(value)));
 }
 
 bool is_numpy(py::handle value, const char* abstract_type) {
@@ -139,23 +139,23 @@ void encode_enum(const TypeInfo& type, py::handle value, std::byte* out, const s
     // A member's name is as good as the member.
     const py::dict members = cls.attr("__members__");
     if (!members.contains(value)) {
-      throw std::domain_error("shmrpc: " + where + ": " + std::string(py::str(value)) +
-                              " is not an enumerator of " + type.name + " (" +
-                              enumerator_list(type) + ")");
+      throw std::domain_error(fmt::format("shmrpc: {}: {} is not an enumerator of {} ({})", where,
+                                          std::string(py::str(value)), type.name,
+                                          enumerator_list(type)));
     }
     encode_value(type, members[value], out, where, types);
     return;
   }
   if (PyBool_Check(value.ptr()) || !(PyLong_Check(value.ptr()) || is_numpy(value, "integer"))) {
-    wrong_type(type, value, where, "a member of " + type.name + ", its name or its value");
+    wrong_type(type, value, where, fmt::format("a member of {}, its name or its value", type.name));
   }
   encode_int(*type.element, value, out, where);
   if (find_enumerator(type, decode_integer(type.element->kind, out)) != nullptr) {
     return;
   }
-  throw std::domain_error("shmrpc: " + where + ": " + std::string(py::str(value)) +
-                          " is not an enumerator of " + type.name + " (" + enumerator_list(type) +
-                          ")");
+  throw std::domain_error(fmt::format("shmrpc: {}: {} is not an enumerator of {} ({})", where,
+                                      std::string(py::str(value)), type.name,
+                                      enumerator_list(type)));
 }
 
 void encode_array(const TypeInfo& type, py::handle value, std::byte* out, const std::string& where,
@@ -174,17 +174,16 @@ void encode_array(const TypeInfo& type, py::handle value, std::byte* out, const 
     return;
   }
   if (!py::isinstance<py::sequence>(value) || py::isinstance<py::str>(value)) {
-    wrong_type(type, value, where, "a sequence of " + std::to_string(type.count));
+    wrong_type(type, value, where, fmt::format("a sequence of {}", type.count));
   }
   const auto items = py::reinterpret_borrow<py::sequence>(value);
   if (items.size() != type.count) {
-    throw std::invalid_argument("shmrpc: " + where + " is " + type_name(type) + ", which takes " +
-                                std::to_string(type.count) + " elements; got " +
-                                std::to_string(items.size()));
+    throw std::invalid_argument(fmt::format("shmrpc: {} is {}, which takes {} elements; got {}",
+                                            where, type_name(type), type.count, items.size()));
   }
   for (std::size_t i = 0; i < type.count; ++i) {
     encode_value(*type.element, items[i], out + i * type.element->size,
-                 where + "[" + std::to_string(i) + "]", types);
+                 fmt::format("{}[{}]", where, i), types);
   }
 }
 
@@ -230,17 +229,17 @@ void encode_struct(const TypeInfo& type, py::handle value, std::byte* out, const
   const bool is_dict = py::isinstance<py::dict>(value);
   const std::vector<std::string> names = declared_names(value);
   if (!is_dict && names.empty() && !py::isinstance(value, types.python_class(type))) {
-    wrong_type(
-        type, value, where,
-        "a " + type.name + " record, a dict or an object with the fields " + field_list(type));
+    wrong_type(type, value, where,
+               fmt::format("a {} record, a dict or an object with the fields {}", type.name,
+                           field_list(type)));
   }
   for (const std::string& name : names) {
     const bool known = std::any_of(type.members.begin(), type.members.end(),
                                    [&](const MemberInfo& field) { return field.name == name; });
     if (!known) {
-      throw std::invalid_argument("shmrpc: " + where + " is " + type.name +
-                                  ", which has no field '" + name +
-                                  "' (its fields: " + field_list(type) + ")");
+      throw std::invalid_argument(
+          fmt::format("shmrpc: {} is {}, which has no field '{}' (its fields: {})", where,
+                      type.name, name, field_list(type)));
     }
   }
   std::memset(out, 0, type.size);
@@ -257,29 +256,30 @@ void encode_struct(const TypeInfo& type, py::handle value, std::byte* out, const
       item = value.attr(field.name.c_str());
     }
     if (!item) {
-      throw std::invalid_argument("shmrpc: " + where + " is " + type.name + ", but field '" +
-                                  field.name + "' is missing (its fields: " + field_list(type) +
-                                  ")");
+      throw std::invalid_argument(
+          fmt::format("shmrpc: {} is {}, but field '{}' is missing (its fields: {})", where,
+                      type.name, field.name, field_list(type)));
     }
-    encode_value(*field.type, item, out + field.value, where + "." + field.name, types);
+    encode_value(*field.type, item, out + field.value, fmt::format("{}.{}", where, field.name),
+                 types);
   }
 }
 
 void encode_tuple(const TypeInfo& type, py::handle value, std::byte* out, const std::string& where,
                   TypeMapper& types) {
   if (!py::isinstance<py::sequence>(value) || py::isinstance<py::str>(value)) {
-    wrong_type(type, value, where, "a tuple of " + std::to_string(type.members.size()));
+    wrong_type(type, value, where, fmt::format("a tuple of {}", type.members.size()));
   }
   const auto items = py::reinterpret_borrow<py::sequence>(value);
   if (items.size() != type.members.size()) {
-    throw std::invalid_argument("shmrpc: " + where + " is " + type_name(type) + ", which takes " +
-                                std::to_string(type.members.size()) + " elements; got " +
-                                std::to_string(items.size()));
+    throw std::invalid_argument(fmt::format("shmrpc: {} is {}, which takes {} elements; got {}",
+                                            where, type_name(type), type.members.size(),
+                                            items.size()));
   }
   std::memset(out, 0, type.size);
   for (std::size_t i = 0; i < type.members.size(); ++i) {
     encode_value(*type.members[i].type, items[i], out + type.members[i].value,
-                 where + "[" + std::to_string(i) + "]", types);
+                 fmt::format("{}[{}]", where, i), types);
   }
 }
 
@@ -325,7 +325,7 @@ void encode_value(const TypeInfo& type, py::handle value, std::byte* out, const 
     }
     default:
       if (!is_scalar(type.kind)) {
-        throw std::logic_error("shmrpc: " + type_name(type) + " is not a fixed-size type");
+        throw std::logic_error(fmt::format("shmrpc: {} is not a fixed-size type", type_name(type)));
       }
       encode_scalar(type, value, out, where);
   }
