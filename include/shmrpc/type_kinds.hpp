@@ -97,7 +97,7 @@ inline constexpr std::array<std::uint8_t, 256> kKindIndex = [] {
   std::array<std::uint8_t, 256> index{};
   index.fill(0xFF);
   for (std::size_t i = 0; i < kKinds.size(); ++i) {
-    index[static_cast<std::uint8_t>(kKinds[i].kind)] = static_cast<std::uint8_t>(i);
+    index.at(static_cast<std::uint8_t>(kKinds.at(i).kind)) = static_cast<std::uint8_t>(i);
   }
   return index;
 }();
@@ -106,8 +106,8 @@ inline constexpr std::array<std::uint8_t, 256> kKindIndex = [] {
 /// The description of the kind stored as `raw` (a TypeDesc::kind byte), or nullptr when no kind
 /// has that value: a type table from another process may hold anything.
 constexpr const KindTraits* find_kind(std::uint8_t raw) {
-  const std::uint8_t index = detail::kKindIndex[raw];
-  return index == 0xFF ? nullptr : &kKinds[index];
+  const std::uint8_t index = detail::kKindIndex.at(raw);
+  return index == 0xFF ? nullptr : &kKinds.at(index);
 }
 
 /// The kind named `name` (the wire name), or nullptr.

@@ -82,7 +82,7 @@ template <class T>
 auto decode_checked_argument(const CallFrame& call, std::uint32_t offset) {
   // Copy first, then check the copy: the client may rewrite the frame meanwhile.
   if constexpr (is_fixed_type<T>()) {
-    std::array<std::byte, sizeof(T)> bytes;
+    std::array<std::byte, sizeof(T)> bytes{};
     std::memcpy(bytes.data(), call.frame + offset, sizeof(T));
     return read_slot<T>(bytes.data(), true);
   } else if constexpr (is_composite_type<T>()) {

@@ -25,7 +25,7 @@ T read_slot(const std::byte* bytes, bool checked) {
     if (checked) {
       check_value(type, bytes);
     }
-    T value;
+    T value{};
     std::memcpy(static_cast<void*>(&value), bytes, sizeof(T));
     return value;
   } else if constexpr (IsOptional<T>::value) {

@@ -35,6 +35,8 @@ void put_argument(DynamicCall& call, std::size_t index, V&& value) {
   } else if constexpr (std::is_floating_point_v<T>) {
     call.put_float(index, static_cast<double>(value));
   } else if constexpr (std::is_convertible_v<V, std::string_view>) {
+    // A string literal converts through its pointer, which is what string_view takes.
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-bounds-array-to-pointer-decay)
     call.put_string(index, std::string_view(value));
   } else if constexpr (IsStdArray<T>::value && is_fixed_type<T>()) {
     constexpr bool kWritable = !std::is_const_v<std::remove_reference_t<V>>;
