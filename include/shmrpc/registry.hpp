@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "shmrpc/call_frame.hpp"
 #include "shmrpc/detail/frame_codec.hpp"
 #include "shmrpc/detail/function_traits.hpp"
 #include "shmrpc/types.hpp"
@@ -38,8 +39,8 @@ struct FunctionDefinition {
   SlotPlacement return_slot;                  ///< filled in by FunctionRegistry
   std::uint32_t frame_size = 0;               ///< filled in by FunctionRegistry
   /// Decodes the arguments, calls the function, encodes the result. Throws whatever the function
-  /// throws, detail::BadRequest and detail::ResultTooLarge.
-  std::function<void(const detail::CallFrame&)> invoke;
+  /// throws, BadRequest and ResultTooLarge (call_frame.hpp).
+  std::function<void(const CallFrame&)> invoke;
 
   /// "dot(a: span<const float64>, b: span<const float64>) -> float64"
   std::string signature() const;

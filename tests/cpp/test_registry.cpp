@@ -50,7 +50,7 @@ struct LocalCall {
   alignas(64) std::array<std::byte, 256> frame{};
   alignas(64) std::array<std::byte, kHeapSize> heap{};
 
-  detail::CallFrame call(std::uint64_t result_offset = 0, std::uint64_t result_capacity = 0) {
+  CallFrame call(std::uint64_t result_offset = 0, std::uint64_t result_capacity = 0) {
     return {.frame = frame.data(),
             .heap = heap.data(),
             .heap_size = heap.size(),
@@ -418,7 +418,7 @@ TEST(RegistryTest, InvokeThrowsResultTooLargeForASmallWindow) {
   try {
     iota.invoke(local.call(256, 64));
     FAIL() << "a 400-byte result fitted a 64-byte window";
-  } catch (const detail::ResultTooLarge& error) {
+  } catch (const ResultTooLarge& error) {
     EXPECT_THAT(error.what(), HasSubstr("the result is 400 bytes but only 64 bytes"));
   }
   EXPECT_EQ(local.heap[256], std::byte{0});  // nothing was written
@@ -435,9 +435,9 @@ TEST(RegistryTest, InvokeRejectsASpanOutsideTheHeap) {
   const FunctionDefinition& sum = registry.functions().at(0);
   LocalCall local;
   local.put(sum.argument_slots[0].offset, layout::VarSlot{LocalCall::kHeapSize - 2, 2});
-  EXPECT_THROW(sum.invoke(local.call()), detail::BadRequest);
+  EXPECT_THROW(sum.invoke(local.call()), BadRequest);
   local.put(sum.argument_slots[0].offset, layout::VarSlot{1, 1});  // misaligned int16
-  EXPECT_THROW(sum.invoke(local.call()), detail::BadRequest);
+  EXPECT_THROW(sum.invoke(local.call()), BadRequest);
   EXPECT_FALSE(called);
   local.put(sum.argument_slots[0].offset, layout::VarSlot{LocalCall::kHeapSize - 2, 1});  // fits
   sum.invoke(local.call());

@@ -14,35 +14,13 @@
 #include <type_traits>
 #include <vector>
 
+#include "shmrpc/call_frame.hpp"
 #include "shmrpc/detail/slot_codec.hpp"
 #include "shmrpc/layout.hpp"
 #include "shmrpc/types.hpp"
 #include "shmrpc/value_codec.hpp"
 
 namespace shmrpc::detail {
-
-/// The request bytes are malformed: offsets, lengths or values. The call fails with
-/// Status::kBadRequest (as for any InvalidValue).
-class BadRequest : public InvalidValue {
- public:
-  using InvalidValue::InvalidValue;
-};
-
-/// The memory of one call, as the server sees it. The result window is read from the command
-/// block once, before the call.
-struct CallFrame {
-  std::byte* frame = nullptr;
-  std::byte* heap = nullptr;
-  std::uint64_t heap_size = 0;
-  std::uint64_t result_offset = 0;
-  std::uint64_t result_capacity = 0;
-};
-
-/// A variable-length result does not fit the client's window. Fails with kResultTooLarge.
-class ResultTooLarge : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
 
 /// Validates `slot` as `element_size`-byte elements aligned to `element_align` inside the heap;
 /// returns where they start. Throws BadRequest.
