@@ -59,7 +59,8 @@ void DynamicCall::put_bool(std::size_t index, bool value) {
   store(slot(index), value);
 }
 
-void DynamicCall::put_int(std::size_t index, std::int64_t value) {
+template <class Integer>
+void DynamicCall::put_integer(std::size_t index, Integer value) {
   const TypeKind kind = parameter(index).kind;
   if (!is_integer(kind) && !is_floating(kind)) {
     type_error(index, "an integer");
@@ -69,14 +70,12 @@ void DynamicCall::put_int(std::size_t index, std::int64_t value) {
   }
 }
 
+void DynamicCall::put_int(std::size_t index, std::int64_t value) {
+  put_integer(index, value);
+}
+
 void DynamicCall::put_uint(std::size_t index, std::uint64_t value) {
-  const TypeKind kind = parameter(index).kind;
-  if (!is_integer(kind) && !is_floating(kind)) {
-    type_error(index, "an integer");
-  }
-  if (!encode_integer(kind, value, slot(index))) {
-    range_error(index, fmt::format("{}", value));
-  }
+  put_integer(index, value);
 }
 
 void DynamicCall::put_float(std::size_t index, double value) {

@@ -81,6 +81,9 @@ class DynamicCall {
   [[noreturn]] void range_error(std::size_t index, std::string_view value,
                                 std::string_view allowed = {}) const;
   const TypeInfo& parameter(std::size_t index) const { return *function_.arguments[index].type; }
+  // put_int and put_uint: one body for both signednesses.
+  template <class Integer>
+  void put_integer(std::size_t index, Integer value);
   std::byte* slot(std::size_t index) const;
   std::uint64_t stage(std::size_t index, const void* data, std::size_t bytes);
 
