@@ -42,11 +42,31 @@ done
   shmrpc_die "$database has no compile command for ${skipped[0]}; is it a build of $root?"
 
 # The compile commands come from GCC: a GCC-only warning flag must not become a clang finding.
+# One clang-tidy per file, SHMRPC_JOBS at a time; each writes its own log, printed whole once it
+# ends, so that findings of files linted side by side do not interleave.
+logs="$(mktemp -d)"
+trap 'rm -rf "$logs"' EXIT
+lint_one() {
+  local file="$1" log
+  log="$logs/$(printf '%s' "$file" | tr '/' '_').log"
+  if "$clang_tidy" --quiet -p "$build_dir" --extra-arg=-Wno-unknown-warning-option "$file" \
+    >"$log" 2>&1; then
+    echo "lint: $file"
+  else
+    echo "lint: $file: findings"
+    cat "$log"
+    touch "$log.failed"
+  fi
+}
+export -f lint_one
+export clang_tidy build_dir logs
+# shellcheck disable=SC2016 # $1 is lint_one's argument, expanded by the inner bash
+printf '%s\0' "${files[@]}" | xargs -0 -n 1 -P "$SHMRPC_JOBS" bash -c 'lint_one "$1"' lint_one
 failed=()
 for file in "${files[@]}"; do
-  echo "lint: $file"
-  "$clang_tidy" --quiet -p "$build_dir" --extra-arg=-Wno-unknown-warning-option "$file" ||
+  if [[ -e "$logs/$(printf '%s' "$file" | tr '/' '_').log.failed" ]]; then
     failed+=("$file")
+  fi
 done
 if [[ ${#skipped[@]} -gt 0 ]]; then
   echo "lint: skipped ${#skipped[@]} file(s) that $1 does not compile (its CMake options leave" \

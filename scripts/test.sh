@@ -16,8 +16,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 cd "$SHMRPC_ROOT"
 
 start=$SECONDS
+stage_start=$SECONDS
 stages=()
 tests_passed=0
+
+# Records a stage as passed, with the seconds it took, and starts the clock of the next one.
+stage_passed() {
+  stages+=("$1 $((SECONDS - stage_start))s")
+  stage_start=$SECONDS
+}
 
 # Runs ctest in a build directory and adds its test count to tests_passed. The tests fork
 # processes and wait on timeouts, so more than 2 in parallel makes them flaky on 2 cores.
@@ -37,18 +44,18 @@ run_ctest() {
 
 shmrpc_banner "setup: Debian packages"
 scripts/setup.sh
-stages+=(setup)
+stage_passed setup
 
 shmrpc_banner "build: build/release"
 # Every target on, also in a cache configured otherwise before: stage 6 lints every C++ source,
 # and a source needs its compile command from this build.
 scripts/build.sh build/release -DSHMRPC_BUILD_TESTS=ON -DSHMRPC_BUILD_PYTHON=ON \
   -DSHMRPC_BUILD_EXAMPLES=ON
-stages+=(release-build)
+stage_passed release-build
 
 shmrpc_banner "test: build/release"
 run_ctest build/release
-stages+=(release-tests)
+stage_passed release-tests
 
 if [[ "${SHMRPC_SKIP_SANITIZERS:-0}" == 1 ]]; then
   shmrpc_banner "sanitizers: skipped (SHMRPC_SKIP_SANITIZERS=1)"
@@ -60,7 +67,7 @@ else
     -DSHMRPC_SANITIZE=address,undefined \
     -DSHMRPC_BUILD_PYTHON=OFF \
     -DSHMRPC_BUILD_BENCH=OFF
-  stages+=(asan-build)
+  stage_passed asan-build
 
   shmrpc_banner "test: build/asan (address,undefined)"
   # The load test runs a tenth of its calls here: the same code, at sanitizer speed. The
@@ -69,7 +76,7 @@ else
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     SHMRPC_LOAD_CALLS=20000 \
     run_ctest build/asan -LE compile_fail
-  stages+=(asan-tests)
+  stage_passed asan-tests
 
   shmrpc_banner "build: build/tsan (thread)"
   scripts/build.sh build/tsan \
@@ -78,28 +85,29 @@ else
     -DSHMRPC_SANITIZE=thread \
     -DSHMRPC_BUILD_PYTHON=OFF \
     -DSHMRPC_BUILD_BENCH=OFF
-  stages+=(tsan-build)
+  stage_passed tsan-build
 
   shmrpc_banner "test: build/tsan (thread)"
   # Test processes fork servers and clients; die_after_fork=0 lets a forked child start threads.
   TSAN_OPTIONS="halt_on_error=1 die_after_fork=0 second_deadlock_stack=1" \
     SHMRPC_LOAD_CALLS=20000 \
     run_ctest build/tsan -LE compile_fail
-  stages+=(tsan-tests)
+  stage_passed tsan-tests
 fi
 
 shmrpc_banner "fuzz: libFuzzer, 20 s per target"
 scripts/fuzz.sh 20
-stages+=(fuzz)
+stage_passed fuzz
 
 shmrpc_banner "format: clang-format --check"
 scripts/format.sh --check
-stages+=(format)
+stage_passed format
 
 shmrpc_banner "lint: clang-tidy"
 scripts/lint.sh build/release
-stages+=(lint)
+stage_passed lint
 
 shmrpc_banner "summary"
-echo "stages passed: ${stages[*]} ($((SECONDS - start)) s)"
+echo "stages passed ($((SECONDS - start)) s in all):"
+printf '  %s\n' "${stages[@]}"
 echo "test.sh: ${tests_passed} passed, 0 failed"
