@@ -114,15 +114,15 @@ class TypeReader {
     } else if (desc.element != layout::kNoType) {
       bad("has an element type but is not an array, span, vector, optional or enum");
     }
-    if (type.is_mutable && kind != TypeKind::kSpan) {
+    if (type.is_mutable && !traits->can_be_mutable) {
       bad("only spans can be mutable");
     }
-    if (traits->has_members) {
-      read_members(desc, type, built, depth);
-    } else if (desc.first_member != 0 || (kind != TypeKind::kArray && desc.count != 0)) {
+    if (traits->members != Members::kNone) {
+      read_members(desc, *traits, type, built, depth);
+    } else if (desc.first_member != 0 || (!traits->has_count && desc.count != 0)) {
       bad("has members or a count but is not a struct, enum, tuple or array");
     }
-    if (kind == TypeKind::kStruct || kind == TypeKind::kEnum) {
+    if (is_named(kind)) {
       type.name = reader_.string(desc.name, kMaxTypeNameLength);
       if (type.name.empty()) {
         bad("a struct or enum needs a name");
@@ -131,8 +131,8 @@ class TypeReader {
     if (depth > kMaxTypeDepth) {
       bad(fmt::format("nests more than {} levels deep", kMaxTypeDepth));
     }
-    check_size(desc, type);
-    if (kind == TypeKind::kArray) {
+    check_size(desc, *traits, type);
+    if (traits->has_count) {
       type.count = desc.count;
     }
     depths_.push_back(depth);
@@ -160,8 +160,8 @@ class TypeReader {
     return &built[index];
   }
 
-  void read_members(const TypeDesc& desc, TypeInfo& type, const std::deque<TypeInfo>& built,
-                    std::size_t& depth) {
+  void read_members(const TypeDesc& desc, const KindTraits& traits, TypeInfo& type,
+                    const std::deque<TypeInfo>& built, std::size_t& depth) {
     // The writer lists the members of each type in table order, so they follow one another.
     if (desc.count == 0 || desc.first_member != next_member_ ||
         desc.count > member_count_ - next_member_) {
@@ -173,7 +173,7 @@ class TypeReader {
     for (std::uint64_t m = 0; m < desc.count; ++m) {
       const layout::MemberDesc& entry = members_[desc.first_member + m];
       MemberInfo member{reader_.string(entry.name, kMaxNameLength), entry.value, nullptr};
-      if (type.kind == TypeKind::kEnum) {
+      if (traits.members == Members::kEnumerators) {
         if (entry.type != layout::kNoType || member.name.empty()) {
           bad(fmt::format("enumerator {} has a type or no name", m));
         }
@@ -183,7 +183,7 @@ class TypeReader {
         if (!is_fixed(member.type->kind)) {
           bad(fmt::format("member {} is not a fixed-size type", m));
         }
-        if (member.name.empty() != (type.kind == TypeKind::kTuple)) {
+        if (member.name.empty() != (traits.members == Members::kElements)) {
           bad("struct fields have names, tuple elements none");
         }
       }
@@ -198,44 +198,53 @@ class TypeReader {
     }
   }
 
-  void check_size(const TypeDesc& desc, const TypeInfo& type) const {
-    const TypeKind kind = type.kind;
-    if (kind == TypeKind::kVoid) {
-      expect(desc, 0, 1);
-    } else if (is_scalar(kind)) {
-      expect(desc, kind_traits(kind).scalar_size, scalar_align(kind));
-    } else if (is_variable(kind)) {
-      if (!is_fixed(type.element != nullptr ? type.element->kind : kind) &&
-          kind != TypeKind::kString) {
-        bad("element type is not a fixed-size type");
+  // The size and alignment rule of the kind (type_kinds.hpp, SizeRule).
+  void check_size(const TypeDesc& desc, const KindTraits& traits, const TypeInfo& type) const {
+    switch (traits.size_rule) {
+      case SizeRule::kEmpty:
+        expect(desc, 0, 1);
+        return;
+      case SizeRule::kScalar:
+        expect(desc, traits.scalar_size, scalar_align(traits.kind));
+        return;
+      case SizeRule::kHeapSlot:
+        if (type.element != nullptr && !is_fixed(type.element->kind)) {
+          bad("element type is not a fixed-size type");
+        }
+        expect(desc, sizeof(layout::VarSlot), alignof(layout::VarSlot));
+        return;
+      case SizeRule::kRepeated: {
+        const std::uint64_t element_size = type.element->size;
+        if (!is_fixed(type.element->kind) || desc.count == 0 ||
+            desc.count > std::numeric_limits<std::uint32_t>::max() / element_size) {
+          bad(fmt::format("array of {} elements of a non-fixed or huge type", desc.count));
+        }
+        expect(desc, element_size * desc.count, type.element->align);
+        return;
       }
-      expect(desc, sizeof(layout::VarSlot), alignof(layout::VarSlot));
-    } else if (kind == TypeKind::kArray) {
-      const std::uint64_t element_size = type.element->size;
-      if (!is_fixed(type.element->kind) || desc.count == 0 ||
-          desc.count > std::numeric_limits<std::uint32_t>::max() / element_size) {
-        bad(fmt::format("array of {} elements of a non-fixed or huge type", desc.count));
+      case SizeRule::kOptional: {
+        const TypeInfo& value = *type.element;
+        if (!is_fixed(value.kind)) {
+          bad("optional of a type that is not fixed-size");
+        }
+        const ValueLayout wire = optional_layout({value.size, value.align});
+        expect(desc, wire.size, wire.align);
+        return;
       }
-      expect(desc, element_size * desc.count, type.element->align);
-    } else if (kind == TypeKind::kOptional) {
-      const TypeInfo& value = *type.element;
-      if (!is_fixed(value.kind)) {
-        bad("optional of a type that is not fixed-size");
-      }
-      const ValueLayout wire = optional_layout({value.size, value.align});
-      expect(desc, wire.size, wire.align);
-    } else if (kind == TypeKind::kEnum) {
-      if (!is_integer(type.element->kind)) {
-        bad("the underlying type of an enum is not an integer");
-      }
-      expect(desc, type.element->size, type.element->align);
-    } else if (kind == TypeKind::kStruct) {
-      check_struct(desc, type);
-    } else if (kind == TypeKind::kTuple) {
-      check_tuple(desc, type);
-    } else {
-      bad(fmt::format("unknown kind {}", desc.kind));
+      case SizeRule::kUnderlying:
+        if (!is_integer(type.element->kind)) {
+          bad("the underlying type of an enum is not an integer");
+        }
+        expect(desc, type.element->size, type.element->align);
+        return;
+      case SizeRule::kFieldLayout:
+        check_struct(desc, type);
+        return;
+      case SizeRule::kTupleLayout:
+        check_tuple(desc, type);
+        return;
     }
+    bad(fmt::format("unknown kind {}", desc.kind));
   }
 
   // Elements one after the other, each at its alignment: std::tuple's layout as shmrpc writes it.
@@ -325,7 +334,7 @@ FunctionSchema read_function(MetadataReader& reader, const layout::SegmentHeader
       entry.return_offset > entry.frame_size - entry.return_size ||
       entry.return_size != function.return_type->size ||
       entry.return_offset % function.return_type->align != 0 ||
-      function.return_type->kind == TypeKind::kSpan) {
+      !kind_traits(function.return_type->kind).in_results) {
     reader.fail(fmt::format("{} has a bad result slot or frame size", what));
   }
   if (entry.first_argument > header.argument_count ||
@@ -340,7 +349,7 @@ FunctionSchema read_function(MetadataReader& reader, const layout::SegmentHeader
                             type_at(reader, types, arg.type, what), arg.offset, arg.size};
     if (arg.size != argument.type->size || arg.size == 0 || arg.size > entry.frame_size ||
         arg.offset > entry.frame_size - arg.size || arg.offset % argument.type->align != 0 ||
-        argument.type->kind == TypeKind::kVector) {
+        !kind_traits(argument.type->kind).in_arguments) {
       reader.fail(fmt::format("{} argument {} has a bad slot or type", what, a));
     }
     names.push_back(argument.name);

@@ -157,7 +157,8 @@ Json type_json(const TypeInfo& type) {
     // The schema reader guarantees an element for these kinds; an absent one is written as void.
     object.add("element", type.element != nullptr ? type_json(*type.element) : type_json({}));
   }
-  if (type.kind == TypeKind::kTuple) {
+  // A kind's own keys follow from its row of the kinds table.
+  if (traits.members == Members::kElements) {
     Json elements = Json::array();
     for (const MemberInfo& member : type.members) {
       Json entry;
@@ -166,9 +167,9 @@ Json type_json(const TypeInfo& type) {
       elements.items.push_back(std::move(entry));
     }
     object.add("elements", std::move(elements));
-  } else if (type.kind == TypeKind::kArray) {
+  } else if (traits.has_count) {
     object.add("count", Json::number(type.count));
-  } else if (type.kind == TypeKind::kSpan) {
+  } else if (traits.can_be_mutable) {
     object.add("mutable", Json::boolean(type.is_mutable));
   }
   object.add("size", Json::number(std::uint64_t{type.size}));
@@ -206,6 +207,7 @@ Json kinds_table() {
 
 // The definition of a struct (fields) or enum (underlying type, enumerators).
 Json definition_json(const TypeInfo& type) {
+  const bool fields = kind_traits(type.kind).members == Members::kFields;
   Json object;
   object.add("kind", Json::string(std::string(kind_traits(type.kind).name)));
   object.add("size", Json::number(std::uint64_t{type.size}));
@@ -215,7 +217,7 @@ Json definition_json(const TypeInfo& type) {
   for (const MemberInfo& member : type.members) {
     Json entry;
     entry.add("name", Json::string(member.name));
-    if (type.kind == TypeKind::kStruct) {
+    if (fields) {
       entry.add("offset", Json::number(member.value));
       entry.add("type", type_json(*member.type));
     } else if (is_signed) {
@@ -225,7 +227,7 @@ Json definition_json(const TypeInfo& type) {
     }
     members.items.push_back(std::move(entry));
   }
-  if (type.kind == TypeKind::kStruct) {
+  if (fields) {
     object.add("fields", std::move(members));
   } else {
     object.add("underlying", type_json(*type.element));

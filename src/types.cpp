@@ -41,21 +41,16 @@ TypeInfo finish_type(TypeInfo type) {
 
 namespace {
 
-std::string scalar_name(TypeKind kind) {
-  const KindTraits* traits = find_kind(static_cast<std::uint8_t>(kind));
-  return traits != nullptr ? std::string(traits->name)
-                           : fmt::format("unknown({})", static_cast<int>(kind));
-}
-
 std::string describe(const TypeInfo& type, bool full);
 
-// A struct's or tuple's members with their offsets (`full`) or a tuple's element names alone,
-// or an enum's enumerators.
+// A struct's fields or a tuple's elements with their offsets (`full`) or a tuple's element types
+// alone, or an enum's enumerators (members of no type).
 std::string describe_members(const TypeInfo& type, bool full) {
+  const bool enumerators = kind_traits(type.kind).members == Members::kEnumerators;
   std::string text;
   for (const MemberInfo& member : type.members) {
     text += text.empty() ? "" : ", ";
-    if (type.kind == TypeKind::kEnum) {
+    if (enumerators) {
       text += fmt::format("{}={}", member.name, member.value);
       continue;
     }
@@ -70,33 +65,25 @@ std::string describe_members(const TypeInfo& type, bool full) {
   return text;
 }
 
-// The display name, or with `full` the layout text; both recurse the same way.
+// The display name, or with `full` the layout text: the kind's pattern (type_kinds.hpp) filled
+// in; element and member types recurse the same way.
 std::string describe(const TypeInfo& type, bool full) {
-  const auto element = [&] {
-    return type.element != nullptr ? describe(*type.element, full) : std::string("?");
-  };
-  const std::string size = fmt::format(" /{},{}", type.size, type.align);
-  switch (type.kind) {
-    case TypeKind::kArray:
-      return fmt::format("array<{}, {}>", element(), type.count);
-    case TypeKind::kSpan:
-      return fmt::format("span<{}{}>", type.is_mutable ? "" : "const ", element());
-    case TypeKind::kVector:
-      return fmt::format("vector<{}>", element());
-    case TypeKind::kOptional:
-      return fmt::format("optional<{}>", element());
-    case TypeKind::kStruct:
-      return full ? fmt::format("struct {} {{{}}}{}", type.name, describe_members(type, full), size)
-                  : type.name;
-    case TypeKind::kEnum:
-      return full ? fmt::format("enum {}: {} {{{}}}", type.name, element(),
-                                describe_members(type, full))
-                  : type.name;
-    case TypeKind::kTuple:
-      return fmt::format("tuple<{}>{}", describe_members(type, full), full ? size : "");
-    default:
-      return scalar_name(type.kind);
+  const KindTraits* traits = find_kind(static_cast<std::uint8_t>(type.kind));
+  if (traits == nullptr) {
+    return fmt::format("unknown({})", static_cast<int>(type.kind));
   }
+  const std::string_view pattern =
+      full && !traits->layout_text.empty() ? traits->layout_text : traits->display;
+  if (pattern.empty()) {
+    return std::string(traits->name);
+  }
+  const std::string element =
+      traits->has_element && type.element != nullptr ? describe(*type.element, full) : "?";
+  const std::string members = traits->members != Members::kNone ? describe_members(type, full) : "";
+  return fmt::format(
+      fmt::runtime(pattern), fmt::arg("element", element), fmt::arg("members", members),
+      fmt::arg("count", type.count), fmt::arg("const", type.is_mutable ? "" : "const "),
+      fmt::arg("name", type.name), fmt::arg("size", fmt::format(" /{},{}", type.size, type.align)));
 }
 
 std::string format(std::string_view name, const std::vector<std::string>& argument_names,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ._names import class_name, cxx_name
 from ._schema import Definition, Function, Schema, SchemaError, Type
+from ._structured_kinds import Fields, form
 from ._text import COLUMNS, split_string, wrap_list, wrap_words
 
 __all__ = ["generate_cpp"]
@@ -24,36 +25,29 @@ _STD_HEADERS = ["array", "complex", "cstddef", "cstdint", "optional", "span", "s
                 "string_view", "tuple", "type_traits", "vector"]
 
 
+def _fields(t: Type) -> Fields:
+    """The C++ pattern fields of `t` (_structured_kinds.py)."""
+    def element() -> str:
+        assert t.element is not None
+        return _value(t.element)
+
+    return Fields(name=t.name, element=element,
+                  elements=lambda: ", ".join(_value(e) for _, e in t.elements),
+                  count=t.count, const="" if t.mutable else "const ", value=lambda: _value(t))
+
+
 def _value(t: Type) -> str:
     """The C++ type of a value: a result, a field, an element."""
-    if t.traits is not None and t.traits.is_scalar:
+    pattern = form(t.kind).cxx
+    if not pattern:
+        assert t.traits is not None
         return t.traits.cxx
-    if t.kind == "void":
-        return "void"
-    if t.kind == "string":
-        return "std::string"
-    if t.kind in ("struct", "enum"):
-        return t.name
-    assert t.element is not None or t.kind == "tuple"
-    if t.kind == "array":
-        return f"std::array<{_value(t.element)}, {t.count}>"  # type: ignore[arg-type]
-    if t.kind == "span":
-        const = "" if t.mutable else "const "
-        return f"std::span<{const}{_value(t.element)}>"  # type: ignore[arg-type]
-    if t.kind == "vector":
-        return f"std::vector<{_value(t.element)}>"  # type: ignore[arg-type]
-    if t.kind == "optional":
-        return f"std::optional<{_value(t.element)}>"  # type: ignore[arg-type]
-    return "std::tuple<" + ", ".join(_value(element) for _, element in t.elements) + ">"
+    return pattern.format_map(_fields(t))
 
 
 def _parameter(t: Type) -> str:
     """The C++ type of a parameter: small values and views by value, the rest by const&."""
-    if t.kind == "string":
-        return "std::string_view"
-    if (t.traits is not None and t.traits.is_scalar) or t.kind in ("enum", "span"):
-        return _value(t)
-    return f"const {_value(t)}&"
+    return form(t.kind).cxx_parameter.format_map(_fields(t))
 
 
 def _literal(text: str, where: str) -> str:

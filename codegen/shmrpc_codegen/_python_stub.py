@@ -14,6 +14,7 @@ import keyword
 
 from ._names import class_name, parameter_name, python_name, record_class_name
 from ._schema import Definition, Kind, Function, Schema, SchemaError, Type
+from ._structured_kinds import Fields, form
 from ._text import COLUMNS, wrap_list, wrap_words
 
 __all__ = ["generate_python", "generate_pyi"]
@@ -89,40 +90,36 @@ class _Emitter:
             return _numpy_scalar(underlying)
         return _numpy_scalar(t)
 
+    def pattern_fields(self, t: Type) -> Fields:
+        """The Python pattern fields of `t` (_structured_kinds.py)."""
+        def element() -> Type:
+            assert t.element is not None
+            return t.element
+
+        return Fields(
+            cls=lambda: self.classes[t.name],
+            element=lambda: self.value(element()),
+            elements=lambda: ", ".join(self.value(e) for _, e in t.elements),
+            element_parameter=lambda: self.parameter(element()),
+            element_parameters=lambda: ", ".join(self.parameter(e) for _, e in t.elements),
+            element_numpy=lambda: self.numpy_type(element()),
+            or_sequence=lambda: "" if t.mutable else
+            f" | typing.Sequence[{self.parameter(element())}]",
+            value=lambda: self.value(t),
+        )
+
     def value(self, t: Type) -> str:
         """The annotation of a value the stub returns."""
-        if t.kind == "void":
-            return "None"
-        if t.kind == "string" or _is_scalar(t):
+        pattern = form(t.kind).python
+        if not pattern:
             assert t.traits is not None
             return t.traits.python
-        if t.kind in ("struct", "enum"):
-            return self.classes[t.name]
-        if t.kind in ("array", "vector", "span"):
-            assert t.element is not None
-            return f"npt.NDArray[{self.numpy_type(t.element if t.kind != 'array' else t)}]"
-        if t.kind == "optional":
-            assert t.element is not None
-            return f"{self.value(t.element)} | None"
-        return "tuple[" + ", ".join(self.value(element) for _, element in t.elements) + "]"
+        return pattern.format_map(self.pattern_fields(t))
 
     def parameter(self, t: Type) -> str:
         """The annotation of a value the stub takes: arrays also as sequences, except spans the
         function writes into (they must be numpy arrays, which see the writes)."""
-        if t.kind == "span" and t.mutable:
-            assert t.element is not None
-            return f"npt.NDArray[{self.numpy_type(t.element)}]"
-        if t.kind in ("span", "array"):
-            assert t.element is not None
-            array = self.value(t) if t.kind == "array" else \
-                f"npt.NDArray[{self.numpy_type(t.element)}]"
-            return f"{array} | typing.Sequence[{self.parameter(t.element)}]"
-        if t.kind == "optional":
-            assert t.element is not None
-            return f"{self.parameter(t.element)} | None"
-        if t.kind == "tuple":
-            return "tuple[" + ", ".join(self.parameter(e) for _, e in t.elements) + "]"
-        return self.value(t)
+        return form(t.kind).python_parameter.format_map(self.pattern_fields(t))
 
     def dtype_format(self, t: Type) -> str:
         if t.kind == "struct":

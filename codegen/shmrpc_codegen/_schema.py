@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._structured_kinds import STRUCTURED_KINDS, form
+
 __all__ = [
     "Argument", "Definition", "Function", "Kind", "Schema", "SchemaError", "Type", "fnv1a", "load",
     "load_kinds",
@@ -22,9 +24,6 @@ __all__ = [
 FORMAT = "shmrpc-schema"
 FORMAT_VERSION = 1
 
-# The kinds whose types this reader builds from their own keys; every other kind of the
-# document's "kinds" table is a scalar (its "size" is not 0), or void or string.
-_STRUCTURED = frozenset({"struct", "enum", "array", "span", "vector", "optional", "tuple"})
 
 
 class SchemaError(ValueError):
@@ -169,7 +168,7 @@ class _Reader:
                 raise self.fail(f"{at}.class", f"a kind of size {kind.size} is a number or bool, "
                                                f"not {kind.kind_class!r}")
             self.kinds[name] = kind
-        missing = _STRUCTURED.union({"void", "string"}).difference(self.kinds)
+        missing = set(STRUCTURED_KINDS).union({"void"}).difference(self.kinds)
         if missing:
             raise self.fail(where, f"the kinds {', '.join(sorted(missing))} are missing")
 
@@ -212,7 +211,8 @@ class _Reader:
                                              f"{', '.join(sorted(self.kinds))})")
         size = self.size(value, "size", where)
         align = self.size(value, "align", where)
-        if kind in ("struct", "enum"):
+        keys = form(kind).keys  # which keys the kind carries (_structured_kinds.py)
+        if "name" in keys:
             name = self.get(value, "name", str, where)
             definition = self.defined.get(name)
             if definition is None or definition.kind != kind:
@@ -222,12 +222,12 @@ class _Reader:
                 raise self.fail(where, f"{name} has size {size} and align {align} here but "
                                        f"{definition.size} and {definition.align} in \"types\"")
             return Type(kind, size, align, traits, name=name)
-        if kind in ("array", "span", "vector", "optional"):
-            element = self.type(self.get(value, "element", dict, where), f"{where}.element")
-            count = self.size(value, "count", where) if kind == "array" else 0
-            mutable = self.get(value, "mutable", bool, where) if kind == "span" else False
-            return Type(kind, size, align, traits, element=element, count=count, mutable=mutable)
-        if kind == "tuple":
+        element = self.type(self.get(value, "element", dict, where), f"{where}.element") \
+            if "element" in keys else None
+        count = self.size(value, "count", where) if "count" in keys else 0
+        mutable = self.get(value, "mutable", bool, where) if "mutable" in keys else False
+        elements: tuple[tuple[int, Type], ...] = ()
+        if "elements" in keys:
             items = self.get(value, "elements", list, where)
             elements = tuple(
                 (self.size(item, "offset", f"{where}.elements[{i}]"),
@@ -235,8 +235,8 @@ class _Reader:
                            f"{where}.elements[{i}].type"))
                 for i, item in enumerate(items)
             )
-            return Type(kind, size, align, traits, elements=elements)
-        return Type(kind, size, align, traits)
+        return Type(kind, size, align, traits, element=element, count=count, mutable=mutable,
+                    elements=elements)
 
     def definition(self, name: str, value: Any, where: str) -> Definition:
         kind = self.get(value, "kind", str, where)

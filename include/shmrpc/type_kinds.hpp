@@ -44,6 +44,27 @@ enum class KindClass : std::uint8_t {
   kTuple,     ///< elements in order, each at the next offset its alignment allows
 };
 
+/// What TypeInfo::members holds for types of a kind.
+enum class Members : std::uint8_t {
+  kNone,
+  kFields,       ///< named, typed, at the offsets the compiler chose (struct)
+  kElements,     ///< unnamed, typed, at the offsets TupleLayout gives (tuple)
+  kEnumerators,  ///< named values of no type (enum)
+};
+
+/// The size and alignment that the type table reader requires of a type of a kind, given its
+/// element, count and members (docs/SPEC.md, the type table).
+enum class SizeRule : std::uint8_t {
+  kEmpty,        ///< 0 bytes aligned to 1 (void)
+  kScalar,       ///< scalar_size, aligned to scalar_align()
+  kHeapSlot,     ///< a layout::VarSlot; the element, if any, is a fixed type
+  kRepeated,     ///< `count` elements of a fixed type, aligned as one (array)
+  kOptional,     ///< optional_layout() of a fixed value
+  kUnderlying,   ///< that of its element, an integer (enum)
+  kFieldLayout,  ///< a compiler's layout of fixed fields (struct)
+  kTupleLayout,  ///< TupleLayout of fixed elements
+};
+
 /// One kind: everything about it that does not depend on a particular type of the kind.
 struct KindTraits {
   TypeKind kind;
@@ -54,42 +75,66 @@ struct KindTraits {
   /// Bytes of a scalar, or 0 when each type of the kind has its own size. A scalar is aligned
   /// to its size, a complex number to the size of one part.
   std::uint32_t scalar_size;
-  bool has_element;        ///< TypeInfo::element names a type (array, span, vector, optional, enum)
-  bool has_members;        ///< TypeInfo::members lists fields, elements or enumerators
-  bool is_checked;         ///< some bytes of such a value are invalid (bool, enum, optional flag)
-  std::string_view numpy;  ///< numpy dtype name of a scalar, e.g. "int32"; empty otherwise
+  bool has_element;     ///< TypeInfo::element names a type (array, span, vector, optional, enum)
+  Members members;      ///< what TypeInfo::members lists
+  bool has_count;       ///< TypeInfo::count is the TypeDesc::count of the type table (array)
+  bool can_be_mutable;  ///< TypeInfo::is_mutable may be set: the callee writes into it (span)
+  bool is_checked;      ///< some bytes of such a value are invalid (bool, enum, optional flag)
+  bool in_arguments;    ///< a function may take one (all but vector, a result)
+  bool in_results;      ///< a function may return one (all but span, an argument)
+  SizeRule size_rule;
+  /// The display name (type_name) as a fmt pattern of named arguments: {element} and {members}
+  /// (their display names), {count}, {const} ("const " unless mutable) and {name} (the C++
+  /// name); empty for the wire name.
+  std::string_view display;
+  /// The layout text (type_layout) as a pattern like `display`, whose {element} and {members}
+  /// are layout texts, and with {size} (" /size,align"); empty when it is `display`.
+  std::string_view layout_text;
+  std::string_view numpy;   ///< numpy dtype name of a scalar, e.g. "int32"; empty otherwise
   std::string_view python;  ///< the Python class of a scalar or string value, e.g. "int"
   std::string_view cxx;     ///< the C++ spelling of a scalar or string, e.g. "std::int32_t"
 };
 
 /// The kinds, in TypeKind order.
-inline constexpr std::array<KindTraits, 22> kKinds{{
-    // clang-format off
-    // kind                  name          class                       storage             size elem   members checked numpy         python     cxx
-    {TypeKind::kVoid,       "void",       KindClass::kVoid,            Storage::kNone,      0, false, false, false, "",           "None",    "void"},
-    {TypeKind::kBool,       "bool",       KindClass::kBool,            Storage::kFixed,     1, false, false, true,  "bool",       "bool",    "bool"},
-    {TypeKind::kInt8,       "int8",       KindClass::kSignedInteger,   Storage::kFixed,     1, false, false, false, "int8",       "int",     "std::int8_t"},
-    {TypeKind::kInt16,      "int16",      KindClass::kSignedInteger,   Storage::kFixed,     2, false, false, false, "int16",      "int",     "std::int16_t"},
-    {TypeKind::kInt32,      "int32",      KindClass::kSignedInteger,   Storage::kFixed,     4, false, false, false, "int32",      "int",     "std::int32_t"},
-    {TypeKind::kInt64,      "int64",      KindClass::kSignedInteger,   Storage::kFixed,     8, false, false, false, "int64",      "int",     "std::int64_t"},
-    {TypeKind::kUInt8,      "uint8",      KindClass::kUnsignedInteger, Storage::kFixed,     1, false, false, false, "uint8",      "int",     "std::uint8_t"},
-    {TypeKind::kUInt16,     "uint16",     KindClass::kUnsignedInteger, Storage::kFixed,     2, false, false, false, "uint16",     "int",     "std::uint16_t"},
-    {TypeKind::kUInt32,     "uint32",     KindClass::kUnsignedInteger, Storage::kFixed,     4, false, false, false, "uint32",     "int",     "std::uint32_t"},
-    {TypeKind::kUInt64,     "uint64",     KindClass::kUnsignedInteger, Storage::kFixed,     8, false, false, false, "uint64",     "int",     "std::uint64_t"},
-    {TypeKind::kFloat32,    "float32",    KindClass::kFloat,           Storage::kFixed,     4, false, false, false, "float32",    "float",   "float"},
-    {TypeKind::kFloat64,    "float64",    KindClass::kFloat,           Storage::kFixed,     8, false, false, false, "float64",    "float",   "double"},
-    {TypeKind::kComplex64,  "complex64",  KindClass::kComplex,         Storage::kFixed,     8, false, false, false, "complex64",  "complex", "std::complex<float>"},
-    {TypeKind::kComplex128, "complex128", KindClass::kComplex,         Storage::kFixed,    16, false, false, false, "complex128", "complex", "std::complex<double>"},
-    {TypeKind::kArray,      "array",      KindClass::kArray,           Storage::kFixed,     0, true,  false, false, "",           "",        ""},
-    {TypeKind::kSpan,       "span",       KindClass::kSpan,            Storage::kVariable,  0, true,  false, false, "",           "",        ""},
-    {TypeKind::kString,     "string",     KindClass::kString,          Storage::kVariable,  0, false, false, false, "",           "str",     "std::string"},
-    {TypeKind::kVector,     "vector",     KindClass::kVector,          Storage::kVariable,  0, true,  false, false, "",           "",        ""},
-    {TypeKind::kStruct,     "struct",     KindClass::kStruct,          Storage::kFixed,     0, false, true,  false, "",           "",        ""},
-    {TypeKind::kEnum,       "enum",       KindClass::kEnum,            Storage::kFixed,     0, true,  true,  true,  "",           "",        ""},
-    {TypeKind::kOptional,   "optional",   KindClass::kOptional,        Storage::kComposite, 0, true,  false, true,  "",           "",        ""},
-    {TypeKind::kTuple,      "tuple",      KindClass::kTuple,           Storage::kComposite, 0, false, true,  false, "",           "",        ""},
-    // clang-format on
-}};
+inline constexpr std::array<KindTraits, 22> kKinds = [] {
+  using enum Members;
+  using enum SizeRule;
+  // Column shorthands.
+  constexpr bool kElem = true;   // has_element
+  constexpr bool kCount = true;  // has_count
+  constexpr bool kMut = true;    // can_be_mutable
+  constexpr bool kChk = true;    // is_checked
+  constexpr bool kArg = true;    // in_arguments
+  constexpr bool kRes = true;    // in_results
+  constexpr bool kNo = false;
+  return std::array<KindTraits, 22>{{
+      // clang-format off
+      // kind                  name          class                       storage              size elem   members       count   mutable checked args  results size rule      display                      layout text                             numpy         python     cxx
+      {TypeKind::kVoid,       "void",       KindClass::kVoid,            Storage::kNone,      0,  kNo,   kNone,        kNo,    kNo,    kNo,    kNo,  kRes,   kEmpty,       "",                          "",                                     "",           "None",    "void"},
+      {TypeKind::kBool,       "bool",       KindClass::kBool,            Storage::kFixed,     1,  kNo,   kNone,        kNo,    kNo,    kChk,   kArg, kRes,   kScalar,      "",                          "",                                     "bool",       "bool",    "bool"},
+      {TypeKind::kInt8,       "int8",       KindClass::kSignedInteger,   Storage::kFixed,     1,  kNo,   kNone,        kNo,    kNo,    kNo,    kArg, kRes,   kScalar,      "",                          "",                                     "int8",       "int",     "std::int8_t"},
+      {TypeKind::kInt16,      "int16",      KindClass::kSignedInteger,   Storage::kFixed,     2,  kNo,   kNone,        kNo,    kNo,    kNo,    kArg, kRes,   kScalar,      "",                          "",                                     "int16",      "int",     "std::int16_t"},
+      {TypeKind::kInt32,      "int32",      KindClass::kSignedInteger,   Storage::kFixed,     4,  kNo,   kNone,        kNo,    kNo,    kNo,    kArg, kRes,   kScalar,      "",                          "",                                     "int32",      "int",     "std::int32_t"},
+      {TypeKind::kInt64,      "int64",      KindClass::kSignedInteger,   Storage::kFixed,     8,  kNo,   kNone,        kNo,    kNo,    kNo,    kArg, kRes,   kScalar,      "",                          "",                                     "int64",      "int",     "std::int64_t"},
+      {TypeKind::kUInt8,      "uint8",      KindClass::kUnsignedInteger, Storage::kFixed,     1,  kNo,   kNone,        kNo,    kNo,    kNo,    kArg, kRes,   kScalar,      "",                          "",                                     "uint8",      "int",     "std::uint8_t"},
+      {TypeKind::kUInt16,     "uint16",     KindClass::kUnsignedInteger, Storage::kFixed,     2,  kNo,   kNone,        kNo,    kNo,    kNo,    kArg, kRes,   kScalar,      "",                          "",                                     "uint16",     "int",     "std::uint16_t"},
+      {TypeKind::kUInt32,     "uint32",     KindClass::kUnsignedInteger, Storage::kFixed,     4,  kNo,   kNone,        kNo,    kNo,    kNo,    kArg, kRes,   kScalar,      "",                          "",                                     "uint32",     "int",     "std::uint32_t"},
+      {TypeKind::kUInt64,     "uint64",     KindClass::kUnsignedInteger, Storage::kFixed,     8,  kNo,   kNone,        kNo,    kNo,    kNo,    kArg, kRes,   kScalar,      "",                          "",                                     "uint64",     "int",     "std::uint64_t"},
+      {TypeKind::kFloat32,    "float32",    KindClass::kFloat,           Storage::kFixed,     4,  kNo,   kNone,        kNo,    kNo,    kNo,    kArg, kRes,   kScalar,      "",                          "",                                     "float32",    "float",   "float"},
+      {TypeKind::kFloat64,    "float64",    KindClass::kFloat,           Storage::kFixed,     8,  kNo,   kNone,        kNo,    kNo,    kNo,    kArg, kRes,   kScalar,      "",                          "",                                     "float64",    "float",   "double"},
+      {TypeKind::kComplex64,  "complex64",  KindClass::kComplex,         Storage::kFixed,     8,  kNo,   kNone,        kNo,    kNo,    kNo,    kArg, kRes,   kScalar,      "",                          "",                                     "complex64",  "complex", "std::complex<float>"},
+      {TypeKind::kComplex128, "complex128", KindClass::kComplex,         Storage::kFixed,    16,  kNo,   kNone,        kNo,    kNo,    kNo,    kArg, kRes,   kScalar,      "",                          "",                                     "complex128", "complex", "std::complex<double>"},
+      {TypeKind::kArray,      "array",      KindClass::kArray,           Storage::kFixed,     0,  kElem, kNone,        kCount, kNo,    kNo,    kArg, kRes,   kRepeated,    "array<{element}, {count}>", "",                                     "",           "",        ""},
+      {TypeKind::kSpan,       "span",       KindClass::kSpan,            Storage::kVariable,  0,  kElem, kNone,        kNo,    kMut,   kNo,    kArg, kNo,    kHeapSlot,    "span<{const}{element}>",    "",                                     "",           "",        ""},
+      {TypeKind::kString,     "string",     KindClass::kString,          Storage::kVariable,  0,  kNo,   kNone,        kNo,    kNo,    kNo,    kArg, kRes,   kHeapSlot,    "",                          "",                                     "",           "str",     "std::string"},
+      {TypeKind::kVector,     "vector",     KindClass::kVector,          Storage::kVariable,  0,  kElem, kNone,        kNo,    kNo,    kNo,    kNo,  kRes,   kHeapSlot,    "vector<{element}>",         "",                                     "",           "",        ""},
+      {TypeKind::kStruct,     "struct",     KindClass::kStruct,          Storage::kFixed,     0,  kNo,   kFields,      kNo,    kNo,    kNo,    kArg, kRes,   kFieldLayout, "{name}",                    "struct {name} {{{members}}}{size}",    "",           "",        ""},
+      {TypeKind::kEnum,       "enum",       KindClass::kEnum,            Storage::kFixed,     0,  kElem, kEnumerators, kNo,    kNo,    kChk,   kArg, kRes,   kUnderlying,  "{name}",                    "enum {name}: {element} {{{members}}}", "",           "",        ""},
+      {TypeKind::kOptional,   "optional",   KindClass::kOptional,        Storage::kComposite, 0,  kElem, kNone,        kNo,    kNo,    kChk,   kArg, kRes,   kOptional,    "optional<{element}>",       "",                                     "",           "",        ""},
+      {TypeKind::kTuple,      "tuple",      KindClass::kTuple,           Storage::kComposite, 0,  kNo,   kElements,    kNo,    kNo,    kNo,    kArg, kRes,   kTupleLayout, "tuple<{members}>",          "tuple<{members}>{size}",               "",           "",        ""},
+      // clang-format on
+  }};
+}();
 
 namespace detail {
 // Index into kKinds by TypeKind value; 0xFF where no kind has that value.

@@ -111,15 +111,13 @@ def make_classes(named_types: list[dict[str, Any]]) -> dict[str, type]:
     return classes
 
 
+# The categories of scalars and strings: the Python classes of their values.
 _SIMPLE: dict[str, Any] = {
     "bool": bool,
     "int": int,
     "float": float,
     "complex": complex,
     "str": str,
-    "array": np.ndarray,
-    "span": np.ndarray,
-    "vector": np.ndarray,
 }
 
 
@@ -135,5 +133,10 @@ def annotation(description: dict[str, Any], classes: dict[str, type]) -> Any:
     if category == "tuple":
         elements = tuple(annotation(element, classes) for element in description["elements"])
         return tuple[elements]  # type: ignore[valid-type]
-    return _SIMPLE[category]
+    if category in _SIMPLE:
+        return _SIMPLE[category]
+    # Any other kind with a dtype (array, span, vector) is a numpy array of it.
+    if description["dtype"] is None:
+        raise TypeError(f"shmrpc: no Python annotation for a {category}")
+    return np.ndarray
 

@@ -14,7 +14,7 @@ namespace shmrpc::python {
 NumpyShape numpy_shape(const TypeInfo& type) {
   NumpyShape shape;
   const TypeInfo* level = &type;
-  while (level->kind == TypeKind::kArray) {
+  while (kind_traits(level->kind).size_rule == SizeRule::kRepeated) {
     shape.dims.push_back(static_cast<py::ssize_t>(level->count));
     level = level->element;
   }
@@ -54,14 +54,16 @@ const py::dtype& TypeMapper::dtype(const TypeInfo& type) {
   if (found != dtypes_.end()) {
     return found->second;
   }
+  // By the kind's layout (type_kinds.hpp): numpy lays out a dtype as the server laid out the type.
+  const SizeRule rule = kind_traits(type.kind).size_rule;
   py::dtype made;
-  if (type.kind == TypeKind::kArray) {
+  if (rule == SizeRule::kRepeated) {
     const NumpyShape shape = numpy_shape(type);
     made =
         py::dtype::from_args(py::make_tuple(dtype(*shape.scalar), py::tuple(py::cast(shape.dims))));
-  } else if (type.kind == TypeKind::kEnum) {
+  } else if (rule == SizeRule::kUnderlying) {
     made = dtype(*type.element);
-  } else if (type.kind == TypeKind::kStruct) {
+  } else if (rule == SizeRule::kFieldLayout) {
     py::list names;
     py::list formats;
     py::list offsets;
@@ -103,11 +105,12 @@ py::dict describe_type(const TypeInfo& type, TypeMapper& types) {
   description["type"] = py::none();
   description["element"] = py::none();
   description["elements"] = py::none();
+  const KindTraits& traits = kind_traits(type.kind);
   const TypeInfo* fixed = nullptr;
   if (is_fixed(type.kind)) {
     fixed = &type;
-  } else if (type.kind == TypeKind::kSpan || type.kind == TypeKind::kVector) {
-    fixed = type.element;
+  } else if (is_variable(type.kind)) {
+    fixed = type.element;  // the elements in the heap; a string has none
   }
   if (fixed != nullptr) {
     const NumpyShape shape = numpy_shape(*fixed);
@@ -117,9 +120,9 @@ py::dict describe_type(const TypeInfo& type, TypeMapper& types) {
       description["type"] = shape.scalar->name;
     }
   }
-  if (type.kind == TypeKind::kOptional) {
+  if (traits.storage == Storage::kComposite && type.element != nullptr) {
     description["element"] = describe_type(*type.element, types);
-  } else if (type.kind == TypeKind::kTuple) {
+  } else if (traits.members == Members::kElements) {
     py::list elements;
     for (const MemberInfo& element : type.members) {
       elements.append(describe_type(*element.type, types));
@@ -150,9 +153,10 @@ void collect_named(const TypeInfo& type, std::unordered_set<const TypeInfo*>& se
   entry["size"] = type.size;
   entry["align"] = type.align;
   entry["dtype"] = types.dtype(type);
+  const bool fields = kind_traits(type.kind).members == Members::kFields;
   py::list members;
   for (const MemberInfo& member : type.members) {
-    if (type.kind == TypeKind::kStruct) {
+    if (fields) {
       members.append(py::make_tuple(member.name, member.value, describe_type(*member.type, types)));
     } else if (is_signed_integer(type.element->kind)) {
       members.append(py::make_tuple(member.name, static_cast<std::int64_t>(member.value)));
@@ -160,7 +164,7 @@ void collect_named(const TypeInfo& type, std::unordered_set<const TypeInfo*>& se
       members.append(py::make_tuple(member.name, member.value));
     }
   }
-  entry[type.kind == TypeKind::kStruct ? "fields" : "members"] = members;
+  entry[fields ? "fields" : "members"] = members;
   out.append(entry);
 }
 
