@@ -1,5 +1,5 @@
-// Buffer segments: the server's buffer table, through real processes and the real /dev/shm (and a
-// private 16 MiB tmpfs for a full /dev/shm).
+// Buffer segments: the server's buffer table and a client's mapping cache, through real processes
+// and the real /dev/shm (and a private 16 MiB tmpfs for a full /dev/shm).
 
 #include <fcntl.h>
 #include <gmock/gmock.h>
@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "server_process.hpp"
+#include "shmrpc/detail/buffer_mappings.hpp"
 #include "shmrpc/detail/buffer_table.hpp"
 #include "shmrpc/detail/frame_codec.hpp"
 #include "shmrpc/errors.hpp"
@@ -38,6 +39,7 @@ namespace {
 
 using detail::BadRequest;
 using detail::Buffer;
+using detail::BufferMappings;
 using detail::BufferTable;
 using testing::HasSubstr;
 
@@ -167,6 +169,20 @@ std::string read_all(int fd) {
   }
 }
 
+// One byte through a pipe: the two sides of a test take turns.
+void signal_pipe(int fd) {
+  write_all(fd, "x");
+}
+
+bool wait_pipe(int fd) {
+  char byte = 0;
+  ssize_t n = 0;
+  do {
+    n = ::read(fd, &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  return n == 1;
+}
+
 class Pipe {
  public:
   Pipe() {
@@ -194,6 +210,43 @@ class Pipe {
   }
   std::array<int, 2> fds_{-1, -1};
 };
+
+TEST(BufferTableTest, ChildWritesThroughItsMappingsAndTheServerSeesTheBytes) {
+  const BufferFilesCleanup cleanup(unique_name("sizes"));
+  BufferTable table(cleanup.name());
+  std::vector<Buffer> buffers;
+  for (const std::uint64_t size : {kKiB, kMiB, 256 * kMiB}) {
+    buffers.push_back(table.make(kClient, size));
+  }
+  for (const Buffer& buffer : buffers) {
+    SCOPED_TRACE("buffer of " + std::to_string(buffer.size) + " bytes");
+    struct stat st {};
+    ASSERT_EQ(::lstat(buffer_path(cleanup.name(), buffer.id).c_str(), &st), 0)
+        << std::strerror(errno);
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+    EXPECT_EQ(static_cast<std::uint64_t>(st.st_size), buffer.size);
+    EXPECT_EQ(st.st_mode & 07777U, 0600U);
+    // posix_fallocate reserved every byte: the file is not sparse.
+    EXPECT_GE(static_cast<std::uint64_t>(st.st_blocks) * 512, buffer.size);
+  }
+
+  const int code = run_in_child([&] {
+    BufferMappings mappings(cleanup.name());
+    for (const Buffer& buffer : buffers) {
+      const auto mapping = mappings.map(buffer.id, buffer.size);
+      if (mapping->data() == buffer.data()) {
+        return 2;  // the server's mapping, inherited through fork: not what a client would have
+      }
+      fill(mapping->data(), buffer.size, buffer.id);
+    }
+    return 0;
+  });
+  ASSERT_EQ(code, 0);
+  for (const Buffer& buffer : buffers) {
+    EXPECT_EQ(first_mismatch(buffer.data(), buffer.size, buffer.id), buffer.size)
+        << "buffer of " << buffer.size << " bytes";
+  }
+}
 
 TEST(BufferTableTest, ReleaseRemovesTheFile) {
   const BufferFilesCleanup cleanup(unique_name("release"));
@@ -279,6 +332,35 @@ TEST(BufferTableTest, FoundRangeStaysMappedAfterTheBufferIsReleased) {
   table.release(id, kClient);
   EXPECT_FALSE(buffer_file_exists(cleanup.name(), id));
   EXPECT_EQ(first_mismatch(range.data - 4096, 4096 + range.length, id), 4096 + range.length);
+}
+
+TEST(BufferTableTest, MappingAChildHoldsStaysReadableAfterTheBufferIsReleased) {
+  const BufferFilesCleanup cleanup(unique_name("unlinked"));
+  BufferTable table(cleanup.name());
+  const Buffer buffer = table.make(kClient, kMiB);
+  fill(buffer.data(), buffer.size, buffer.id);
+  Pipe mapped;
+  Pipe released;
+  const pid_t child = start_child([&] {
+    std::shared_ptr<const Segment> mapping;
+    {
+      BufferMappings mappings(cleanup.name());
+      mapping = mappings.map(buffer.id, buffer.size);
+    }  // the cache is gone too: the array's reference alone keeps the bytes
+    signal_pipe(mapped.write_end());
+    if (!wait_pipe(released.read_end())) {
+      return 2;
+    }
+    if (buffer_file_exists(cleanup.name(), buffer.id)) {
+      return 3;
+    }
+    return first_mismatch(mapping->data(), buffer.size, buffer.id) == buffer.size ? 0 : 4;
+  });
+  ASSERT_TRUE(wait_pipe(mapped.read_end()));
+  table.release(buffer.id, kClient);
+  EXPECT_FALSE(buffer_file_exists(cleanup.name(), buffer.id));
+  signal_pipe(released.write_end());
+  EXPECT_EQ(wait_child(child), 0);
 }
 
 TEST(BufferTableTest, ReleaseOwnerFreesExactlyThatOwnersBuffers) {
@@ -473,6 +555,82 @@ TEST(BufferTableTest, FullDevShmIsOutOfSharedMemoryNamingTheSizeAndTheFreeBytes)
   EXPECT_EQ(after.f_fsid, before.f_fsid);
   EXPECT_EQ(after.f_blocks, before.f_blocks);
   EXPECT_THAT(buffer_files(name), testing::IsEmpty());
+}
+
+TEST(BufferMappingsTest, MappingAnIdAgainIsACacheLookup) {
+  const BufferFilesCleanup cleanup(unique_name("cache"));
+  BufferTable table(cleanup.name());
+  const Buffer buffer = table.make(kClient, 16 * kKiB);
+  BufferMappings mappings(cleanup.name());
+  const auto first = mappings.map(buffer.id, buffer.size);
+  EXPECT_NE(first->data(), buffer.data());  // its own mapping, as in a client process
+  EXPECT_EQ(mappings.count(), 1U);
+  // With the file gone, only the cache can answer: mapping again opens nothing.
+  table.release(buffer.id, kClient);
+  const auto again = mappings.map(buffer.id, buffer.size);
+  EXPECT_EQ(again, first);
+  EXPECT_EQ(mappings.count(), 1U);
+  // Once forgotten, the next map opens the file, which is gone.
+  mappings.forget(buffer.id);
+  EXPECT_EQ(mappings.count(), 0U);
+  try {
+    mappings.map(buffer.id, buffer.size);
+    FAIL() << "mapped a released buffer";
+  } catch (const std::system_error& error) {
+    EXPECT_EQ(error.code().value(), ENOENT);
+    EXPECT_THAT(error.what(), HasSubstr(buffer_name(cleanup.name(), buffer.id)));
+  }
+  EXPECT_FALSE(buffer_file_exists(cleanup.name(), buffer.id)) << "map() created a file";
+  // The first mapping still holds the bytes.
+  first->data()[0] = std::byte{1};
+  EXPECT_EQ(first->data()[0], std::byte{1});
+}
+
+TEST(BufferMappingsTest, MapRefusesAFileSmallerThanTheServerSaid) {
+  const BufferFilesCleanup cleanup(unique_name("short"));
+  BufferTable table(cleanup.name());
+  const Buffer buffer = table.make(kClient, 4 * kKiB);
+  BufferMappings mappings(cleanup.name());
+  try {
+    mappings.map(buffer.id, buffer.size + 1);
+    FAIL() << "mapped a 4096-byte file as 4097 bytes";
+  } catch (const ProtocolError& error) {
+    EXPECT_THAT(error.what(),
+                HasSubstr("buffer segment '" + buffer_name(cleanup.name(), buffer.id) +
+                          "' holds 4096 bytes, but the server said it holds 4097 bytes"));
+  }
+  EXPECT_EQ(mappings.count(), 0U);
+  ASSERT_NO_THROW(mappings.map(buffer.id, buffer.size));
+  EXPECT_THROW(mappings.map(buffer.id, buffer.size + 1), ProtocolError);  // the cached one too
+}
+
+TEST(BufferMappingsTest, MapRefusesWhatIsNotARegularFile) {
+  const BufferFilesCleanup cleanup(unique_name("notfile"));
+  const std::string target = segment_path(cleanup.name()) + "-target";
+  const std::string link = buffer_path(cleanup.name(), 1);
+  const std::string fifo = buffer_path(cleanup.name(), 2);
+  const PathCleanup hand_made({target, link, fifo});
+  const int fd = ::open(target.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  ASSERT_EQ(::ftruncate(fd, 4096), 0);
+  ::close(fd);
+  ASSERT_EQ(::symlink(target.c_str(), link.c_str()), 0) << std::strerror(errno);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  BufferMappings mappings(cleanup.name());
+  try {
+    mappings.map(1, 4096);
+    FAIL() << "followed a symbolic link";
+  } catch (const std::system_error& error) {
+    EXPECT_EQ(error.code().value(), ELOOP);
+  }
+  try {
+    mappings.map(2, 1);  // O_NONBLOCK: a FIFO does not block the open
+    FAIL() << "mapped a FIFO";
+  } catch (const std::system_error& error) {
+    EXPECT_EQ(error.code().value(), EINVAL);
+    EXPECT_THAT(error.what(), HasSubstr("is a FIFO"));
+  }
+  EXPECT_EQ(mappings.count(), 0U);
 }
 
 }  // namespace
