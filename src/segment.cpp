@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include <array>
+#include <cassert>
 #include <cerrno>
+#include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -88,12 +91,11 @@ std::byte* map(int fd, std::size_t size, std::string_view name,
 }
 
 std::string free_space_note() {
-  struct statvfs fs {};
-  if (::statvfs(kShmDirectory, &fs) != 0) {
+  const auto free_bytes = shared_memory_free_bytes();
+  if (!free_bytes) {
     return "";
   }
-  const auto free_bytes = static_cast<unsigned long long>(fs.f_bavail) * fs.f_frsize;
-  return fmt::format(" (/dev/shm has {} bytes free)", free_bytes);
+  return fmt::format(" (/dev/shm has {} bytes free)", *free_bytes);
 }
 
 std::string user_name(uid_t uid) {
@@ -258,8 +260,34 @@ std::string segment_path(std::string_view name) {
   return fmt::format("{}{}", kShmDirectory, shm_object_name(name));
 }
 
+std::string buffer_name(std::string_view server_name, std::uint64_t id) {
+  validate_name(server_name);
+  return fmt::format("{}@{}", server_name, id);
+}
+
+std::optional<std::uint64_t> shared_memory_free_bytes() noexcept {
+  struct statvfs fs {};
+  if (::statvfs(kShmDirectory, &fs) != 0) {
+    return std::nullopt;
+  }
+  // f_bavail, not f_bfree: what an unprivileged server may still allocate.
+  return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
+
 Segment Segment::create(std::string_view name, std::size_t size, mode_t mode, gid_t group) {
   validate_name(name);
+  return create_named(std::string(name), size, mode, group);
+}
+
+Segment Segment::create_buffer(std::string_view server_name, std::size_t size, mode_t mode,
+                               gid_t group) {
+  validate_name(server_name);
+  // Unpublished, so it has no id yet: "NAME@" is no file name any server or buffer has.
+  return create_named(fmt::format("{}@", server_name), size, mode, group);
+}
+
+// `name` is validated: a server name, or a buffer name built by buffer_name().
+Segment Segment::create_named(std::string name, std::size_t size, mode_t mode, gid_t group) {
   // O_TMPFILE: a file without a name, so nobody sees it half made; publish() links it.
   UniqueFd fd(checked([&] { return ::open(kShmDirectory, O_TMPFILE | O_RDWR | O_CLOEXEC, mode); },
                       name, "cannot create"));
@@ -287,7 +315,7 @@ Segment Segment::create(std::string_view name, std::size_t size, mode_t mode, gi
     throw_errno(EDEADLK, "cannot lock the new {}", describe(name));  // nobody else can see it
   }
   std::byte* data = map(fd.get(), size, name);
-  return {std::string(name), fd.release(), data, size, ::geteuid()};
+  return {std::move(name), fd.release(), data, size, ::geteuid()};
 }
 
 bool Segment::publish() {
@@ -319,6 +347,34 @@ bool Segment::publish() {
     }
   }
   throw_errno(EAGAIN, "cannot publish {}: the name keeps changing hands", describe(name_));
+}
+
+bool Segment::publish_buffer(std::uint64_t id) {
+  assert(!name_.empty() && name_.back() == '@');  // made by create_buffer(), not yet published
+  std::string name = fmt::format("{}{}", name_, id);
+  const std::string path = segment_path(name);
+  const std::string self = fmt::format("/proc/self/fd/{}", fd_);
+  for (;;) {
+    // linkat fails with EEXIST when the name is taken, whatever has it: taking a free name is
+    // atomic, and nothing under the name is ever replaced.
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+      name_ = std::move(name);
+      return true;
+    }
+    if (errno == EEXIST) {
+      return false;
+    }
+    if (errno != EINTR) {
+      throw_errno(errno, "cannot publish {} as {}", describe(name_), path);
+    }
+  }
+}
+
+void Segment::close_file() noexcept {
+  if (fd_ >= 0) {
+    ::close(fd_);  // Don't retry close on EINTR: the descriptor is released either way.
+    fd_ = -1;
+  }
 }
 
 bool Segment::unlink_own() noexcept {
@@ -369,15 +425,21 @@ bool Segment::locked(std::uint64_t byte) const noexcept {
 }
 
 Segment Segment::open(std::string_view name) {
-  return open_mapped(name, false);
+  validate_name(name);
+  return open_mapped(std::string(name), false);
+}
+
+Segment Segment::open_buffer(std::string_view server_name, std::uint64_t id) {
+  return open_mapped(buffer_name(server_name, id), false);
 }
 
 Segment Segment::open_read_only(std::string_view name) {
-  return open_mapped(name, true);
+  validate_name(name);
+  return open_mapped(std::string(name), true);
 }
 
-Segment Segment::open_mapped(std::string_view name, bool read_only) {
-  validate_name(name);
+// `name` is validated: a server name, or a buffer name built by buffer_name().
+Segment Segment::open_mapped(std::string name, bool read_only) {
   const std::string path = segment_path(name);
   // O_NONBLOCK: a FIFO under the name must not block us in open(); O_NOFOLLOW: nor a link lead us
   // elsewhere.
@@ -397,7 +459,7 @@ Segment Segment::open_mapped(std::string_view name, bool read_only) {
     throw_errno(ENODATA, "{} is empty", describe(name));
   }
   std::byte* data = map(fd.get(), size, name, read_only ? PROT_READ : PROT_READ | PROT_WRITE);
-  return {std::string(name), fd.release(), data, size, st.st_uid};
+  return {std::move(name), fd.release(), data, size, st.st_uid};
 }
 
 bool Segment::unlink(std::string_view name) noexcept {
@@ -435,10 +497,7 @@ void Segment::reset() noexcept {
     ::munmap(data_, size_);
     data_ = nullptr;
   }
-  if (fd_ >= 0) {
-    ::close(fd_);  // Don't retry close on EINTR: the descriptor is released either way.
-    fd_ = -1;
-  }
+  close_file();
 }
 
 }  // namespace shmrpc

@@ -1,6 +1,7 @@
 #pragma once
-/// One named shared-memory segment: the file /dev/shm/shmrpc.NAME, mapped. Owns the descriptor
-/// and the mapping.
+/// One named shared-memory segment: the file /dev/shm/shmrpc.NAME of a server, or
+/// /dev/shm/shmrpc.NAME@ID of one of its buffers (detail/buffer_table.hpp), mapped. Owns the
+/// descriptor and the mapping.
 ///
 /// The holder lock. The process that creates a segment holds an open-file-description write lock
 /// (fcntl F_OFD_SETLK) on byte 0 of the file for as long as its Segment lives; the kernel drops
@@ -13,6 +14,8 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,6 +34,16 @@ std::string shm_object_name(std::string_view name);
 /// "/dev/shm/shmrpc.NAME", the file of a server's segment.
 std::string segment_path(std::string_view name);
 
+/// "NAME@ID", the segment name of buffer `id` of server `name` (its file is
+/// segment_path(buffer_name(name, id))). '@' cannot occur in a server name, so a buffer never
+/// collides with a server's segment, and "shmrpc.NAME@" starts exactly the files of server NAME's
+/// buffers. Throws std::invalid_argument as validate_name().
+std::string buffer_name(std::string_view server_name, std::uint64_t id);
+
+/// Bytes an unprivileged process may still allocate in /dev/shm (statvfs), or nullopt when the
+/// file system does not tell. For messages: another process may take them the next moment.
+std::optional<std::uint64_t> shared_memory_free_bytes() noexcept;
+
 /// What remove_unheld() did.
 enum class RemoveOutcome {
   kRemoved,  ///< the name was removed
@@ -48,10 +61,24 @@ class Segment {
   static Segment create(std::string_view name, std::size_t size, mode_t mode,
                         gid_t group = static_cast<gid_t>(-1));
 
+  /// Creates a buffer of server `server_name` as create() does: reserved with posix_fallocate (a
+  /// full /dev/shm is std::system_error ENOSPC here, and no file is left behind), invisible until
+  /// publish_buffer() gives it an id; name() is "NAME@" until then. For the server only: buffers
+  /// are only ever made by the server, so no client can hand the server a file it could shrink
+  /// under the server's mapping. Throws std::invalid_argument for a bad server name.
+  static Segment create_buffer(std::string_view server_name, std::size_t size, mode_t mode,
+                               gid_t group = static_cast<gid_t>(-1));
+
   /// Maps an existing segment read-write. Throws std::system_error: ENOENT when there is none,
   /// ENODATA when it is empty, EINVAL when the name is not a regular file (a FIFO, a directory);
   /// opening never blocks and never follows a symbolic link.
   static Segment open(std::string_view name);
+
+  /// Maps buffer `id` of server `server_name` read-write, as open() does (never creates, never
+  /// follows a link, refuses what is not a regular file). The mapping covers the whole file; the
+  /// caller checks size() against the size it was told. For clients. Throws as open(), and
+  /// std::invalid_argument for a bad server name.
+  static Segment open_buffer(std::string_view server_name, std::uint64_t id);
 
   /// Maps an existing segment read-only, for inspection (tools): writing through data() faults.
   /// Throws as open().
@@ -71,6 +98,19 @@ class Segment {
   /// nothing, when a live process holds it. Throws std::system_error (EACCES) when the name is
   /// another user's file, naming the owner, and (EINVAL) when it is not a regular file.
   bool publish();
+
+  /// Makes a buffer made by create_buffer() visible as buffer `id` (buffer_name(NAME, id)) if that
+  /// name is free, and names it so; returns false, changing nothing, if anything at all has the
+  /// name (unlike publish(), it never takes a name over: ids are the server's to choose, so a
+  /// taken one is only a reason to choose another). Throws std::system_error for other failures.
+  bool publish_buffer(std::uint64_t id);
+
+  /// Closes the file descriptor and keeps the mapping: data() stays valid until the Segment is
+  /// destroyed. After it the segment holds no byte locks (held() and locked() are false,
+  /// try_lock() throws std::system_error EBADF) and unlink_own() returns false; remove the name
+  /// with Segment::unlink(name()). For buffers: a process may map more of them than it may have
+  /// descriptors open.
+  void close_file() noexcept;
 
   /// Removes the name if it still refers to this segment (not to a successor's). Returns whether
   /// it did. For the creator, while it holds the lock.
@@ -105,7 +145,8 @@ class Segment {
 
  private:
   Segment(std::string name, int fd, std::byte* data, std::size_t size, uid_t owner) noexcept;
-  static Segment open_mapped(std::string_view name, bool read_only);
+  static Segment create_named(std::string name, std::size_t size, mode_t mode, gid_t group);
+  static Segment open_mapped(std::string name, bool read_only);
   void reset() noexcept;
 
   std::string name_;

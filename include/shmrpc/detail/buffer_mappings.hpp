@@ -1,0 +1,55 @@
+#pragma once
+/// A client's mappings of one server instance's buffers (buffer_table.hpp), by buffer id.
+///
+/// The client only opens and maps buffers the server told it about: it never creates, resizes or
+/// truncates one. Each buffer is mapped once; mapping it again is a lookup. The mappings are
+/// shared and reference-counted, so an array built over one keeps its bytes mapped after the
+/// cache, the connection or the server are gone: a mapping outlives the unlink of its file.
+///
+/// Ids are unique within one server instance only (a restarted server counts from 1 again), so
+/// one BufferMappings serves one connection to one server instance; a reconnection starts a new
+/// one.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "shmrpc/segment.hpp"
+
+namespace shmrpc::detail {
+
+class BufferMappings {
+ public:
+  /// An empty cache for server `server_name`. Maps nothing. Throws std::invalid_argument for a bad
+  /// server name.
+  explicit BufferMappings(std::string server_name);
+
+  /// Buffer `id`, which the server said holds `size` bytes, mapped read-write. The first time,
+  /// opens /dev/shm/shmrpc.NAME@ID (no O_CREAT, O_NOFOLLOW, O_NONBLOCK: never creates, never
+  /// follows a link, never blocks on a FIFO), checks it is a regular file of at least `size`
+  /// bytes, maps it whole and closes the descriptor; later calls find it in the cache with no
+  /// syscall. Client side, any thread; the open and mmap run outside the cache's lock. Throws
+  /// std::system_error naming the segment when it cannot be opened or mapped (ENOENT: the server
+  /// released it or is gone; EINVAL: not a regular file), ProtocolError when the file or the
+  /// cached mapping is smaller than `size` (the server said something else when it made it).
+  std::shared_ptr<const Segment> map(std::uint64_t id, std::uint64_t size);
+
+  /// Drops the cache's reference to buffer `id` (the client released it); arrays over it keep
+  /// theirs. Unknown ids are ignored. Client side, any thread.
+  void forget(std::uint64_t id);
+
+  /// Number of buffers in the cache. Any thread.
+  std::size_t count() const;
+
+  const std::string& server_name() const noexcept { return server_name_; }
+
+ private:
+  std::string server_name_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::uint64_t, std::shared_ptr<const Segment>> mappings_;  // guarded by mutex_
+};
+
+}  // namespace shmrpc::detail

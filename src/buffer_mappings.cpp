@@ -1,0 +1,62 @@
+#include "shmrpc/detail/buffer_mappings.hpp"
+
+#include <fmt/format.h>
+
+#include <utility>
+
+#include "shmrpc/errors.hpp"
+
+namespace shmrpc::detail {
+namespace {
+
+void require_size(const Segment& mapping, std::uint64_t size) {
+  // A shorter file would fault (SIGBUS) on the first access past its end.
+  if (mapping.size() < size) {
+    throw ProtocolError(fmt::format(
+        "shmrpc: buffer segment '{}' holds {} bytes, but the server said it holds {} bytes",
+        mapping.name(), mapping.size(), size));
+  }
+}
+
+}  // namespace
+
+BufferMappings::BufferMappings(std::string server_name) : server_name_(std::move(server_name)) {
+  validate_name(server_name_);
+}
+
+std::shared_ptr<const Segment> BufferMappings::map(std::uint64_t id, std::uint64_t size) {
+  {
+    const std::lock_guard lock(mutex_);
+    if (const auto found = mappings_.find(id); found != mappings_.end()) {
+      require_size(*found->second, size);
+      return found->second;
+    }
+  }
+  Segment segment = Segment::open_buffer(server_name_, id);
+  require_size(segment, size);
+  // The mapping is all a client needs; it may map more buffers than it may have descriptors open.
+  segment.close_file();
+  auto mapping = std::make_shared<const Segment>(std::move(segment));
+  const std::lock_guard lock(mutex_);
+  // Another thread may have mapped the same id meanwhile: keep the first, so that every holder
+  // shares one mapping; ours is unmapped on return.
+  return mappings_.try_emplace(id, std::move(mapping)).first->second;
+}
+
+void BufferMappings::forget(std::uint64_t id) {
+  std::shared_ptr<const Segment> dropped;
+  const std::lock_guard lock(mutex_);
+  if (const auto found = mappings_.find(id); found != mappings_.end()) {
+    // Moved out so that the munmap (if this was the last holder) runs after the lock is released:
+    // `dropped` is destroyed after `lock`.
+    dropped = std::move(found->second);
+    mappings_.erase(found);
+  }
+}
+
+std::size_t BufferMappings::count() const {
+  const std::lock_guard lock(mutex_);
+  return mappings_.size();
+}
+
+}  // namespace shmrpc::detail
