@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "shmrpc/detail/frame_codec.hpp"
+#include "shmrpc/call_frame.hpp"
 #include "shmrpc/errors.hpp"
 
 namespace shmrpc::detail {

@@ -28,16 +28,15 @@
 #include <vector>
 
 #include "server_process.hpp"
+#include "shmrpc/call_frame.hpp"
 #include "shmrpc/detail/buffer_mappings.hpp"
 #include "shmrpc/detail/buffer_table.hpp"
-#include "shmrpc/detail/frame_codec.hpp"
 #include "shmrpc/errors.hpp"
 #include "shmrpc/segment.hpp"
 
 namespace shmrpc::test {
 namespace {
 
-using detail::BadRequest;
 using detail::Buffer;
 using detail::BufferMappings;
 using detail::BufferTable;

@@ -79,7 +79,7 @@ class BufferTable {
   /// `id`, the offset a multiple of `align` (a power of two: the element type's alignment; the
   /// mapping itself is page-aligned). Any owner's buffer may be read: a client may pass a result
   /// another call gave it, and the handle is only valid if the buffer exists. Server side, any
-  /// thread; takes the table's lock briefly, no syscall. Throws BadRequest (frame_codec.hpp) for
+  /// thread; takes the table's lock briefly, no syscall. Throws BadRequest (call_frame.hpp) for
   /// an unknown id, a range past the end of the buffer, an offset + length that overflows 64
   /// bits, or a misaligned offset, saying what was wrong and what is allowed.
   BufferRange find(std::uint64_t id, std::uint64_t offset, std::uint64_t length,
