@@ -225,6 +225,24 @@ Take take_unheld(std::string_view name, UniqueFd& out) {
   return Take::kTaken;
 }
 
+// Links the open file `fd` (the segment `name`) under `path`. Returns false when the name is
+// taken, whatever has it: linkat fails with EEXIST then, so taking a free name is atomic and
+// nothing under it is replaced. Retries EINTR; throws std::system_error for other failures.
+bool link_as(int fd, const std::string& path, std::string_view name) {
+  const std::string self = fmt::format("/proc/self/fd/{}", fd);
+  for (;;) {
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+      return true;
+    }
+    if (errno == EEXIST) {
+      return false;
+    }
+    if (errno != EINTR) {
+      throw_errno(errno, "cannot publish {} as {}", describe(name), path);
+    }
+  }
+}
+
 }  // namespace
 
 void validate_name(std::string_view name) {
@@ -320,17 +338,9 @@ Segment Segment::create_named(std::string name, std::size_t size, mode_t mode, g
 
 bool Segment::publish() {
   const std::string path = segment_path(name_);
-  const std::string self = fmt::format("/proc/self/fd/{}", fd_);
   for (int attempt = 0; attempt < kNameAttempts; ++attempt) {
-    // linkat fails with EEXIST when the name is taken: taking a free name is atomic.
-    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+    if (link_as(fd_, path, name_)) {
       return true;
-    }
-    if (errno == EINTR) {
-      continue;
-    }
-    if (errno != EEXIST) {
-      throw_errno(errno, "cannot publish {} as {}", describe(name_), path);
     }
     UniqueFd previous;
     switch (take_unheld(name_, previous)) {
@@ -352,22 +362,13 @@ bool Segment::publish() {
 bool Segment::publish_buffer(std::uint64_t id) {
   assert(!name_.empty() && name_.back() == '@');  // made by create_buffer(), not yet published
   std::string name = fmt::format("{}{}", name_, id);
-  const std::string path = segment_path(name);
-  const std::string self = fmt::format("/proc/self/fd/{}", fd_);
-  for (;;) {
-    // linkat fails with EEXIST when the name is taken, whatever has it: taking a free name is
-    // atomic, and nothing under the name is ever replaced.
-    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) {
-      name_ = std::move(name);
-      return true;
-    }
-    if (errno == EEXIST) {
-      return false;
-    }
-    if (errno != EINTR) {
-      throw_errno(errno, "cannot publish {} as {}", describe(name_), path);
-    }
+  // Unlike publish(), a taken name is never taken over: ids are the server's to choose, so a
+  // taken one is only a reason to choose another.
+  if (!link_as(fd_, segment_path(name), name_)) {
+    return false;
   }
+  name_ = std::move(name);
+  return true;
 }
 
 void Segment::close_file() noexcept {

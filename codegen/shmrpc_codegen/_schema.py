@@ -25,7 +25,6 @@ FORMAT = "shmrpc-schema"
 FORMAT_VERSION = 1
 
 
-
 class SchemaError(ValueError):
     """The schema document is not one codegen can use; the message says where and why."""
 
