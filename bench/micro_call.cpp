@@ -132,7 +132,7 @@ BENCHMARK(BM_Dispatch_NullCall);
 void BM_Dispatch_Span(benchmark::State& state) {
   Channel channel;
   const auto& function = channel.function(1);
-  const shmrpc::layout::VarSlot slot{0, static_cast<std::uint64_t>(state.range(0))};
+  const shmrpc::layout::VarSlot slot{0, static_cast<std::uint64_t>(state.range(0)), 0};
   std::memcpy(channel.frame.data() + function.argument_slots[0].offset, &slot, sizeof slot);
   for (auto _ : state) {
     benchmark::DoNotOptimize(channel.dispatch());
@@ -146,7 +146,7 @@ void BM_Dispatch_StructSpan(benchmark::State& state) {
   Channel channel;
   const auto& function = channel.function(2);
   const auto count = static_cast<std::uint64_t>(state.range(0));
-  const shmrpc::layout::VarSlot slot{0, count};
+  const shmrpc::layout::VarSlot slot{0, count, 0};
   std::memcpy(channel.frame.data() + function.argument_slots[0].offset, &slot, sizeof slot);
   for (auto _ : state) {
     benchmark::DoNotOptimize(channel.dispatch());

@@ -1,9 +1,10 @@
 // libFuzzer target: the server's decoding of a request. Every input is a client's request (see
 // dispatch_input.hpp for the byte map) laid out in a CommandBlock, a call frame and a heap, each
 // allocated on its own and sized exactly, so that AddressSanitizer reports any access outside
-// them; detail::dispatch then runs it against fuzz_functions(). Besides surviving, the server
-// must keep the rules of docs/SPEC.md sections 6.2, 7.2 and 10.3 checked below; a broken rule
-// aborts with a message.
+// them; detail::dispatch then runs it against fuzz_functions(), with a real buffer table holding
+// two buffers the request may name (and the buffers it makes itself). Besides surviving, the
+// server must keep the rules of docs/SPEC.md sections 6.2, 6.6, 7.2 and 10.3 checked below; a
+// broken rule aborts with a message.
 
 #include <algorithm>
 #include <cstddef>
@@ -11,13 +12,17 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 #include <memory>
 #include <new>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "dispatch_input.hpp"
 #include "fuzz_functions.hpp"
+#include "shmrpc/detail/buffer_table.hpp"
+#include "shmrpc/detail/call_buffers.hpp"
 #include "shmrpc/detail/dispatch.hpp"
 #include "shmrpc/layout.hpp"
 #include "shmrpc/types.hpp"
@@ -26,6 +31,28 @@ namespace {
 
 using shmrpc::FunctionDefinition;
 using shmrpc::layout::Status;
+
+// Owner words (pid in the low 32 bits, never 0): the input's client, and the owner of the two
+// buffers every input may name.
+constexpr std::uint64_t kFuzzClient = 0x0000'0001'0000'0042;
+constexpr std::uint64_t kOtherClient = 0x0000'0002'0000'0043;
+
+// The process's buffer table, with buffers 1 and 2 (kFixedBufferSizes) owned by kOtherClient.
+// Its files are removed at exit, when the table is destroyed.
+shmrpc::detail::BufferTable& buffer_table() {
+  struct Fixed {
+    Fixed()
+        : table("fuzz-dispatch-" + std::to_string(::getpid()), 0600, static_cast<gid_t>(-1),
+                shmrpc::fuzz::kBufferQuota) {
+      for (const std::uint64_t size : shmrpc::fuzz::kFixedBufferSizes) {
+        table.make(kOtherClient, size);
+      }
+    }
+    shmrpc::detail::BufferTable table;
+  };
+  static Fixed fixed;
+  return fixed.table;
+}
 
 [[noreturn]] void violation(const char* rule) {
   std::fprintf(stderr, "fuzz_dispatch: the server broke a rule: %s\n", rule);
@@ -118,8 +145,9 @@ void check_outcome(const FunctionDefinition* function, Status status,
                    const std::vector<std::byte>& frame_before,
                    const std::vector<std::byte>& heap_before) {
   const auto code = static_cast<std::uint32_t>(status);
-  require(code <= static_cast<std::uint32_t>(Status::kResultTooLarge),
-          "dispatch returns kOk, kRemoteException, kBadRequest or kResultTooLarge");
+  require(code <= static_cast<std::uint32_t>(Status::kOutOfMemory) &&
+              status != Status::kServerStopping,
+          "dispatch returns kOk, kRemoteException, kBadRequest, kResultTooLarge or kOutOfMemory");
   require(block.status == code, "CommandBlock::status holds the returned status");
   if (status != Status::kOk) {
     require(is_terminated(block.error_type.data(), block.error_type.size()),
@@ -127,7 +155,19 @@ void check_outcome(const FunctionDefinition* function, Status status,
     require(is_terminated(block.error_message.data(), block.error_message.size()),
             "error_message is NUL-terminated");
   }
-  if (function == nullptr) {
+  const bool buffer_request = block.function_index == shmrpc::layout::kMakeBufferIndex ||
+                              block.function_index == shmrpc::layout::kReleaseBufferIndex;
+  if (buffer_request) {
+    require(status == Status::kOk || status == Status::kBadRequest ||
+                status == Status::kOutOfMemory,
+            "a buffer request ends in kOk, kBadRequest or kOutOfMemory");
+    require(status != Status::kOk || block.function_index != shmrpc::layout::kMakeBufferIndex ||
+                (result_capacity <= shmrpc::fuzz::kBufferQuota && block.result_offset > 2),
+            "a buffer is made within the quota, under a new id");
+    require(block.function_index != shmrpc::layout::kReleaseBufferIndex ||
+                status != Status::kOk,
+            "no input's client owns a buffer it could release");
+  } else if (function == nullptr) {
     require(status == Status::kBadRequest, "an index out of range is kBadRequest");
   } else if (status == Status::kBadRequest || status == Status::kResultTooLarge) {
     const std::string_view message(block.error_message.data());
@@ -145,18 +185,27 @@ void check_outcome(const FunctionDefinition* function, Status status,
   // Only the result (at most the window) and what mutable spans point at may change in the heap.
   std::size_t written_begin = 0;
   std::size_t written_end = 0;
-  if (status == Status::kOk && shmrpc::is_variable(function->return_type->kind)) {
+  if (status == Status::kOk && function != nullptr &&
+      shmrpc::is_variable(function->return_type->kind)) {
     // Section 10.4: what a client accepts as a string or vector result.
     shmrpc::layout::VarSlot slot{};
     std::memcpy(&slot, frame.data() + function->return_slot.offset, sizeof slot);
     const shmrpc::TypeInfo* element = function->return_type->element;
     const std::uint64_t element_size = element != nullptr ? element->size : 1;
-    require(slot.length == 0 || slot.offset == result_offset,
-            "a string / vector result starts at the start of the result window");
-    require(slot.length <= result_capacity / element_size,
-            "a string / vector result fits the result window");
-    written_begin = slot.offset;
-    written_end = slot.offset + slot.length * element_size;  // inside the heap: window checked
+    if (slot.buffer != shmrpc::layout::kHeapBuffer) {
+      require(slot.offset == 0 && slot.buffer > 2,
+              "a result buffer is a new buffer, the result at its start");
+      require(slot.length > result_capacity / element_size,
+              "a result goes into a buffer only when it does not fit the window");
+      buffer_table().find(slot.buffer, 0, slot.length * element_size, 1);  // throws if too small
+    } else {
+      require(slot.length == 0 || slot.offset == result_offset,
+              "a string / vector result starts at the start of the result window");
+      require(slot.length <= result_capacity / element_size,
+              "a string / vector result fits the result window");
+      written_begin = slot.offset;
+      written_end = slot.offset + slot.length * element_size;  // inside the heap: window checked
+    }
   }
   if (function == nullptr || !has_mutable_span(*function)) {
     require(same_outside(heap.data(), heap_before.data(), heap.size(), written_begin, written_end),
@@ -192,9 +241,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::vector<std::byte> frame_before(frame.data(), frame.data() + frame.size());
   const std::vector<std::byte> heap_before(heap.data(), heap.data() + heap.size());
 
-  const Status status =
-      shmrpc::detail::dispatch(functions, *block, frame.data(), heap.data(), heap_size);
+  shmrpc::CallBuffers buffers{.table = &buffer_table(), .client = 0, .held = {}, .made = {}};
+  block->owner.store(kFuzzClient, std::memory_order_relaxed);
+  const Status status = shmrpc::detail::dispatch(functions, *block, frame.data(), heap.data(),
+                                                 heap_size, &buffers);
+  buffers.end_call(status == Status::kOk);
+  require(buffers.client == kFuzzClient, "the buffers of a call belong to the channel's owner");
   check_outcome(function, status, *block, result_offset, result_capacity, frame, heap, frame_before,
                 heap_before);
+  // The next input starts from the two fixed buffers again.
+  buffer_table().release_owner(kFuzzClient);
+  require(buffer_table().count() == 2, "only the client's own buffers were released");
   return 0;
 }

@@ -73,7 +73,19 @@ class Request {
   Request(const std::vector<FunctionDefinition>& functions, std::uint32_t index)
       : function_(index < functions.size() ? &functions[index] : nullptr),
         frame_(fuzz::frame_size(functions, index)) {
-    index_byte_ = index == 0xFFFF'FFFFU ? fuzz::kIndexMaxByte : static_cast<std::uint8_t>(index);
+    switch (index) {
+      case shmrpc::layout::kProbeIndex:
+        index_byte_ = fuzz::kIndexMaxByte;
+        break;
+      case shmrpc::layout::kMakeBufferIndex:
+        index_byte_ = fuzz::kMakeBufferByte;
+        break;
+      case shmrpc::layout::kReleaseBufferIndex:
+        index_byte_ = fuzz::kReleaseBufferByte;
+        break;
+      default:
+        index_byte_ = static_cast<std::uint8_t>(index);
+    }
   }
 
   const FunctionDefinition& function() const { return *function_; }
@@ -107,7 +119,7 @@ class Request {
     const std::uint64_t offset = shmrpc::layout::align_up(heap_.size(), 64);
     heap_.resize(offset);
     heap_.insert(heap_.end(), bytes.begin(), bytes.end());
-    return value(index, shmrpc::layout::VarSlot{offset, length});
+    return value(index, shmrpc::layout::VarSlot{offset, length, 0});
   }
 
   Request& text(std::size_t index, const std::string& text) {
@@ -193,23 +205,41 @@ std::size_t write_dispatch_seeds(const fs::path& dir) {
   save("result_empty_window", request("iota").value(1, std::uint16_t{4}).window(0, 0));
   save("vector_of_arrays", request("grid").value(0, std::uint8_t{10}));
   save("index_out_of_range", Request(functions, static_cast<std::uint32_t>(functions.size())));
-  save("index_max", Request(functions, 0xFFFF'FFFFU));
+  save("index_max", Request(functions, shmrpc::layout::kProbeIndex));
   save("bad_bool", request("bump_bool").value(0, std::uint8_t{2}));
   save("bad_bool_in_array", request("invert4").value(0, std::array<std::uint8_t, 4>{1, 0, 7, 1}));
   save("bad_bool_in_span",
        request("count_true").heap_argument(0, {std::byte{1}, std::byte{0}, std::byte{3}}, 3));
-  save("span_past_heap", request("sum_u8").value(0, shmrpc::layout::VarSlot{4000, 200}));
-  save("span_misaligned", request("sum_f64").value(0, shmrpc::layout::VarSlot{4, 2}));
+  save("span_past_heap", request("sum_u8").value(0, shmrpc::layout::VarSlot{4000, 200, 0}));
+  save("span_misaligned", request("sum_f64").value(0, shmrpc::layout::VarSlot{4, 2, 0}));
   save("span_huge_length",
-       request("sum_points").value(0, shmrpc::layout::VarSlot{0, 0x1555'5555'5555'5556ULL}));
-  save("string_past_heap", request("length").value(0, shmrpc::layout::VarSlot{4096, 1}));
+       request("sum_points").value(0, shmrpc::layout::VarSlot{0, 0x1555'5555'5555'5556ULL, 0}));
+  save("string_past_heap", request("length").value(0, shmrpc::layout::VarSlot{4096, 1, 0}));
   save("window_past_heap", request("hello").window(4000, 200));
   save("window_misaligned", request("halves").valid_arguments().window(2052, 1024));
   save("no_heap", request("hello").heap_selector(64));
   save("small_heap", request("bytes_of").valid_arguments().heap_selector(60).window(128, 64));
+  // Buffer handles (ids 1 and 2 exist, 256 and 4096 bytes) and buffer requests.
+  save("buffer_span_ok", request("sum_f64").value(0, shmrpc::layout::VarSlot{64, 8, 2}));
+  save("buffer_unknown", request("sum_f64").value(0, shmrpc::layout::VarSlot{0, 1, 99}));
+  save("buffer_past_end", request("sum_u8").value(0, shmrpc::layout::VarSlot{200, 57, 1}));
+  save("buffer_misaligned", request("sum_f64").value(0, shmrpc::layout::VarSlot{4, 2, 2}));
+  save("buffer_huge_length",
+       request("sum_points").value(0, shmrpc::layout::VarSlot{0, 0x1555'5555'5555'5556ULL, 2}));
+  save("buffer_string", request("length").value(0, shmrpc::layout::VarSlot{0, 255, 1}));
+  save("buffer_mutable", request("copy_bytes")
+                             .value(0, shmrpc::layout::VarSlot{0, 32, 2})
+                             .value(1, shmrpc::layout::VarSlot{64, 32, 2}));
+  save("result_into_buffer", request("bytes_of").valid_arguments().window(0, 0));
+  save("make_buffer", Request(functions, shmrpc::layout::kMakeBufferIndex).window(0, 4096));
+  save("make_buffer_empty", Request(functions, shmrpc::layout::kMakeBufferIndex).window(0, 0));
+  save("make_buffer_over_quota",
+       Request(functions, shmrpc::layout::kMakeBufferIndex).window(0, std::uint64_t{1} << 40U));
+  save("release_foreign_buffer", Request(functions, shmrpc::layout::kReleaseBufferIndex).window(1, 0));
+  save("release_unknown_buffer", Request(functions, shmrpc::layout::kReleaseBufferIndex).window(7, 0));
   save("mutable_overlap", request("copy_bytes")
                               .heap_argument(0, std::vector<std::byte>(32, std::byte{5}), 32)
-                              .value(1, shmrpc::layout::VarSlot{8, 32}));
+                              .value(1, shmrpc::layout::VarSlot{8, 32, 0}));
   return written;
 }
 

@@ -40,7 +40,35 @@ std::shared_ptr<const Segment> BufferMappings::map(std::uint64_t id, std::uint64
   const std::lock_guard lock(mutex_);
   // Another thread may have mapped the same id meanwhile: keep the first, so that every holder
   // shares one mapping; ours is unmapped on return.
-  return mappings_.try_emplace(id, std::move(mapping)).first->second;
+  const auto [entry, added] = mappings_.try_emplace(id, std::move(mapping));
+  if (added) {
+    try {
+      by_address_.emplace(entry->second->data(), id);
+    } catch (...) {
+      mappings_.erase(entry);
+      throw;
+    }
+  }
+  return entry->second;
+}
+
+std::optional<std::pair<std::uint64_t, std::uint64_t>> BufferMappings::locate(
+    const void* data, std::size_t bytes) const {
+  const auto* p = static_cast<const std::byte*>(data);
+  const std::lock_guard lock(mutex_);
+  auto found = by_address_.upper_bound(p);
+  if (found == by_address_.begin()) {
+    return std::nullopt;
+  }
+  --found;  // the last mapping starting at or before p
+  const Segment& mapping = *mappings_.at(found->second);
+  // As integers: p may lie past the mapping, where pointer arithmetic means nothing.
+  const std::uint64_t offset =
+      reinterpret_cast<std::uintptr_t>(p) - reinterpret_cast<std::uintptr_t>(mapping.data());
+  if (offset > mapping.size() || bytes > mapping.size() - offset) {
+    return std::nullopt;
+  }
+  return std::pair{found->second, offset};
 }
 
 void BufferMappings::forget(std::uint64_t id) {
@@ -50,6 +78,7 @@ void BufferMappings::forget(std::uint64_t id) {
     // Moved out so that the munmap (if this was the last holder) runs after the lock is released:
     // `dropped` is destroyed after `lock`.
     dropped = std::move(found->second);
+    by_address_.erase(dropped->data());
     mappings_.erase(found);
   }
 }

@@ -35,9 +35,32 @@ bool all_digits(std::string_view text) {
 
 }  // namespace
 
-BufferTable::BufferTable(std::string server_name, mode_t mode, gid_t group)
-    : server_name_(std::move(server_name)), mode_(mode), group_(group) {
+BufferTable::BufferTable(std::string server_name, mode_t mode, gid_t group, std::uint64_t quota)
+    : server_name_(std::move(server_name)), mode_(mode), group_(group), quota_(quota) {
   validate_name(server_name_);
+}
+
+void BufferTable::charge(std::uint64_t owner, std::uint64_t size) {
+  std::uint64_t& held = held_bytes_[owner];
+  if (quota_ != 0 && owner != kServerOwner && size > quota_ - std::min(held, quota_)) {
+    throw OutOfSharedMemoryError(
+        fmt::format("shmrpc: cannot make a buffer of {} bytes for a client of server '{}': it "
+                    "holds {} bytes of buffers and may hold {} (ServerOptions::client_buffer_quota)",
+                    size, server_name_, held, quota_),
+        size);
+  }
+  held += size;
+}
+
+void BufferTable::refund(std::uint64_t owner, std::uint64_t size) noexcept {
+  const auto found = held_bytes_.find(owner);
+  if (found == held_bytes_.end()) {
+    return;
+  }
+  found->second -= std::min(found->second, size);
+  if (found->second == 0) {
+    held_bytes_.erase(found);
+  }
 }
 
 BufferTable::~BufferTable() {
@@ -58,6 +81,23 @@ Buffer BufferTable::make(std::uint64_t owner, std::uint64_t size) {
         fmt::format("shmrpc: server '{}' cannot make a buffer of {} bytes; a file holds at most {}",
                     server_name_, size, kMaxSize));
   }
+  {
+    const std::lock_guard lock(mutex_);
+    charge(owner, size);  // before the file exists: two racing calls cannot both pass the quota
+  }
+  // Gives the charge back unless the buffer reaches the table.
+  struct Charge {
+    BufferTable& table;
+    std::uint64_t owner;
+    std::uint64_t size;
+    bool kept = false;
+    ~Charge() {
+      if (!kept) {
+        const std::lock_guard lock(table.mutex_);
+        table.refund(owner, size);
+      }
+    }
+  } charge{*this, owner, size};
   std::optional<Segment> segment;
   try {
     segment.emplace(Segment::create_buffer(server_name_, size, mode_, group_));
@@ -86,6 +126,7 @@ Buffer BufferTable::make(std::uint64_t owner, std::uint64_t size) {
     try {
       const std::lock_guard lock(mutex_);
       entries_.emplace(id, Entry{owner, mapping});
+      charge.kept = true;
     } catch (...) {
       Segment::unlink(mapping->name());  // published but not in the table: nobody would free it
       throw;
@@ -149,7 +190,11 @@ BufferTable::Entry& BufferTable::owned_entry(std::uint64_t id, std::uint64_t own
 
 void BufferTable::give(std::uint64_t id, std::uint64_t owner, std::uint64_t new_owner) {
   const std::lock_guard lock(mutex_);
-  owned_entry(id, owner, "give it away").owner = new_owner;
+  Entry& entry = owned_entry(id, owner, "give it away");
+  // The new owner takes the bytes over whatever its quota: it did not ask, the buffer exists.
+  refund(owner, entry.mapping->size());
+  held_bytes_[new_owner] += entry.mapping->size();
+  entry.owner = new_owner;
 }
 
 void BufferTable::release(std::uint64_t id, std::uint64_t owner) {
@@ -158,6 +203,7 @@ void BufferTable::release(std::uint64_t id, std::uint64_t owner) {
     const std::lock_guard lock(mutex_);
     mapping = std::move(owned_entry(id, owner, "release it").mapping);
     entries_.erase(id);
+    refund(owner, mapping->size());
   }
   // Outside the lock: unlink and munmap take time, and other threads' calls need the table. The
   // mapping is unmapped here unless a BufferRange still holds it (a call still running).
@@ -180,6 +226,7 @@ std::size_t BufferTable::release_owner(std::uint64_t owner) {
         ++it;
       }
     }
+    held_bytes_.erase(owner);
   }
   for (const auto& mapping : released) {
     Segment::unlink(mapping->name());

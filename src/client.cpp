@@ -38,7 +38,7 @@ void Client::reconnect() {
   connection_ = std::make_shared<Connection>(connection_->server_name(), connection_->options());
 }
 
-std::uint64_t Client::allocate_array(std::size_t bytes) {
+SharedBlock Client::allocate_array(std::size_t bytes) {
   return connection_->allocate(bytes);
 }
 

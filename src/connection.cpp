@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <system_error>
 #include <thread>
@@ -32,7 +33,17 @@ using layout::ServerState;
 
 // The function index of a probe (a request for no function): the server rejects an index past
 // its function table with kBadRequest before running anything (docs/SPEC.md, section 10.3).
-constexpr std::uint32_t kProbeIndex = std::numeric_limits<std::uint32_t>::max();
+using layout::kProbeIndex;
+
+// Values up to this many bytes go into the heap when it has room: a buffer costs a request and a
+// mapping, which only pays off for larger values.
+constexpr std::uint64_t kMaxInlineBytes = std::uint64_t{64} << 10U;
+// Scratch buffers for copied arguments are made in multiples of this, so that a few sizes serve
+// many calls.
+constexpr std::uint64_t kScratchGranule = std::uint64_t{1} << 20U;
+// Idle scratch buffers kept for later calls, at most this many bytes besides the last one used,
+// which is always kept: a loop that copies one large array per call pays the copy only.
+constexpr std::uint64_t kScratchPoolBytes = std::uint64_t{256} << 20U;
 
 const layout::SegmentHeader& header_of(const Segment& segment) {
   return *reinterpret_cast<const layout::SegmentHeader*>(segment.data());
@@ -136,12 +147,27 @@ Connection::Connection(std::string_view name, const ClientOptions& options)
       server_{header_->server_pid, header_->server_start_time},
       schema_(Schema::read(segment_.data(), segment_.size(), name)),
       allocator_(schema_.channels().heap_size),
+      mappings_(std::string(name)),
       spin_(std::min(options.spin, options.liveness_interval / 2)),
       check_interval_(options.liveness_interval / 2) {
   claim_channel();
 }
 
 Connection::~Connection() {
+  if (late_call_.empty() && !gone_) {
+    // Give back what the server holds for us; what it still holds then (buffers of arrays still
+    // alive, which keep their own mappings) it frees when it stops.
+    try {
+      for (const SharedBlock& block : scratch_) {
+        free_block(block);
+      }
+      scratch_.clear();
+      if (server_state(*header_) == ServerState::kReady && segment_.held()) {
+        release_freed_buffers();
+      }
+    } catch (...) {  // the server went away meanwhile: it freed everything itself
+    }
+  }
   if (!late_call_.empty() && !probed_) {
     // A late call the server took cannot be in kRequest: that is a word someone rewrote, so take
     // it back. Our own probe stays: a server running the late call overwrites it with its end,
@@ -219,36 +245,206 @@ bool Connection::try_claim_channel() {
   return false;
 }
 
-std::uint64_t Connection::allocate(std::uint64_t bytes) {
-  auto offset = allocator_.allocate(bytes);
-  if (!offset && !late_call_.empty() &&
-      satisfies(state_of(block_->state.load(std::memory_order_acquire)), WaitFor::kCompletion)) {
-    // The late call has ended (acquire pairs with the server's release in its post): its
-    // deferred frees may make room.
-    end_late_call();
-    offset = allocator_.allocate(bytes);
-  }
-  if (!offset) {
-    throw std::length_error(fmt::format(
-        "shmrpc: an array of {} bytes does not fit the channel heap of server '{}' ({} bytes free "
-        "in one piece, heap size {}; free arrays no longer needed, or raise "
-        "ServerOptions::arena_size)",
-        bytes, server_name(), allocator_.largest_free(), allocator_.size()));
-  }
-  return *offset;
+std::uint64_t Connection::inline_limit() const noexcept {
+  return std::min(kMaxInlineBytes, heap_size() / 4);
 }
 
-void Connection::free_block(std::uint64_t offset) noexcept {
+SharedBlock Connection::allocate(std::uint64_t bytes) {
+  if (bytes <= inline_limit()) {
+    auto offset = allocator_.allocate(bytes);
+    if (!offset && !late_call_.empty() &&
+        satisfies(state_of(block_->state.load(std::memory_order_acquire)), WaitFor::kCompletion)) {
+      // The late call has ended (acquire pairs with the server's release in its post): its
+      // deferred frees may make room.
+      end_late_call();
+      offset = allocator_.allocate(bytes);
+    }
+    if (offset) {
+      return {.buffer = layout::kHeapBuffer, .offset = *offset, .data = heap_ + *offset, .mapping = {}};
+    }
+  }
+  prepare(call_deadline());
+  return make_buffer(bytes);
+}
+
+void Connection::free_block(const SharedBlock& block) noexcept {
   const std::lock_guard lock(free_mutex_);
   if (defer_frees_) {
     try {
-      deferred_.push_back(offset);
+      deferred_.push_back({block, false});
     } catch (...) {
       // No memory to note it: the block stays allocated, which is safe, only lost.
     }
     return;
   }
-  allocator_.free(offset);
+  free_now(block);
+}
+
+void Connection::free_now(const SharedBlock& block) noexcept {
+  if (block.in_heap()) {
+    allocator_.free(block.offset);
+    return;
+  }
+  mappings_.forget(block.buffer);
+  try {
+    released_.push_back(block.buffer);
+    // Relaxed: the calling thread reads released_ under free_mutex_; the flag only says "look".
+    has_released_.store(true, std::memory_order_relaxed);
+  } catch (...) {
+    // Not released until the connection closes or the client dies: safe, only held longer.
+  }
+}
+
+SharedBlock Connection::take_scratch(std::uint64_t bytes) {
+  auto best = scratch_.end();
+  for (auto it = scratch_.begin(); it != scratch_.end(); ++it) {
+    if (it->mapping->size() >= bytes &&
+        (best == scratch_.end() || it->mapping->size() < best->mapping->size())) {
+      best = it;
+    }
+  }
+  if (best == scratch_.end()) {
+    return make_buffer(layout::align_up(bytes, kScratchGranule));
+  }
+  SharedBlock block = std::move(*best);
+  scratch_.erase(best);
+  scratch_bytes_ -= block.mapping->size();
+  return block;
+}
+
+void Connection::return_scratch(SharedBlock block) noexcept {
+  const std::lock_guard lock(free_mutex_);
+  try {
+    if (defer_frees_) {
+      deferred_.push_back({std::move(block), true});
+      return;
+    }
+    scratch_bytes_ += block.mapping->size();
+    scratch_.push_back(std::move(block));
+    // The oldest go first; the one just returned stays.
+    while (scratch_bytes_ - scratch_.back().mapping->size() > kScratchPoolBytes) {
+      scratch_bytes_ -= scratch_.front().mapping->size();
+      free_now(scratch_.front());
+      scratch_.erase(scratch_.begin());
+    }
+  } catch (...) {
+    free_now(block);  // only when push_back could not grow: then `block` was not moved from
+  }
+}
+
+SharedBlock Connection::make_buffer(std::uint64_t bytes) {
+  std::uint64_t id = 0;
+  try {
+    id = run_buffer_request(layout::kMakeBufferIndex, bytes,
+                            fmt::format("make a buffer of {} bytes", bytes));
+  } catch (const OutOfSharedMemoryError& error) {
+    throw OutOfSharedMemoryError(error.what(), bytes);  // the server's text, with the size
+  }
+  try {
+    auto mapping = map_buffer(id, bytes);
+    std::byte* data = mapping->data();
+    return {.buffer = id, .offset = 0, .data = data, .mapping = std::move(mapping)};
+  } catch (...) {
+    release_buffer(id);
+    throw;
+  }
+}
+
+void Connection::release_buffer(std::uint64_t id) {
+  try {
+    run_buffer_request(layout::kReleaseBufferIndex, id, fmt::format("release buffer {}", id));
+  } catch (const ProtocolError&) {
+    // The server refused: it does not know the buffer (any more). Nothing is held.
+  }
+}
+
+void Connection::release_freed_buffers() {
+  std::vector<std::uint64_t> ids;
+  {
+    const std::lock_guard lock(free_mutex_);
+    ids.swap(released_);
+    has_released_.store(false, std::memory_order_relaxed);
+  }
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    try {
+      release_buffer(ids[i]);
+    } catch (...) {
+      // The rest stay to be released at the next call.
+      const std::lock_guard lock(free_mutex_);
+      released_.insert(released_.end(), ids.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                       ids.end());
+      has_released_.store(!released_.empty(), std::memory_order_relaxed);
+      throw;
+    }
+  }
+}
+
+std::uint64_t Connection::run_buffer_request(std::uint32_t index, std::uint64_t operand,
+                                             std::string_view what) {
+  // The operands lie in the command block, so a call whose arguments are half written keeps
+  // its frame (layout::kMakeBufferIndex).
+  block_->result_offset = index == layout::kMakeBufferIndex ? 0 : operand;
+  block_->result_capacity = index == layout::kMakeBufferIndex ? operand : 0;
+  const auto state = post_and_await(index, what, call_deadline());
+  if (!state) {
+    throw TimeoutError(fmt::format("shmrpc: server '{}' did not take the request to {} in time",
+                                   server_name(), what));
+  }
+  if (*state != CallState::kDone) {
+    throw_failure(what);
+  }
+  // The reply was written before kDone was posted (acquire in await()).
+  return block_->result_offset;
+}
+
+std::optional<layout::VarSlot> Connection::locate(const void* data, std::size_t bytes) const {
+  const auto begin = reinterpret_cast<std::uintptr_t>(heap_);
+  const auto p = reinterpret_cast<std::uintptr_t>(data);
+  if (p >= begin && p - begin <= heap_size() && bytes <= heap_size() - (p - begin)) {
+    return layout::VarSlot{.offset = p - begin, .length = 0, .buffer = layout::kHeapBuffer};
+  }
+  if (const auto found = mappings_.locate(data, bytes)) {
+    return layout::VarSlot{.offset = found->second, .length = 0, .buffer = found->first};
+  }
+  return std::nullopt;
+}
+
+std::shared_ptr<const Segment> Connection::map_buffer(std::uint64_t id, std::uint64_t bytes) {
+  try {
+    return mappings_.map(id, bytes);
+  } catch (const std::system_error& error) {
+    throw ProtocolError(
+        fmt::format("shmrpc: cannot map buffer {} of server '{}': {}", id, server_name(),
+                    error.what()));
+  }
+}
+
+void Connection::throw_failure(std::string_view function_name) const {
+  using layout::Status;
+  // The server wrote status and text before posting kFailed (acquire in await()).
+  const auto status = static_cast<Status>(block_->status);
+  const auto text = [](const auto& chars) {
+    return std::string(chars.data(), strnlen(chars.data(), chars.size()));
+  };
+  const std::string type = text(block_->error_type);
+  const std::string message = text(block_->error_message);
+  switch (status) {
+    case Status::kRemoteException:
+      throw RemoteError(std::string(function_name), type, message);
+    case Status::kResultTooLarge:
+      throw std::length_error(fmt::format("shmrpc: {}", message));
+    case Status::kServerStopping:
+      throw ServerGoneError(fmt::format("shmrpc: {}", message));
+    case Status::kBadRequest:
+      throw ProtocolError(fmt::format("shmrpc: server '{}' rejected the request: {}",
+                                      server_name(), message));
+    case Status::kOutOfMemory:
+      throw OutOfSharedMemoryError(message, 0);
+    case Status::kOk:
+      break;
+  }
+  throw ProtocolError(fmt::format("shmrpc: server '{}' failed a call with unknown status {}",
+                                  server_name(), static_cast<std::uint32_t>(status)));
 }
 
 const FunctionSchema& Connection::function(std::string_view name, std::size_t arity) const {
@@ -263,12 +459,6 @@ const FunctionSchema& Connection::function(std::string_view name, std::size_t ar
                                             arity));
   }
   return *function;
-}
-
-bool Connection::in_heap(const void* data, std::size_t bytes) const noexcept {
-  const auto begin = reinterpret_cast<std::uintptr_t>(heap_);
-  const auto p = reinterpret_cast<std::uintptr_t>(data);
-  return p >= begin && p - begin <= heap_size() && bytes <= heap_size() - (p - begin);
 }
 
 Connection::Deadline Connection::call_deadline() const {
@@ -293,42 +483,51 @@ void Connection::prepare(Deadline deadline) {
   if (gone_ || server_state(*header_) != ServerState::kReady) {
     server_gone("");
   }
-  if (late_call_.empty()) {
-    return;
+  if (!late_call_.empty()) {
+    if (!await(deadline, late_call_, true)) {
+      throw TimeoutError(
+          fmt::format("shmrpc: the previous call to '{}' on server '{}' is still running",
+                      late_call_, server_name()));
+    }
+    end_late_call();
   }
-  if (!await(deadline, late_call_, true)) {
-    throw TimeoutError(
-        fmt::format("shmrpc: the previous call to '{}' on server '{}' is still running", late_call_,
-                    server_name()));
+  // Relaxed: a flag set by another thread's free is seen at this call or a later one.
+  if (has_released_.load(std::memory_order_relaxed)) {
+    release_freed_buffers();
   }
-  end_late_call();
 }
 
 std::optional<layout::CallState> Connection::run(const FunctionSchema& function,
                                                  Deadline deadline) {
-  block_->function_index = function.index;
+  return post_and_await(function.index, function.name, deadline);
+}
+
+std::optional<layout::CallState> Connection::post_and_await(std::uint32_t index,
+                                                            std::string_view name,
+                                                            Deadline deadline) {
+  block_->function_index = index;
   // Release (in post_state): the arguments written to the frame and heap reach the server.
   post_state(block_->state, CallState::kRequest);
   std::optional<CallState> state;
   try {
-    state = await(deadline, function.name, false);
+    state = await(deadline, name, false);
   } catch (const ServerGoneError&) {
     throw;
   } catch (...) {
-    abandon(function);  // interrupted: the call goes on without us
+    abandon(name);  // interrupted: the call goes on without us
     throw;
   }
   if (state || change_state_quietly(block_->state, CallState::kRequest, CallState::kIdle)) {
     return state;  // done, or withdrawn before the server took it
   }
-  abandon(function);
+  abandon(name);
   throw TimeoutError(fmt::format(
       "shmrpc: call to '{}' on server '{}' timed out; the server still runs it, and the next call "
       "waits for it",
-      function.name, server_name()));
+      name, server_name()));
 }
 
-void Connection::abandon(const FunctionSchema& function) {
+void Connection::abandon(std::string_view name) {
   if (change_state_quietly(block_->state, CallState::kRequest, CallState::kIdle)) {
     return;  // never started: its blocks are free again when the caller's scope ends
   }
@@ -338,7 +537,7 @@ void Connection::abandon(const FunctionSchema& function) {
     const std::lock_guard lock(free_mutex_);
     defer_frees_ = true;
   }
-  late_call_ = function.name;
+  late_call_ = name;
   next_probe_ = Clock::now() + options_.liveness_interval;
   probed_ = false;
 }
@@ -346,14 +545,18 @@ void Connection::abandon(const FunctionSchema& function) {
 void Connection::end_late_call() noexcept {
   late_call_.clear();
   probed_ = false;
-  std::vector<std::uint64_t> deferred;
+  std::vector<Deferred> deferred;
   {
     const std::lock_guard lock(free_mutex_);
     defer_frees_ = false;
     deferred.swap(deferred_);
   }
-  for (const std::uint64_t offset : deferred) {
-    allocator_.free(offset);
+  for (Deferred& item : deferred) {
+    if (item.scratch) {
+      return_scratch(std::move(item.block));
+    } else {
+      free_block(item.block);
+    }
   }
 }
 

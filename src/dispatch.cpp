@@ -10,6 +10,9 @@
 #include <memory>
 #include <typeinfo>
 
+#include "shmrpc/detail/call_buffers.hpp"
+#include "shmrpc/errors.hpp"
+
 namespace shmrpc::detail {
 namespace {
 
@@ -29,6 +32,47 @@ void copy_text(std::array<char, N>& destination, const std::string& text) noexce
   destination.at(n) = '\0';
 }
 
+// Requests that run no function: a client asks for a buffer, or gives one back. Their operands
+// lie in the command block (result_offset, result_capacity), never in the frame, so that a client
+// may make a buffer while it writes a call's arguments.
+Status make_buffer(layout::CommandBlock& block, CallBuffers& buffers) {
+  const std::uint64_t size = block.result_capacity;
+  if (size == 0) {
+    write_failure(block, Status::kBadRequest, "",
+                  "a buffer of 0 bytes was asked for; an empty value needs no buffer");
+    return Status::kBadRequest;
+  }
+  block.result_offset = buffers.table->make(buffers.client, size).id;
+  block.status = static_cast<std::uint32_t>(Status::kOk);
+  return Status::kOk;
+}
+
+Status release_buffer(layout::CommandBlock& block, CallBuffers& buffers) {
+  buffers.table->release(block.result_offset, buffers.client);
+  block.status = static_cast<std::uint32_t>(Status::kOk);
+  return Status::kOk;
+}
+
+Status buffer_request(layout::CommandBlock& block, CallBuffers* buffers, std::uint32_t index) {
+  if (buffers == nullptr || buffers->table == nullptr) {
+    write_failure(block, Status::kBadRequest, "", "this server makes no buffers");
+    return Status::kBadRequest;
+  }
+  try {
+    return index == layout::kMakeBufferIndex ? make_buffer(block, *buffers)
+                                             : release_buffer(block, *buffers);
+  } catch (const BadRequest& error) {
+    write_failure(block, Status::kBadRequest, "", error.what());
+    return Status::kBadRequest;
+  } catch (const OutOfSharedMemoryError& error) {
+    write_failure(block, Status::kOutOfMemory, "", error.what());
+    return Status::kOutOfMemory;
+  } catch (const std::exception& error) {
+    write_failure(block, Status::kRemoteException, demangle(typeid(error).name()), error.what());
+    return Status::kRemoteException;
+  }
+}
+
 }  // namespace
 
 void write_failure(layout::CommandBlock& block, Status status, const std::string& type,
@@ -39,15 +83,24 @@ void write_failure(layout::CommandBlock& block, Status status, const std::string
 }
 
 Status dispatch(const std::vector<FunctionDefinition>& functions, layout::CommandBlock& block,
-                std::byte* frame, std::byte* heap, std::uint64_t heap_size) noexcept {
+                std::byte* frame, std::byte* heap, std::uint64_t heap_size,
+                CallBuffers* buffers) noexcept {
   // Each field is read once: the client could rewrite it while the function runs.
   const CallFrame call{.frame = frame,
                        .heap = heap,
                        .heap_size = heap_size,
                        .result_offset = block.result_offset,
-                       .result_capacity = block.result_capacity};
+                       .result_capacity = block.result_capacity,
+                       .buffers = buffers};
   const std::uint32_t index = block.function_index;
+  if (buffers != nullptr) {
+    // Acquire pairs with the client's release store when it claimed the channel.
+    buffers->client = block.owner.load(std::memory_order_acquire);
+  }
   try {
+    if (index == layout::kMakeBufferIndex || index == layout::kReleaseBufferIndex) {
+      return buffer_request(block, buffers, index);
+    }
     if (index >= functions.size()) {
       write_failure(block, Status::kBadRequest, "",
                     fmt::format("function index {} is out of range: the server has {} functions",
@@ -72,6 +125,11 @@ Status dispatch(const std::vector<FunctionDefinition>& functions, layout::Comman
       write_failure(block, Status::kResultTooLarge, "",
                     fmt::format("{}: {}", function.name, error.what()));
       return Status::kResultTooLarge;
+    } catch (const OutOfSharedMemoryError& error) {
+      // Only the result's buffer raises it; what the function throws itself is its exception.
+      write_failure(block, Status::kOutOfMemory, "",
+                    fmt::format("{}: {}", function.name, error.what()));
+      return Status::kOutOfMemory;
     } catch (const std::exception& error) {
       write_failure(block, Status::kRemoteException, demangle(typeid(error).name()), error.what());
       return Status::kRemoteException;

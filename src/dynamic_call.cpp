@@ -29,8 +29,16 @@ DynamicCall::DynamicCall(Connection& connection, const FunctionSchema& function)
 }
 
 DynamicCall::~DynamicCall() {
+  // Each deferred if the call is late: the server may still use them.
   for (const std::uint64_t block : blocks_) {
-    connection_.free_block(block);  // deferred if the call is late
+    connection_.free_block(
+        {.buffer = layout::kHeapBuffer, .offset = block, .data = nullptr, .mapping = {}});
+  }
+  for (SharedBlock& scratch : scratch_) {
+    connection_.return_scratch(std::move(scratch));
+  }
+  if (result_buffer_) {
+    connection_.free_block(*result_buffer_);
   }
 }
 
@@ -106,21 +114,26 @@ void DynamicCall::put_value(std::size_t index, const TypeInfo& type, const void*
   std::memcpy(slot(index), bytes, type.size);
 }
 
-std::uint64_t DynamicCall::stage(std::size_t index, const void* data, std::size_t bytes) {
-  const auto offset = connection_.allocator().allocate(bytes);
-  if (!offset) {
-    const auto& allocator = connection_.allocator();
-    throw std::length_error(fmt::format(
-        "shmrpc: argument {} ('{}') of {} is {} bytes, but the channel heap has {} bytes free in "
-        "one piece (heap size {} bytes; raise ServerOptions::arena_size)",
-        index + 1, function_.arguments[index].name, function_.name, bytes, allocator.largest_free(),
-        allocator.size()));
+DynamicCall::Staged DynamicCall::stage(const void* data, std::size_t bytes) {
+  std::optional<std::uint64_t> offset;
+  if (bytes <= connection_.inline_limit()) {
+    offset = connection_.allocator().allocate(bytes);
   }
-  blocks_.push_back(*offset);
+  layout::VarSlot slot{};
+  std::byte* destination = nullptr;
+  if (offset) {
+    blocks_.push_back(*offset);
+    slot = {.offset = *offset, .length = 0, .buffer = layout::kHeapBuffer};
+    destination = connection_.heap() + *offset;
+  } else {
+    SharedBlock& scratch = scratch_.emplace_back(connection_.take_scratch(bytes));
+    slot = {.offset = 0, .length = 0, .buffer = scratch.buffer};
+    destination = scratch.data;
+  }
   if (bytes != 0) {
-    std::memcpy(connection_.heap() + *offset, data, bytes);
+    std::memcpy(destination, data, bytes);
   }
-  return *offset;
+  return {slot, destination};
 }
 
 void DynamicCall::put_span(std::size_t index, const TypeInfo& element, void* data,
@@ -133,17 +146,19 @@ void DynamicCall::put_span(std::size_t index, const TypeInfo& element, void* dat
     type_error(index, "a read-only range (the function writes to it: pass a mutable range)");
   }
   const std::size_t bytes = count * element.size;
-  layout::VarSlot var{0, count};
-  if (count == 0) {
-    var.offset = 0;
-  } else if (connection_.in_heap(data, bytes)) {
-    var.offset = static_cast<std::uint64_t>(static_cast<std::byte*>(data) - connection_.heap());
-  } else {
-    var.offset = stage(index, data, bytes);
-    if (wanted.is_mutable) {
-      copy_backs_.push_back({var.offset, data, bytes});
+  layout::VarSlot var{};
+  if (count != 0) {
+    if (const auto found = connection_.locate(data, bytes)) {
+      var = *found;  // already in shared memory: passed where it lies
+    } else {
+      const Staged staged = stage(data, bytes);
+      var = staged.slot;
+      if (wanted.is_mutable) {
+        copy_backs_.push_back({staged.bytes, data, bytes});
+      }
     }
   }
+  var.length = count;
   store(slot(index), var);
 }
 
@@ -151,7 +166,11 @@ void DynamicCall::put_string(std::size_t index, std::string_view text) {
   if (parameter(index).kind != TypeKind::kString) {
     type_error(index, "a string");
   }
-  const layout::VarSlot var{text.empty() ? 0 : stage(index, text.data(), text.size()), text.size()};
+  layout::VarSlot var{};
+  if (!text.empty()) {
+    var = stage(text.data(), text.size()).slot;
+  }
+  var.length = text.size();
   store(slot(index), var);
 }
 
@@ -172,34 +191,46 @@ void DynamicCall::execute() {
         fmt::format("shmrpc: call to '{}' on server '{}' timed out before the server took it",
                     function_.name, connection_.server_name()));
   }
-  if (*state == layout::CallState::kDone) {
-    for (const CopyBack& copy : copy_backs_) {
-      std::memcpy(copy.destination, connection_.heap() + copy.offset, copy.bytes);
+  if (*state != layout::CallState::kDone) {
+    connection_.throw_failure(function_.name);
+  }
+  for (const CopyBack& copy : copy_backs_) {
+    std::memcpy(copy.destination, copy.source, copy.bytes);
+  }
+  if (is_variable(function_.return_type->kind)) {
+    resolve_result();
+  }
+}
+
+void DynamicCall::resolve_result() {
+  layout::VarSlot var{};
+  std::memcpy(&var, result_slot(), sizeof var);
+  const std::uint64_t element_size =
+      function_.return_type->element != nullptr ? function_.return_type->element->size : 1;
+  if (var.buffer == layout::kHeapBuffer) {
+    const std::uint64_t capacity = connection_.block().result_capacity;
+    const bool valid = window_ && var.offset == *window_ && var.length <= capacity / element_size;
+    if (!valid && var.length != 0) {
+      throw ProtocolError(fmt::format(
+          "shmrpc: server '{}' returned a result of {} elements outside the offered window",
+          connection_.server_name(), var.length));
     }
+    result_ = {var.length == 0 ? nullptr : connection_.heap() + var.offset,
+               var.length * element_size};
     return;
   }
-  // The server wrote status and text before posting kFailed (acquire in run()).
-  const auto status = static_cast<Status>(block.status);
-  const auto text = [](const auto& chars) {
-    return std::string(chars.data(), strnlen(chars.data(), chars.size()));
-  };
-  const std::string type = text(block.error_type);
-  const std::string message = text(block.error_message);
-  switch (status) {
-    case Status::kRemoteException:
-      throw RemoteError(function_.name, type, message);
-    case Status::kResultTooLarge:
-      throw std::length_error(fmt::format("shmrpc: {}", message));
-    case Status::kServerStopping:
-      throw ServerGoneError(fmt::format("shmrpc: {}", message));
-    case Status::kBadRequest:
-      throw ProtocolError(fmt::format("shmrpc: server '{}' rejected the request: {}",
-                                      connection_.server_name(), message));
-    case Status::kOk:
-      break;
+  // A buffer the server made for this client: ours to free from here on, whatever else fails.
+  result_buffer_ = SharedBlock{.buffer = var.buffer, .offset = 0, .data = nullptr, .mapping = {}};
+  if (var.offset != 0 || var.length > std::numeric_limits<std::uint64_t>::max() / element_size) {
+    throw ProtocolError(fmt::format("shmrpc: server '{}' returned a result buffer {} with offset "
+                                    "{} and {} elements",
+                                    connection_.server_name(), var.buffer, var.offset,
+                                    var.length));
   }
-  throw ProtocolError(fmt::format("shmrpc: server '{}' failed a call with unknown status {}",
-                                  connection_.server_name(), static_cast<std::uint32_t>(status)));
+  const std::uint64_t bytes = var.length * element_size;
+  result_buffer_->mapping = connection_.map_buffer(var.buffer, bytes);
+  result_buffer_->data = result_buffer_->mapping->data();
+  result_ = {result_buffer_->data, bytes};
 }
 
 const std::byte* DynamicCall::result_slot() const noexcept {
@@ -207,29 +238,23 @@ const std::byte* DynamicCall::result_slot() const noexcept {
 }
 
 std::span<const std::byte> DynamicCall::result_bytes() const {
-  layout::VarSlot var{};
-  std::memcpy(&var, result_slot(), sizeof var);
-  const std::uint64_t element_size =
-      function_.return_type->element != nullptr ? function_.return_type->element->size : 1;
-  const std::uint64_t capacity = connection_.block().result_capacity;
-  const bool valid = window_ && var.offset == *window_ && var.length <= capacity / element_size;
-  if (!valid && var.length != 0) {
-    throw ProtocolError(fmt::format(
-        "shmrpc: server '{}' returned a result of {} elements outside the offered window",
-        connection_.server_name(), var.length));
-  }
-  if (var.length == 0) {
-    return {};
-  }
-  return {connection_.heap() + var.offset, var.length * element_size};
+  return result_;
 }
 
-std::uint64_t DynamicCall::keep_result_block() {
+SharedBlock DynamicCall::keep_result_block() {
+  if (result_buffer_) {
+    SharedBlock kept = std::move(*result_buffer_);
+    result_buffer_.reset();
+    return kept;
+  }
   const std::uint64_t offset = window_.value();
   std::erase(blocks_, offset);
-  connection_.allocator().shrink(offset, result_bytes().size());
+  connection_.allocator().shrink(offset, result_.size());
   window_.reset();
-  return offset;
+  return {.buffer = layout::kHeapBuffer,
+          .offset = offset,
+          .data = connection_.heap() + offset,
+          .mapping = {}};
 }
 
 }  // namespace shmrpc

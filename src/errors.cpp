@@ -43,4 +43,8 @@ OutOfSharedMemoryError::OutOfSharedMemoryError(std::string_view server_name,
       requested_bytes_(requested_bytes),
       free_bytes_(free_bytes) {}
 
+OutOfSharedMemoryError::OutOfSharedMemoryError(std::string message, std::uint64_t requested_bytes)
+    : message_(std::make_shared<const std::string>(std::move(message))),
+      requested_bytes_(requested_bytes) {}
+
 }  // namespace shmrpc

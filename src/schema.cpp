@@ -311,8 +311,10 @@ ChannelGeometry read_geometry(const MetadataReader& reader, const layout::Segmen
                   channels.count <= (size - channels.table_offset) / channels.stride;
   if (!ok) {
     reader.fail(fmt::format(
-        "channel table (offset {}, {} channels of {} bytes, heap at {}) is inconsistent",
-        channels.table_offset, channels.count, channels.stride, channels.heap_offset));
+        "channel table (offset {}, {} channels of {} bytes, frame of {} bytes, heap at {}) is "
+        "inconsistent",
+        channels.table_offset, channels.count, channels.stride, channels.frame_size,
+        channels.heap_offset));
   }
   return channels;
 }

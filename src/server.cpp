@@ -7,6 +7,8 @@
 #include <system_error>
 
 #include "shmrpc/detail/call_protocol.hpp"
+#include "shmrpc/detail/buffer_table.hpp"
+#include "shmrpc/detail/call_buffers.hpp"
 #include "shmrpc/detail/dispatch.hpp"
 #include "shmrpc/detail/metadata_writer.hpp"
 #include "shmrpc/detail/process.hpp"
@@ -101,18 +103,25 @@ void validate_mode(mode_t mode) {
 class Server::Serving {
  public:
   Serving(std::string name, Segment segment, std::shared_ptr<const FunctionRegistry> registry,
-          const detail::SegmentPlan& plan, std::uint32_t channels, std::chrono::nanoseconds spin)
+          const detail::SegmentPlan& plan, const ServerOptions& options)
       : name_(std::move(name)),
         segment_(std::move(segment)),
         registry_(std::move(registry)),
-        channels_(channels),
-        spin_(spin),
+        buffers_(name_, options.mode, options.group.value_or(static_cast<gid_t>(-1)),
+                 options.client_buffer_quota),
+        call_buffers_(options.channels),
+        channels_(options.channels),
+        spin_(options.spin),
         channel_table_offset_(plan.channels.table_offset),
         channel_stride_(plan.channels.stride),
         heap_offset_(plan.channels.heap_offset),
         heap_size_(plan.channels.heap_size),
         stats_offset_(plan.stats_offset),
-        threads_serving_(channels) {}
+        threads_serving_(options.channels) {
+    for (CallBuffers& call : call_buffers_) {
+      call.table = &buffers_;
+    }
+  }
 
   Segment& segment() noexcept { return segment_; }
   layout::SegmentHeader& header() noexcept {
@@ -174,6 +183,8 @@ class Server::Serving {
   std::string name_;
   Segment segment_;
   std::shared_ptr<const FunctionRegistry> registry_;
+  detail::BufferTable buffers_;
+  std::vector<CallBuffers> call_buffers_;  // one per channel, used by its thread only
   std::uint32_t channels_;
   std::chrono::nanoseconds spin_;
   std::uint64_t channel_table_offset_;
@@ -226,8 +237,9 @@ void Server::start() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  serving_ = std::make_shared<Serving>(name_, std::move(segment), registry_, plan,
-                                       options_.channels, options_.spin);
+  // The name is ours: buffers a dead server of that name left are garbage now.
+  detail::BufferTable::remove_leftovers(name_);
+  serving_ = std::make_shared<Serving>(name_, std::move(segment), registry_, plan, options_);
   for (std::uint32_t channel = 0; channel < options_.channels; ++channel) {
     threads_.emplace_back([serving = serving_, channel] { serving->serve(channel); });
   }
@@ -324,8 +336,11 @@ void Server::Serving::reclaim_if_abandoned(std::uint32_t channel) {
   if (state != CallState::kRequest && state != CallState::kRunning) {
     detail::change_state_quietly(cb.state, state, CallState::kIdle);
     // Release: our reset of the state happens before a new owner's claim.
-    cb.owner.compare_exchange_strong(owner, 0, std::memory_order_release,
-                                     std::memory_order_relaxed);
+    if (cb.owner.compare_exchange_strong(owner, 0, std::memory_order_release,
+                                         std::memory_order_relaxed)) {
+      // Its buffers die with it. Arrays other processes were given stay mapped where they are.
+      buffers_.release_owner(owner);
+    }
   }
 }
 
@@ -342,8 +357,10 @@ void Server::Serving::run_call(std::uint32_t channel) {
                                     : nullptr;
   const bool timed = record != nullptr && detail::should_time(*record);
   const std::uint64_t start = timed ? detail::stats_clock_ns() : 0;
-  const Status status =
-      detail::dispatch(functions, cb, base + layout::kFrameOffset, base + heap_offset_, heap_size_);
+  CallBuffers& buffers = call_buffers_[channel];
+  const Status status = detail::dispatch(functions, cb, base + layout::kFrameOffset,
+                                         base + heap_offset_, heap_size_, &buffers);
+  buffers.end_call(status == Status::kOk);
   if (record != nullptr) {
     // Before the end is posted, so that a client that sees its call done finds it counted.
     detail::record_call(*record, status != Status::kOk, timed,

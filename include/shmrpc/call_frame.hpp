@@ -13,7 +13,11 @@
 
 namespace shmrpc {
 
-/// The memory of one call, as the server sees it: the call frame of a channel and its heap. The
+/// The buffers a call touches (detail/call_buffers.hpp): not API.
+struct CallBuffers;
+
+/// The memory of one call, as the server sees it: the call frame of a channel, its heap, and the
+/// server's buffer segments. The
 /// client owns the bytes and may rewrite them at any time, so the codec reads every field once
 /// and validates it before use. The result window (heap offset and capacity of the space the
 /// client offers for a variable-length result) is read from the command block once, before the
@@ -24,6 +28,9 @@ struct CallFrame {
   std::uint64_t heap_size = 0;
   std::uint64_t result_offset = 0;
   std::uint64_t result_capacity = 0;
+  /// The call's buffers: where handles naming a buffer are resolved and results too large for
+  /// the window go. nullptr: none (every value must lie in the heap).
+  CallBuffers* buffers = nullptr;
 };
 
 /// The request bytes are malformed: offsets, lengths or values. The server fails the call with
@@ -34,7 +41,7 @@ class BadRequest : public InvalidValue {
   using InvalidValue::InvalidValue;
 };
 
-/// A variable-length result does not fit the window the client offered. The server fails the
+/// A variable-length result does not fit the window the client offered and no buffer can hold it. The server fails the
 /// call with Status::kResultTooLarge; the message names both sizes.
 class ResultTooLarge : public std::runtime_error {
  public:

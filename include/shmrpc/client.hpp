@@ -60,19 +60,22 @@ class Client {
         checked_function(name, detail::FunctionTraits<Signature*>::kArity, describe<Signature>()));
   }
 
-  /// An uninitialised array of `size` elements in this client's channel heap.
-  /// std::length_error when the heap has no room.
+  /// An uninitialised array of `size` elements in shared memory: the channel heap when small,
+  /// else a buffer the server makes for this client (one request; any size /dev/shm can hold).
+  /// Throws OutOfSharedMemoryError when /dev/shm (or the client's quota) has no room.
   template <class T>
   SharedArray<T> empty(std::size_t size) {
     static_assert(detail::is_fixed_type<T>(), "shmrpc: SharedArray holds fixed-size types");
     return SharedArray<T>(connection_, allocate_array(size * sizeof(T)), size);
   }
 
-  /// Same, zero-filled.
+  /// Same, zero-filled (a new buffer is zero already; only a heap block is cleared).
   template <class T>
   SharedArray<T> zeros(std::size_t size) {
     SharedArray<T> array = empty<T>(size);
-    std::memset(static_cast<void*>(array.data()), 0, size * sizeof(T));
+    if (array.block_.in_heap()) {
+      std::memset(static_cast<void*>(array.data()), 0, size * sizeof(T));
+    }
     return array;
   }
 
@@ -115,7 +118,7 @@ class Client {
   };
   const FunctionSchema& checked_function(std::string_view name, std::size_t arity,
                                          const Described& expected) const;
-  std::uint64_t allocate_array(std::size_t bytes);
+  SharedBlock allocate_array(std::size_t bytes);
 
   std::shared_ptr<Connection> connection_;
 };

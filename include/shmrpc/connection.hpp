@@ -1,13 +1,16 @@
 #pragma once
 /// A client's attachment to one server: the mapped segment, the validated schema, and the channel
-/// it owns, with that channel's heap allocator. The channel is released when the last holder of
-/// the Connection (Client, SharedArray, Function, Python array) is gone.
+/// it owns, with that channel's heap allocator and the buffers the server made for it. The channel
+/// is released when the last holder of the Connection (Client, SharedArray, Function, Python
+/// array) is gone.
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -15,12 +18,14 @@
 #include <vector>
 
 #include "shmrpc/client_options.hpp"
+#include "shmrpc/detail/buffer_mappings.hpp"
 #include "shmrpc/detail/call_protocol.hpp"
 #include "shmrpc/detail/heap_allocator.hpp"
 #include "shmrpc/detail/process.hpp"
 #include "shmrpc/layout.hpp"
 #include "shmrpc/schema.hpp"
 #include "shmrpc/segment.hpp"
+#include "shmrpc/shared_block.hpp"
 
 namespace shmrpc {
 
@@ -56,19 +61,31 @@ class Connection {
   std::uint64_t heap_size() const noexcept { return schema_.channels().heap_size; }
   /// Free bytes of the heap, for diagnostics.
   std::uint64_t heap_free_bytes() const noexcept { return allocator_.free_bytes(); }
-  /// A block of `bytes` in the heap, for an array the caller fills; returns its heap offset.
-  /// Called by the calling thread. Throws std::length_error with the sizes when no free piece is
-  /// that big (after finishing a late call that has ended, whose deferred frees may make room).
-  std::uint64_t allocate(std::uint64_t bytes);
-  /// Gives back the heap block at `offset`: of a SharedArray, a Python array or a call. From any
-  /// thread, never blocks on the server. While a late call is pending the server may still read
-  /// or write any block of the heap (an array it was handed lies where the caller made it), so
-  /// the free is deferred until the calling thread sees that call end (prepare(), allocate());
-  /// until then the block is not reused. A block that cannot be queued stays allocated.
-  void free_block(std::uint64_t offset) noexcept;
+  /// Values up to this many bytes go into the channel heap when it has room; larger ones, and
+  /// any the heap cannot hold, into buffer segments.
+  std::uint64_t inline_limit() const noexcept;
 
-  /// True when [data, data + bytes) lies inside this channel's heap.
-  bool in_heap(const void* data, std::size_t bytes) const noexcept;
+  /// A block of `bytes` of shared memory for an array the caller fills: in the heap if it is
+  /// small and fits, else a buffer the server makes for this client (one request, which waits
+  /// out a late call first). Called by the calling thread, between calls. Throws
+  /// OutOfSharedMemoryError (/dev/shm full, quota), ServerGoneError, TimeoutError.
+  SharedBlock allocate(std::uint64_t bytes);
+  /// Gives back a block of allocate() or keep_result_block(): of a SharedArray, a Python array or
+  /// a call. From any thread, never blocks on the server. While a late call is pending the
+  /// server may still read or write any block it was handed, so the free is deferred until the
+  /// calling thread sees that call end; a buffer is released to the server by the calling thread
+  /// at its next call (or when the connection closes). A block that cannot be queued stays
+  /// allocated (safe, only lost until the connection closes).
+  void free_block(const SharedBlock& block) noexcept;
+
+  /// Where [data, data + bytes) lies in shared memory this client can name to the server: a slot
+  /// (offset and buffer; length 0) for the channel heap or one of its buffer mappings, or nullopt.
+  std::optional<layout::VarSlot> locate(const void* data, std::size_t bytes) const;
+  /// Buffer `id`, which must hold at least `bytes` bytes, mapped (cached after the first time).
+  /// Throws ProtocolError when it cannot be mapped or is smaller.
+  std::shared_ptr<const Segment> map_buffer(std::uint64_t id, std::uint64_t bytes);
+  /// Buffers this client has mapped, for diagnostics and tests.
+  std::size_t mapped_buffers() const { return mappings_.count(); }
 
   /// Whether a late (timed-out or interrupted) call may still run: the next call waits it out.
   bool has_late_call() const noexcept { return !late_call_.empty(); }
@@ -83,7 +100,8 @@ class Connection {
   detail::HeapAllocator& allocator() noexcept { return allocator_; }
   // Before writing a call, on the calling thread: throws ServerGoneError if the server is gone,
   // and waits out a late (timed-out or interrupted) call, throwing TimeoutError if it still runs
-  // at `deadline`. Then performs the frees deferred while the late call was pending. A late call
+  // at `deadline`. Then performs the frees deferred while the late call was pending, and
+  // releases the buffers freed since the last call. A late call
   // whose state word shows kRunning or kIdle a liveness_interval after it became late may be a
   // word that another process rewrote while the server waits for a request: the wait then posts
   // a probe, a request for no function (index 0xFFFFFFFF), which an idle server fails at once
@@ -95,16 +113,35 @@ class Connection {
   // and what interrupt_check throws: then the call is late, and free_block() defers every free
   // until it ends.
   std::optional<layout::CallState> run(const FunctionSchema& function, Deadline deadline);
+  // Throws the exception that the failed request's status and error text in the command block
+  // stand for; `what` names the request ("call to 'add'").
+  [[noreturn]] void throw_failure(std::string_view function_name) const;
+
+  // A scratch buffer of at least `bytes` for a copied argument, from the pool or new; back to
+  // the pool with return_scratch() when the call is over (deferred while a late call runs).
+  SharedBlock take_scratch(std::uint64_t bytes);
+  void return_scratch(SharedBlock block) noexcept;
 
   // The deadline of a call starting now.
   Deadline call_deadline() const;
+
+  // The buffer requests (layout::kMakeBufferIndex, kReleaseBufferIndex), on the calling thread
+  // between calls.
+  SharedBlock make_buffer(std::uint64_t bytes);
+  void release_buffer(std::uint64_t id);
+  void release_freed_buffers();
+  // Runs a request that calls no function and returns its reply word; throws as a call does.
+  std::uint64_t run_buffer_request(std::uint32_t index, std::uint64_t operand, std::string_view what);
+  void free_now(const SharedBlock& block) noexcept;
 
   void claim_channel();
   bool try_claim_channel();
   [[noreturn]] void server_gone(std::string_view during);
   void check_server(std::string_view during);
   std::optional<layout::CallState> await(Deadline deadline, std::string_view during, bool late);
-  void abandon(const FunctionSchema& function);
+  std::optional<layout::CallState> post_and_await(std::uint32_t index, std::string_view name,
+                                                  Deadline deadline);
+  void abandon(std::string_view name);
   void probe_late_call();
   void end_late_call() noexcept;
 
@@ -118,6 +155,7 @@ class Connection {
   std::byte* frame_ = nullptr;
   std::byte* heap_ = nullptr;
   detail::HeapAllocator allocator_;
+  detail::BufferMappings mappings_;
   std::chrono::nanoseconds spin_;            // options_.spin, at most check_interval_
   std::chrono::nanoseconds check_interval_;  // options_.liveness_interval / 2
   bool gone_ = false;
@@ -125,10 +163,20 @@ class Connection {
   std::string late_call_;  // name of a timed-out call the server may still run
   Deadline next_probe_{};  // when its wait may post a probe (again)
   bool probed_ = false;    // a probe was posted for it
-  // Frees while a late call is pending, from any thread (SharedArrays, Python arrays).
+  // Frees while a late call is pending, from any thread (SharedArrays, Python arrays), and
+  // buffers freed since the last call.
   std::mutex free_mutex_;
-  bool defer_frees_ = false;             // guarded by free_mutex_
-  std::vector<std::uint64_t> deferred_;  // guarded by free_mutex_
+  bool defer_frees_ = false;              // guarded by free_mutex_
+  struct Deferred {
+    SharedBlock block;
+    bool scratch;  // back to the scratch pool, not freed
+  };
+  std::vector<Deferred> deferred_;        // guarded by free_mutex_
+  std::vector<std::uint64_t> released_;   // guarded by free_mutex_: buffer ids to release
+  std::atomic<bool> has_released_{false};  // released_ is not empty: checked on every call
+  // Idle scratch buffers for copied arguments, by the calling thread only.
+  std::vector<SharedBlock> scratch_;
+  std::uint64_t scratch_bytes_ = 0;  // bytes in scratch_
 };
 
 }  // namespace shmrpc

@@ -14,6 +14,9 @@
 ///   std::memcpy(&sum, call.result_slot(), sizeof sum);
 ///
 /// One DynamicCall at a time per Connection, on one thread (the connection owns one channel).
+/// Values larger than the channel heap's inline limit cross in buffer segments (docs/SPEC.md,
+/// section 6.6): copied arguments through scratch buffers the connection reuses, large results in
+/// buffers the server makes for this client.
 
 #include <cstddef>
 #include <cstdint>
@@ -24,6 +27,7 @@
 
 #include "shmrpc/connection.hpp"
 #include "shmrpc/schema.hpp"
+#include "shmrpc/shared_block.hpp"
 #include "shmrpc/types.hpp"
 
 namespace shmrpc {
@@ -42,7 +46,8 @@ class DynamicCall {
 
   // Argument `index` (0-based) from a value of the given category. Each throws
   // std::invalid_argument when the parameter has another type, std::out_of_range when a number
-  // does not fit it, and std::length_error when an array or string does not fit the heap.
+  // does not fit it, and OutOfSharedMemoryError when an array or string needs a buffer that
+  // cannot be made.
   void put_bool(std::size_t index, bool value);
   /// An integer, for an integer or floating-point parameter.
   void put_int(std::size_t index, std::int64_t value);
@@ -54,25 +59,28 @@ class DynamicCall {
   /// A slot value (struct, enum, complex, optional, tuple, array) of wire type `type` in its wire
   /// form, `type.size` bytes at `bytes`; the parameter must have exactly that type.
   void put_value(std::size_t index, const TypeInfo& type, const void* bytes);
-  /// `count` elements of type `element`; zero copy when they already lie in the channel heap.
-  /// A copied mutable range is copied back after the call.
+  /// `count` elements of type `element`; zero copy when they already lie in shared memory this
+  /// client can name (its heap, a buffer it holds). Others are copied once: into the heap when
+  /// small, else into a scratch buffer (made on first use, then reused by later calls). A copied
+  /// mutable range is copied back after the call.
   void put_span(std::size_t index, const TypeInfo& element, void* data, std::size_t count,
                 bool writable);
   void put_string(std::size_t index, std::string_view text);
 
   /// Runs the call and waits for its end. Throws RemoteError, ServerGoneError, TimeoutError,
-  /// ProtocolError, std::length_error (result larger than the heap), and what
+  /// ProtocolError, OutOfSharedMemoryError (no buffer for the result), and what
   /// ClientOptions::interrupt_check throws.
   void execute();
 
   /// The fixed-size result slot, function().return_type->size bytes (valid after execute()).
   /// Unchecked: check_value() it before reading it as an object.
   const std::byte* result_slot() const noexcept;
-  /// A variable-length result: its bytes in the heap, validated against the offered window.
+  /// A variable-length result: its bytes in the heap (validated against the offered window) or
+  /// in the buffer the server made for it (valid after execute(), while the call lives).
   std::span<const std::byte> result_bytes() const;
-  /// Hands the result's heap block to the caller (it is not freed with the call); returns its
-  /// offset. The caller frees it with Connection::free_block.
-  std::uint64_t keep_result_block();
+  /// Hands the result's block (heap or buffer) to the caller: it is not freed with the call. The
+  /// caller frees it with Connection::free_block.
+  SharedBlock keep_result_block();
 
   const FunctionSchema& function() const noexcept { return function_; }
 
@@ -85,11 +93,18 @@ class DynamicCall {
   template <class Integer>
   void put_integer(std::size_t index, Integer value);
   std::byte* slot(std::size_t index) const;
-  std::uint64_t stage(std::size_t index, const void* data, std::size_t bytes);
+  struct Staged {
+    layout::VarSlot slot;  // length 0: the caller sets it
+    std::byte* bytes;      // where the copy lies
+  };
+  // Copies `bytes` into the heap or a scratch buffer.
+  Staged stage(const void* data, std::size_t bytes);
+  // Checks and maps the variable-length result the server wrote.
+  void resolve_result();
 
   struct CopyBack {
-    std::uint64_t offset;
-    void* destination;
+    const std::byte* source;  // the copy in shared memory
+    void* destination;        // the caller's range
     std::size_t bytes;
   };
 
@@ -97,8 +112,11 @@ class DynamicCall {
   const FunctionSchema& function_;
   std::chrono::steady_clock::time_point deadline_;
   std::vector<std::uint64_t> blocks_;  // heap blocks to free when the call is over
+  std::vector<SharedBlock> scratch_;   // scratch buffers to give back when the call is over
   std::vector<CopyBack> copy_backs_;
-  std::optional<std::uint64_t> window_;  // block offered for a variable-length result
+  std::optional<std::uint64_t> window_;        // block offered for a variable-length result
+  std::optional<SharedBlock> result_buffer_;   // a result buffer, freed unless kept
+  std::span<const std::byte> result_;          // the variable-length result's bytes
 };
 
 }  // namespace shmrpc

@@ -70,7 +70,8 @@ class ProtocolError : public Error {
   using Error::Error;
 };
 
-/// /dev/shm has no room for a buffer of the size asked for. Thrown by the server's buffer table
+/// /dev/shm (or the client's buffer quota, ServerOptions::client_buffer_quota) has no room for a
+/// buffer of the size asked for. Thrown by the server's buffer table
 /// when it makes a buffer (posix_fallocate reserves the bytes there, so a full /dev/shm is this
 /// error and never a SIGBUS later); the call that needed the buffer fails alone. A std::bad_alloc
 /// and not an Error: it is an allocation that failed, caught where any allocation failure is
@@ -81,6 +82,9 @@ class OutOfSharedMemoryError : public std::bad_alloc {
   /// `free_bytes`: what /dev/shm had free just after the attempt, or nullopt when unknown.
   OutOfSharedMemoryError(std::string_view server_name, std::uint64_t requested_bytes,
                          std::optional<std::uint64_t> free_bytes);
+  /// With a message of its own: a client's quota ran out, or the client raises what the server
+  /// reported (Status::kOutOfMemory). Free bytes unknown.
+  OutOfSharedMemoryError(std::string message, std::uint64_t requested_bytes);
   const char* what() const noexcept override { return message_->c_str(); }
   /// The size of the buffer that could not be made.
   std::uint64_t requested_bytes() const noexcept { return requested_bytes_; }

@@ -1,5 +1,5 @@
 #pragma once
-/// The binary format of a shmrpc segment, version 2. docs/SPEC.md describes it byte for byte; the
+/// The binary format of a shmrpc segment, version 3. docs/SPEC.md describes it byte for byte; the
 /// static_asserts below pin every offset so that the code and the document cannot drift apart.
 ///
 /// Segment:
@@ -24,7 +24,7 @@ namespace shmrpc::layout {
 
 /// "SHMRPC1\x01" read as a little-endian 64-bit integer.
 inline constexpr std::uint64_t kMagic = 0x0131'4350'524D'4853ULL;
-inline constexpr std::uint32_t kFormatVersion = 2;
+inline constexpr std::uint32_t kFormatVersion = 3;
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint32_t kNoType = 0xFFFF'FFFFU;
 
@@ -132,9 +132,9 @@ enum class TypeKind : std::uint8_t {
   kComplex64 = 12,   ///< std::complex<float>: real, imaginary
   kComplex128 = 13,  ///< std::complex<double>
   kArray = 16,       ///< std::array<element, count>, stored inline in the frame
-  kSpan = 17,        ///< std::span<element>, a VarSlot into the heap
-  kString = 18,      ///< UTF-8 bytes, a VarSlot into the heap
-  kVector = 19,      ///< std::vector<element> result, a VarSlot into the heap
+  kSpan = 17,        ///< std::span<element>, a VarSlot into the heap or a buffer
+  kString = 18,      ///< UTF-8 bytes, a VarSlot into the heap or a buffer
+  kVector = 19,      ///< std::vector<element> result, a VarSlot into the heap or a buffer
   kStruct = 20,      ///< an aggregate: count fields from first_member, laid out by the compiler
   kEnum = 21,        ///< element is the underlying integer; count enumerators from first_member
   kOptional = 22,    ///< [has_value: uint8][pad to element's alignment][element]
@@ -170,11 +170,17 @@ struct MemberDesc {
   std::uint64_t value;  ///< offset of a field or element in its value; an enumerator's value
 };
 
-/// A variable-length value in a frame slot (16 bytes): where it lies in the channel's heap.
+/// A variable-length value in a frame slot (24 bytes): where it lies, in the channel's heap or in
+/// a buffer segment (SPEC 6.6). The server validates all three fields before it reads a byte.
+///    0 offset    8 length    16 buffer
 struct VarSlot {
-  std::uint64_t offset;  ///< bytes from the start of the heap
+  std::uint64_t offset;  ///< bytes from the start of the heap or the buffer
   std::uint64_t length;  ///< elements (bytes for kString)
+  std::uint64_t buffer;  ///< kHeapBuffer: the channel's heap; else the id of a buffer segment
 };
+
+/// VarSlot::buffer of a value in the channel's own heap. Buffer ids start at 1.
+inline constexpr std::uint64_t kHeapBuffer = 0;
 
 /// States of a call, in the low bits of CommandBlock::state. See detail/call_protocol.hpp.
 enum class CallState : std::uint32_t {
@@ -195,7 +201,17 @@ enum class Status : std::uint32_t {
   kBadRequest = 2,       ///< the server rejected the request bytes (index, lengths, offsets)
   kResultTooLarge = 3,   ///< the result did not fit the window the client offered
   kServerStopping = 4,   ///< the server is stopping and did not run the call
+  kOutOfMemory = 5,      ///< a buffer could not be made: /dev/shm is full or the client's quota
 };
+
+/// Function indices past every function table, for requests that run no function (SPEC 10.3).
+/// Their operands lie in the command block, so they leave the call frame alone.
+/// kMakeBuffer: result_capacity = size in bytes; the reply's result_offset = the new buffer's id.
+/// kReleaseBuffer: result_offset = the id of a buffer the client owns.
+/// kProbe: a liveness probe of a late call; the server fails it with kBadRequest.
+inline constexpr std::uint32_t kReleaseBufferIndex = 0xFFFF'FFFDU;
+inline constexpr std::uint32_t kMakeBufferIndex = 0xFFFF'FFFEU;
+inline constexpr std::uint32_t kProbeIndex = 0xFFFF'FFFFU;
 
 inline constexpr std::size_t kErrorTypeSize = 120;
 inline constexpr std::size_t kErrorMessageSize = 896;
@@ -331,9 +347,10 @@ static_assert(offsetof(MemberDesc, type) == 4);
 static_assert(offsetof(MemberDesc, value) == 8);
 
 static_assert(std::is_trivially_copyable_v<VarSlot>);
-static_assert(sizeof(VarSlot) == 16 && alignof(VarSlot) == 8);
+static_assert(sizeof(VarSlot) == 24 && alignof(VarSlot) == 8);
 static_assert(offsetof(VarSlot, offset) == 0);
 static_assert(offsetof(VarSlot, length) == 8);
+static_assert(offsetof(VarSlot, buffer) == 16);
 
 static_assert(std::is_standard_layout_v<CommandBlock>);
 static_assert(sizeof(CommandBlock) == 1056);

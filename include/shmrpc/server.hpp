@@ -26,9 +26,14 @@ struct ServerOptions {
   /// Channels, i.e. clients that can be connected at once. Each has its own serving thread, so
   /// calls on different channels run in parallel.
   std::uint32_t channels = 8;
-  /// Bytes per channel for the call frame and the heap that holds arrays and strings. Bounds the
-  /// largest argument or result a call can carry.
-  std::uint64_t arena_size = std::uint64_t{4} << 20U;
+  /// Bytes per channel for the call frame and the inline heap, committed at start. The heap holds
+  /// small arrays and strings; larger ones go into buffer segments made when they are needed
+  /// (docs/SPEC.md, section 6.6), so this bounds nothing but what crosses without a buffer.
+  std::uint64_t arena_size = std::uint64_t{1} << 20U;
+  /// Bytes of buffers one client may hold at once (arguments it made, results it keeps); 0 means
+  /// no limit but /dev/shm. A request past it fails with OutOfSharedMemoryError, as a full
+  /// /dev/shm does.
+  std::uint64_t client_buffer_quota = 0;
   /// Permission bits of the segment file: by default only the server's user may attach. Read and
   /// write bits only (a subset of 0666) and at least 0600: the server's own user needs both.
   mode_t mode = 0600;

@@ -1,5 +1,6 @@
 #pragma once
-/// SharedArray: an array in a client's channel heap, passed to calls without a copy.
+/// SharedArray: an array in shared memory a client holds (its channel heap when small, else a
+/// buffer segment of its own), passed to calls without a copy.
 
 #include <cstddef>
 #include <cstdint>
@@ -12,23 +13,23 @@
 
 namespace shmrpc {
 
-/// An array in the client's channel heap. Passing it (or a span of it) to a call copies nothing,
-/// and a function that takes std::span<T> writes into it in place. Keeps the connection alive.
-/// May be destroyed on any thread; its block is not reused while a call that timed out or was
-/// interrupted may still run (the server may still write into the array).
+/// An array in shared memory the client holds. Passing it (or a span of it) to a call copies
+/// nothing, and a function that takes std::span<T> writes into it in place. Keeps the connection
+/// alive. May be destroyed on any thread; its block is not reused while a call that timed out or
+/// was interrupted may still run (the server may still write into the array).
 template <class T>
 class SharedArray {
  public:
   SharedArray(SharedArray&& other) noexcept
       : connection_(std::move(other.connection_)),
-        offset_(other.offset_),
+        block_(std::move(other.block_)),
         data_(std::exchange(other.data_, nullptr)),
         size_(std::exchange(other.size_, 0)) {}
   SharedArray& operator=(SharedArray&& other) noexcept {
     if (this != &other) {
       release();
       connection_ = std::move(other.connection_);
-      offset_ = other.offset_;
+      block_ = std::move(other.block_);
       data_ = std::exchange(other.data_, nullptr);
       size_ = std::exchange(other.size_, 0);
     }
@@ -47,20 +48,20 @@ class SharedArray {
 
  private:
   friend class Client;
-  SharedArray(std::shared_ptr<Connection> connection, std::uint64_t offset, std::size_t size)
+  SharedArray(std::shared_ptr<Connection> connection, SharedBlock block, std::size_t size)
       : connection_(std::move(connection)),
-        offset_(offset),
-        data_(reinterpret_cast<T*>(connection_->heap() + offset)),
+        block_(std::move(block)),
+        data_(reinterpret_cast<T*>(block_.data)),
         size_(size) {}
   void release() noexcept {
     if (connection_) {
-      connection_->free_block(offset_);
+      connection_->free_block(block_);
       connection_.reset();
     }
   }
 
   std::shared_ptr<Connection> connection_;
-  std::uint64_t offset_ = 0;
+  SharedBlock block_;
   T* data_ = nullptr;
   std::size_t size_ = 0;
 };

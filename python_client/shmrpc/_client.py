@@ -323,9 +323,11 @@ class Client:
 
     def empty(self, shape: int | Iterable[int],
               dtype: npt.DTypeLike = np.float64) -> npt.NDArray[Any]:
-        """An uninitialised array in this thread's channel heap: passing it to a call copies
-        nothing, and a function taking ``std::span<T>`` writes into it in place. Freed when the
-        array (and every view of it) is gone. MemoryError when the heap has no room."""
+        """An uninitialised array in shared memory: this thread's channel heap when it is small,
+        else a buffer segment the server makes for this client (any size /dev/shm can hold).
+        Passing it to a call copies nothing, and a function taking ``std::span<T>`` writes into
+        it in place. Freed when the array (and every view of it) is gone. MemoryError when
+        /dev/shm (or the server's per-client quota) has no room."""
         return self._channels.get().empty(_shape(shape), _heap_dtype(dtype), False)
 
     def zeros(self, shape: int | Iterable[int],
@@ -334,13 +336,14 @@ class Client:
         return self._channels.get().empty(_shape(shape), _heap_dtype(dtype), True)
 
     def asarray(self, values: npt.ArrayLike, dtype: npt.DTypeLike = None) -> npt.NDArray[Any]:
-        """`values` as an array in this thread's channel heap: returned as it is when it already
+        """`values` as an array in this thread's shared memory: returned as it is when it already
         lies there (with that dtype, C-contiguous and aligned to its elements), else copied there
         once."""
         array = np.asarray(values, dtype=dtype)
         connection = self._channels.get()
+        # Heap blocks and buffers start on cache lines, so the address tells the alignment.
         if (array.flags.c_contiguous and connection.owns(array)
-                and (_address(array) - connection.heap_address) % _alignment(array.dtype) == 0):
+                and _address(array) % _alignment(array.dtype) == 0):
             return array
         copy = connection.empty(array.shape, _heap_dtype(array.dtype), False)
         np.copyto(copy, array)
@@ -354,6 +357,17 @@ class Client:
     def heap_free(self) -> int:
         """Bytes of this thread's channel heap not held by arrays (or a call)."""
         return self._channels.get().heap_free
+
+    def buffers_mapped(self) -> int:
+        """Buffer segments this thread's connection has mapped and holds (arrays made by
+        :meth:`empty` that were too large for the heap, results kept as arrays, scratch buffers
+        for copied arguments)."""
+        return self._channels.get().buffers_mapped
+
+    def owns(self, array: npt.NDArray[Any]) -> bool:
+        """True when `array` lies whole in this thread's shared memory (its channel heap or a
+        buffer it holds), so that passing it copies nothing."""
+        return bool(self._channels.get().owns(array))
 
     # --- connection -------------------------------------------------------------------------
 

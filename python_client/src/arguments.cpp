@@ -122,15 +122,16 @@ bool usable_as_is(py::handle value, const py::dtype& dtype, const NumpyShape& sh
   return (array.flags() & py::array::c_style) != 0 && (!writes || array.writeable());
 }
 
-// True when `array` lies in the channel heap at an offset that is not a multiple of `align`.
-bool misaligned_in_heap(const Connection& connection, const py::array& array, std::size_t align) {
+// True when `array` lies in this client's shared memory at an offset that is not a multiple of
+// `align`.
+bool misaligned_in_shared_memory(const Connection& connection, const py::array& array,
+                                 std::size_t align) {
   const auto bytes = static_cast<std::size_t>(array.nbytes());
-  if (bytes == 0 || !connection.in_heap(array.data(), bytes)) {
+  if (bytes == 0) {
     return false;
   }
-  const auto offset =
-      static_cast<std::size_t>(static_cast<const std::byte*>(array.data()) - connection.heap());
-  return offset % align != 0;
+  const auto found = connection.locate(array.data(), bytes);
+  return found && found->offset % align != 0;
 }
 
 // An argument that is not a span of plain numbers and not usable as it is: a sequence of
@@ -186,8 +187,8 @@ void put_array_like(DynamicCall& call, std::size_t index, py::handle value,
   };
   const bool as_is = usable_as_is(value, dtype, shape, span, wanted.is_mutable);
   py::array array = as_is ? py::reinterpret_borrow<py::array>(value) : converted();
-  if (span && misaligned_in_heap(context.connection, array, wanted.element->align)) {
-    // The server takes a span in the heap only at an offset aligned to its elements (SPEC 10.3),
+  if (span && misaligned_in_shared_memory(context.connection, array, wanted.element->align)) {
+    // The server takes a span only at an offset aligned to its elements (SPEC 10.3),
     // and the core passes heap data where it lies; so a view such as a[1:] of a byte array
     // goes as a copy, which the core stages like any ordinary array.
     py::array copy = array.attr("copy")();

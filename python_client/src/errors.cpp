@@ -116,6 +116,8 @@ void translate(std::exception_ptr thrown) {
     PyErr_SetString(PyExc_OverflowError, error.what());
   } catch (const std::length_error& error) {
     PyErr_SetString(PyExc_MemoryError, error.what());
+  } catch (const OutOfSharedMemoryError& error) {
+    PyErr_SetString(PyExc_MemoryError, error.what());
   }
   // Anything else falls through to pybind11's own translators.
 }
@@ -133,7 +135,8 @@ void bind_errors(py::module_& module) {
       "type, dtype, arity or keyword), OverflowError (an integer that does not fit its C++ type, "
       "a\n"
       "float that would become inf as a float32), UnicodeDecodeError (bytes for a string that are\n"
-      "not UTF-8), MemoryError (an array or result larger than the channel heap). A segment that\n"
+      "not UTF-8), MemoryError (/dev/shm, or the client's buffer quota, has no room for an array or\n"
+      "a result). A segment that\n"
       "cannot be opened is the OSError for its errno (PermissionError for another user's).");
   classes.remote = new_class(
       module, "RemoteError", classes.error,

@@ -23,8 +23,12 @@ py::array heap_array(std::unique_ptr<HeapBlock> block, const py::dtype& dtype,
 
 void bind_heap_block(py::module_& module) {
   py::class_<HeapBlock>(module, "HeapBlock",
-                        "A block of a channel heap under numpy arrays; freed when they are gone.")
-      .def_property_readonly("offset", &HeapBlock::offset, "Bytes from the start of the heap.")
+                        "Shared memory under numpy arrays (a channel heap block or a buffer); freed when they are "
+                        "gone.")
+      .def_property_readonly("offset", &HeapBlock::offset,
+                             "Bytes from the start of the heap or the buffer.")
+      .def_property_readonly("buffer", &HeapBlock::buffer,
+                             "0 for the channel heap, else the id of the buffer segment.")
       .def_property_readonly("size", &HeapBlock::size, "Bytes of the block.")
       .def_property_readonly("channel", &HeapBlock::channel, "The channel whose heap holds it.")
       .def_property_readonly(
@@ -32,6 +36,10 @@ void bind_heap_block(py::module_& module) {
           [](const HeapBlock& block) { return reinterpret_cast<std::uintptr_t>(block.data()); },
           "Where the block is mapped in this process.")
       .def("__repr__", [](const HeapBlock& block) {
+        if (!block.in_heap()) {
+          return fmt::format("<shmrpc HeapBlock of {} bytes in buffer {}>", block.size(),
+                             block.buffer());
+        }
         return fmt::format("<shmrpc HeapBlock of {} bytes at offset {} of channel {}>",
                            block.size(), block.offset(), block.channel());
       });

@@ -150,12 +150,12 @@ py::array PyConnection::empty(const std::vector<py::ssize_t>& shape, const py::d
     }
     const auto size = static_cast<std::uint64_t>(dim);
     if (size != 0 && bytes > std::numeric_limits<std::uint64_t>::max() / size) {
-      throw std::length_error("shmrpc: an array of that shape does not fit any channel heap");
+      throw std::length_error("shmrpc: an array of that shape has more bytes than memory holds");
     }
     bytes *= size;
   }
   auto block = allocate_block(connection, bytes);
-  if (zero && bytes != 0) {
+  if (zero && bytes != 0 && block->in_heap()) {  // a new buffer is zero-filled already
     std::memset(block->data(), 0, bytes);
   }
   return heap_array(std::move(block), dtype, shape);
@@ -194,7 +194,7 @@ py::list PyConnection::named_types() {
 }
 
 bool PyConnection::owns(const py::array& array) const {
-  return get().in_heap(array.data(), static_cast<std::size_t>(array.nbytes()));
+  return get().locate(array.data(), static_cast<std::size_t>(array.nbytes())).has_value();
 }
 
 // Not const: it changes the channel it holds (its timeout).
@@ -280,7 +280,8 @@ void bind_connection(py::module_& module) {
           "shmrpc::check_stub against this server: functions are (name, signature, layout, "
           "signature_hash) tuples.")
       .def("owns", &PyConnection::owns, py::arg("array"),
-           "True when the array's data lies in this channel's heap.")
+           "True when the array's data lies in this connection's shared memory (heap or a "
+           "buffer it holds).")
       .def("set_timeout", &PyConnection::set_timeout, py::arg("timeout"))
       .def("close", &PyConnection::close)
       .def_property_readonly("closed", &PyConnection::closed)
@@ -300,7 +301,10 @@ void bind_connection(py::module_& module) {
                              [](const PyConnection& self) { return self.get().heap_size(); })
       .def_property_readonly(
           "heap_free", [](const PyConnection& self) { return self.get().heap_free_bytes(); },
-          "Bytes of this channel's heap not in use.");
+          "Bytes of this channel's heap not in use.")
+      .def_property_readonly(
+          "buffers_mapped", [](const PyConnection& self) { return self.get().mapped_buffers(); },
+          "Buffer segments this connection has mapped.");
 }
 
 }  // namespace shmrpc::python

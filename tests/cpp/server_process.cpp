@@ -1,5 +1,7 @@
 #include "server_process.hpp"
 
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -142,6 +144,21 @@ int wait_child(pid_t pid, std::chrono::seconds patience) {
 
 int run_in_child(const std::function<int()>& body) {
   return wait_child(start_child(body));
+}
+
+PrivateDevShm enter_private_dev_shm(const char* size) {
+  if (::unshare(CLONE_NEWNS) != 0) {
+    return PrivateDevShm::kNotAllowed;
+  }
+  // Private propagation first, or the tmpfs would appear in the parent's namespace too.
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    return PrivateDevShm::kMountFailed;
+  }
+  const std::string options = std::string("size=") + size;
+  if (::mount("shmrpc-test", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, options.c_str()) != 0) {
+    return PrivateDevShm::kMountFailed;
+  }
+  return PrivateDevShm::kEntered;
 }
 
 }  // namespace shmrpc::test

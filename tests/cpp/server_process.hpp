@@ -66,4 +66,16 @@ int wait_child(pid_t pid, std::chrono::seconds patience = std::chrono::seconds(3
 /// start_child, then wait_child.
 int run_in_child(const std::function<int()>& body);
 
+/// What enter_private_dev_shm() found.
+enum class PrivateDevShm {
+  kEntered,      ///< this process now sees a fresh tmpfs of the asked size at /dev/shm
+  kNotAllowed,   ///< unshare(CLONE_NEWNS) is not permitted here (needs root): skip the test
+  kMountFailed,  ///< the namespace was made but the tmpfs could not be mounted
+};
+
+/// For a child process (start_child): moves it into a mount namespace of its own and mounts a
+/// tmpfs of `size` ("16m") on /dev/shm there, hiding the real one from this process and its
+/// children only.
+PrivateDevShm enter_private_dev_shm(const char* size);
+
 }  // namespace shmrpc::test

@@ -95,24 +95,6 @@ TEST_F(ErrorsTest, WrongResultTypeIsRejected) {
                     HasSubstr("expects add(a: int64, b: int64) -> int32")));
 }
 
-TEST_F(ErrorsTest, ArgumentLargerThanTheHeapSaysBothSizes) {
-  const std::vector<std::uint8_t> huge(8U << 20U);  // the default heap is just under 4 MiB
-  EXPECT_THAT(
-      message_of<std::length_error>(
-          [&] { client_.call<std::vector<std::uint8_t>>("bytes_of", huge); }),
-      AllOf(HasSubstr("is 8388608 bytes"), HasSubstr("heap size"), HasSubstr("arena_size")));
-  EXPECT_THAT(message_of<std::length_error>([&] { (void)client_.empty<double>(1U << 20U); }),
-              HasSubstr("does not fit the channel heap"));
-}
-
-TEST_F(ErrorsTest, ResultLargerThanTheHeapSaysBothSizes) {
-  EXPECT_THAT(message_of<std::length_error>([&] {
-                client_.call<std::vector<std::uint8_t>>("big_result", std::uint64_t{8} << 20U);
-              }),
-              AllOf(HasSubstr("result is 8388608 bytes"), HasSubstr("arena_size")));
-  EXPECT_EQ(client_.call<std::vector<std::uint8_t>>("big_result", 1000).size(), 1000U);
-}
-
 TEST_F(ErrorsTest, TimeoutLeavesTheClientUsable) {
   client_.set_timeout(std::chrono::milliseconds(50));
   EXPECT_THAT(message_of<TimeoutError>([&] { client_.call("sleep_ms", 400); }),

@@ -98,6 +98,27 @@ void define_test_functions(Server& server) {
            })
       .def("big_result",
            [](std::uint64_t bytes) { return std::vector<std::uint8_t>(bytes, std::uint8_t{7}); })
+      // Position-sensitive, so that bytes moved or cut off in transit are seen.
+      .def("checksum",
+           [](std::span<const std::uint8_t> bytes) {
+             std::uint64_t sum = 0;
+             for (std::size_t i = 0; i < bytes.size(); ++i) {
+               sum += std::uint64_t{bytes[i]} * (i % 251 + 1);
+             }
+             return sum;
+           })
+      .def("pattern",
+           [](std::uint64_t bytes) {
+             std::vector<std::uint8_t> out(bytes);
+             for (std::size_t i = 0; i < out.size(); ++i) {
+               out[i] = static_cast<std::uint8_t>(i % 253);
+             }
+             return out;
+           })
+      .def("fill_bytes",
+           [](std::span<std::uint8_t> bytes, std::uint8_t value) {
+             std::fill(bytes.begin(), bytes.end(), value);
+           })
       .def("sleep_ms",
            [](std::int32_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); })
       .def("fail", [](std::string message) { throw std::runtime_error(message); })

@@ -132,7 +132,7 @@ TEST_F(HostileTest, WellFormedRawRequestsSucceed) {
 
   const std::vector<std::int16_t> values{1, 2, 3, -4};
   std::memcpy(heap() + 64, values.data(), values.size() * sizeof(std::int16_t));
-  put(argument_offset("sum_i16", 0), layout::VarSlot{64, values.size()});
+  put(argument_offset("sum_i16", 0), layout::VarSlot{64, values.size(), 0});
   ASSERT_EQ(raw_call("sum_i16"), CallState::kDone);
   EXPECT_EQ(get<std::int64_t>(function("sum_i16").return_offset), 2);
 
@@ -157,33 +157,33 @@ TEST_F(HostileTest, FunctionIndexPastTheEndFailsOnlyThatCall) {
 }
 
 TEST_F(HostileTest, SpanOffsetPastTheHeapFailsOnlyThatCall) {
-  put(argument_offset("sum_i16", 0), layout::VarSlot{heap_size() + 64, 1});
+  put(argument_offset("sum_i16", 0), layout::VarSlot{heap_size() + 64, 1, 0});
   expect_rejected(raw_call("sum_i16"), "past the end");
-  put(argument_offset("negate", 0), layout::VarSlot{std::numeric_limits<std::uint64_t>::max(), 1});
+  put(argument_offset("negate", 0), layout::VarSlot{std::numeric_limits<std::uint64_t>::max(), 1, 0});
   expect_rejected(raw_call("negate"), "past the end");
   expect_still_serving();
 }
 
 TEST_F(HostileTest, OverflowingSpanLengthFailsOnlyThatCall) {
   put(argument_offset("sum_i16", 0),
-      layout::VarSlot{0, std::numeric_limits<std::uint64_t>::max() / 2});
+      layout::VarSlot{0, std::numeric_limits<std::uint64_t>::max() / 2, 0});
   expect_rejected(raw_call("sum_i16"), "run past the end");
-  put(argument_offset("sum_u64", 0), layout::VarSlot{8, std::numeric_limits<std::uint64_t>::max()});
+  put(argument_offset("sum_u64", 0), layout::VarSlot{8, std::numeric_limits<std::uint64_t>::max(), 0});
   expect_rejected(raw_call("sum_u64"), "run past the end");
   expect_still_serving();
 }
 
 TEST_F(HostileTest, MisalignedSpanOffsetFailsOnlyThatCall) {
-  put(argument_offset("sum_i16", 0), layout::VarSlot{1, 2});
+  put(argument_offset("sum_i16", 0), layout::VarSlot{1, 2, 0});
   expect_rejected(raw_call("sum_i16"), "not aligned");
   expect_still_serving();
 }
 
 TEST_F(HostileTest, StringPastTheHeapFailsOnlyThatCall) {
-  put(argument_offset("length", 0), layout::VarSlot{heap_size() + 1, 4});
+  put(argument_offset("length", 0), layout::VarSlot{heap_size() + 1, 4, 0});
   expect_rejected(raw_call("length"), "past the end");
   // A std::string argument is copied by the server: a huge length must not become an allocation.
-  put(argument_offset("upper", 0), layout::VarSlot{0, heap_size() + 1});
+  put(argument_offset("upper", 0), layout::VarSlot{0, heap_size() + 1, 0});
   expect_rejected(raw_call("upper"), "run past the end");
   expect_still_serving();
 }
@@ -193,7 +193,7 @@ TEST_F(HostileTest, BoolByteOtherThanZeroOrOneFailsOnlyThatCall) {
   expect_rejected(raw_call("echo_bool"), "a bool holds byte 7");
   const std::vector<std::uint8_t> bools{1, 0, 2};
   std::memcpy(heap() + 128, bools.data(), bools.size());
-  put(argument_offset("count_true", 0), layout::VarSlot{128, bools.size()});
+  put(argument_offset("count_true", 0), layout::VarSlot{128, bools.size(), 0});
   expect_rejected(raw_call("count_true"), "a bool holds byte 2");
   expect_still_serving();
 }

@@ -130,7 +130,7 @@ TEST(LayoutTest, StructSizesMatchTheSpec) {
   EXPECT_EQ(sizeof(layout::FunctionMetadata), 48U);
   EXPECT_EQ(sizeof(layout::ArgumentMetadata), 16U);
   EXPECT_EQ(sizeof(layout::TypeDesc), 32U);
-  EXPECT_EQ(sizeof(layout::VarSlot), 16U);
+  EXPECT_EQ(sizeof(layout::VarSlot), 24U);
   EXPECT_EQ(sizeof(layout::CommandBlock), 1056U);
   EXPECT_EQ(layout::kFrameOffset, 1056U);
 }

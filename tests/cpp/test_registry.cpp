@@ -71,7 +71,7 @@ struct LocalCall {
   template <class T>
   T* put_span(std::uint32_t slot, std::uint64_t at, const std::vector<T>& values) {
     std::memcpy(heap.data() + at, values.data(), values.size() * sizeof(T));
-    put(slot, layout::VarSlot{at, values.size()});
+    put(slot, layout::VarSlot{at, values.size(), 0});
     return reinterpret_cast<T*>(heap.data() + at);
   }
 };
@@ -113,9 +113,9 @@ TEST(RegistryTest, SpanArgumentsTakeAVarSlotEach) {
                {"a", "b"});
   const FunctionDefinition& dot = registry.functions().at(0);
   expect_slot(dot.argument_slots.at(0), 0, sizeof(layout::VarSlot));
-  expect_slot(dot.argument_slots.at(1), 16, sizeof(layout::VarSlot));
-  expect_slot(dot.return_slot, 32, 8);
-  EXPECT_EQ(dot.frame_size, 40U);
+  expect_slot(dot.argument_slots.at(1), 24, sizeof(layout::VarSlot));
+  expect_slot(dot.return_slot, 48, 8);
+  EXPECT_EQ(dot.frame_size, 56U);
   EXPECT_EQ(dot.argument_types[0]->kind, TypeKind::kSpan);
   EXPECT_FALSE(dot.argument_types[0]->is_mutable);
   EXPECT_EQ(dot.argument_types[0]->element->kind, TypeKind::kFloat64);
@@ -138,10 +138,10 @@ TEST(RegistryTest, MutableSpanIsMarkedMutable) {
   define_scale(registry);
   const FunctionDefinition& scale = registry.functions().at(0);
   EXPECT_TRUE(scale.argument_types.at(0)->is_mutable);
-  expect_slot(scale.argument_slots.at(0), 0, 16);
-  expect_slot(scale.argument_slots.at(1), 16, 8);
-  expect_slot(scale.return_slot, 24, 0);
-  EXPECT_EQ(scale.frame_size, 24U);
+  expect_slot(scale.argument_slots.at(0), 0, 24);
+  expect_slot(scale.argument_slots.at(1), 24, 8);
+  expect_slot(scale.return_slot, 32, 0);
+  EXPECT_EQ(scale.frame_size, 32U);
   EXPECT_EQ(scale.signature(), "scale(v: span<float32>, factor: float64) -> void");
 }
 
@@ -151,9 +151,9 @@ TEST(RegistryTest, FixedArrayResultIsStoredInline) {
       "quartiles", [](std::span<const float> /*samples*/) { return std::array<double, 4>{}; },
       {"samples"}, "Quartiles");
   const FunctionDefinition& quartiles = registry.functions().at(0);
-  expect_slot(quartiles.argument_slots.at(0), 0, 16);
-  expect_slot(quartiles.return_slot, 16, 32);
-  EXPECT_EQ(quartiles.frame_size, 48U);
+  expect_slot(quartiles.argument_slots.at(0), 0, 24);
+  expect_slot(quartiles.return_slot, 24, 32);
+  EXPECT_EQ(quartiles.frame_size, 56U);
   EXPECT_EQ(quartiles.return_type->kind, TypeKind::kArray);
   EXPECT_EQ(quartiles.return_type->count, 4U);
   EXPECT_EQ(quartiles.signature(), "quartiles(samples: span<const float32>) -> array<float64, 4>");
@@ -167,9 +167,9 @@ TEST(RegistryTest, StringArgumentAndResultAreVarSlots) {
   registry.def(
       "shout", [](const std::string& text) { return text + "!"; }, {"text"}, "Shouts");
   const FunctionDefinition& greet = registry.functions().at(0);
-  expect_slot(greet.argument_slots.at(0), 0, 16);
-  expect_slot(greet.return_slot, 16, 16);
-  EXPECT_EQ(greet.frame_size, 32U);
+  expect_slot(greet.argument_slots.at(0), 0, 24);
+  expect_slot(greet.return_slot, 24, 24);
+  EXPECT_EQ(greet.frame_size, 48U);
   EXPECT_EQ(greet.signature(), "greet(name: string) -> string");
   // A const reference is passed as its value type.
   EXPECT_EQ(registry.functions().at(1).signature(), "shout(text: string) -> string");
@@ -188,8 +188,8 @@ TEST(RegistryTest, VectorResultIsAlignedAfterASmallArgument) {
       {"n"}, "0 .. n-1");
   const FunctionDefinition& iota = registry.functions().at(0);
   expect_slot(iota.argument_slots.at(0), 0, 4);
-  expect_slot(iota.return_slot, 8, 16);  // a VarSlot is 8-byte aligned
-  EXPECT_EQ(iota.frame_size, 24U);
+  expect_slot(iota.return_slot, 8, 24);  // a VarSlot is 8-byte aligned
+  EXPECT_EQ(iota.frame_size, 32U);
   EXPECT_EQ(iota.return_type->kind, TypeKind::kVector);
   EXPECT_EQ(iota.signature(), "iota(n: int32) -> vector<int32>");
 }
@@ -397,7 +397,7 @@ TEST(RegistryTest, InvokeEncodesAStringResultIntoTheWindow) {
   LocalCall local;
   const std::string name = "world";
   std::memcpy(local.heap.data() + 1, name.data(), name.size());  // strings need no alignment
-  local.put(greet.argument_slots[0].offset, layout::VarSlot{1, name.size()});
+  local.put(greet.argument_slots[0].offset, layout::VarSlot{1, name.size(), 0});
   greet.invoke(local.call(512, 100));
   const auto slot = local.get<layout::VarSlot>(greet.return_slot.offset);
   EXPECT_EQ(slot.offset, 512U);
@@ -434,12 +434,12 @@ TEST(RegistryTest, InvokeRejectsASpanOutsideTheHeap) {
   });
   const FunctionDefinition& sum = registry.functions().at(0);
   LocalCall local;
-  local.put(sum.argument_slots[0].offset, layout::VarSlot{LocalCall::kHeapSize - 2, 2});
+  local.put(sum.argument_slots[0].offset, layout::VarSlot{LocalCall::kHeapSize - 2, 2, 0});
   EXPECT_THROW(sum.invoke(local.call()), BadRequest);
-  local.put(sum.argument_slots[0].offset, layout::VarSlot{1, 1});  // misaligned int16
+  local.put(sum.argument_slots[0].offset, layout::VarSlot{1, 1, 0});  // misaligned int16
   EXPECT_THROW(sum.invoke(local.call()), BadRequest);
   EXPECT_FALSE(called);
-  local.put(sum.argument_slots[0].offset, layout::VarSlot{LocalCall::kHeapSize - 2, 1});  // fits
+  local.put(sum.argument_slots[0].offset, layout::VarSlot{LocalCall::kHeapSize - 2, 1, 0});  // fits
   sum.invoke(local.call());
   EXPECT_TRUE(called);
   EXPECT_EQ(local.get<std::int64_t>(sum.return_slot.offset), 1);

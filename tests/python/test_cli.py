@@ -651,12 +651,12 @@ def test_schema_is_the_json_document_codegen_reads(demo: ServerProcess) -> None:
     assert add["returns"] == {"kind": "int64", "size": 8, "align": 8}
     assert add["signature_hash"].startswith("0x") and len(add["signature_hash"]) == 18
     assert functions["scale"]["arguments"][0]["type"] == {
-        "kind": "span", "element": float64, "mutable": True, "size": 16, "align": 8}
+        "kind": "span", "element": float64, "mutable": True, "size": 24, "align": 8}
     assert functions["scale"]["returns"] == {"kind": "void", "size": 0, "align": 1}
     assert functions["stats"]["returns"] == {
         "kind": "array", "element": float64, "count": 4, "size": 32, "align": 8}
     assert functions["range"]["returns"]["kind"] == "vector"
-    assert functions["greet"]["arguments"][0]["type"] == {"kind": "string", "size": 16, "align": 8}
+    assert functions["greet"]["arguments"][0]["type"] == {"kind": "string", "size": 24, "align": 8}
     assert functions["heaviest"]["returns"] == {
         "kind": "optional",
         "element": {"kind": "struct", "name": "demo::Particle", "size": 56, "align": 8},

@@ -31,11 +31,11 @@ def test_a_freed_array_is_not_reused_while_a_late_call_writes_it(
         fresh_types: ServerProcess) -> None:
     with shmrpc.connect(fresh_types.name, timeout=0.1) as client:
         all_free = client.heap_free()
-        first = client.zeros(100000)
+        first = client.zeros(8000)  # in the heap: a buffer would wait for the late call
         with pytest.raises(shmrpc.TimeoutError):
             client.fill_slowly(first, 7.0, 400)
         del first  # the server still writes into it
-        second = client.zeros(100000)
+        second = client.zeros(8000)
         client.timeout = 10.0
         # This call waits until the late one has ended: by then it wrote all it will write.
         assert client.half(3.0) == 1.5

@@ -170,18 +170,17 @@ def test_integers_out_of_range_are_overflow_errors(client: shmrpc.Client) -> Non
     assert client.add(2**63 - 1, -(2**63)) == -1  # the extremes themselves fit
 
 
-def test_an_argument_larger_than_the_heap_is_a_memory_error(client: shmrpc.Client) -> None:
+def test_an_argument_larger_than_the_heap_crosses_in_a_buffer(client: shmrpc.Client) -> None:
     _, heap_size = client.heap_range()
-    too_big = np.ones(heap_size // 8 + 1)
-    with pytest.raises(MemoryError, match=r"argument 1 \('a'\) of dot is \d+ bytes"):
-        client.dot(too_big, too_big)
+    large = np.ones(heap_size // 8 * 3)
+    assert client.dot(large, large) == float(large.size)
     assert client.add(2, 3) == 5
 
 
-def test_a_heap_array_larger_than_the_heap_is_a_memory_error(client: shmrpc.Client) -> None:
+def test_an_array_larger_than_the_heap_is_made_in_a_buffer(client: shmrpc.Client) -> None:
     _, heap_size = client.heap_range()
-    with pytest.raises(MemoryError, match="does not fit the channel heap"):
-        client.empty(heap_size + 1, np.uint8)
+    array = client.empty(heap_size + 1, np.uint8)
+    assert array.nbytes == heap_size + 1 and array.base.buffer > 0
 
 
 # --- calls ------------------------------------------------------------------------------------

@@ -47,21 +47,30 @@ def test_asarray_returns_a_heap_array_as_it_is(client: shmrpc.Client) -> None:
 
 
 def test_a_heap_array_is_passed_without_a_copy(client: shmrpc.Client) -> None:
-    # The array takes 60% of the heap: a copy of it (let alone of both arguments) cannot fit, so
-    # the call only works if the server reads the client's bytes where they lie.
-    start, size = client.heap_range()
-    count = int(size * 0.6) // 8
-    shared = client.empty(count)
+    # Nothing is allocated for the call: neither heap nor buffers.
+    shared = client.empty(4000)
     shared.fill(1.0)
     assert in_heap(client, shared)
-    free_before = client.heap_free()
-    assert client.dot(shared, shared) == float(count)
-    assert client.dot(a=shared[: count // 2], b=shared[count // 2 : 2 * (count // 2)]) == float(
-        count // 2
-    )
-    assert client.heap_free() == free_before
-    with pytest.raises(MemoryError):
-        client.dot(np.array(shared), np.array(shared))  # ordinary arrays must be copied in
+    free_before, buffers_before = client.heap_free(), client.buffers_mapped()
+    assert client.dot(shared, shared) == 4000.0
+    assert client.dot(a=shared[:2000], b=shared[2000:]) == 2000.0
+    assert (client.heap_free(), client.buffers_mapped()) == (free_before, buffers_before)
+
+
+def test_an_array_too_large_for_the_heap_lives_in_a_buffer_and_passes_without_a_copy(
+        client: shmrpc.Client) -> None:
+    _, heap_size = client.heap_range()
+    count = heap_size // 8 * 4  # four times the whole heap
+    shared = client.zeros(count)
+    assert not in_heap(client, shared) and client.owns(shared)
+    assert type(shared.base).__name__ == "HeapBlock" and shared.base.buffer > 0
+    shared.fill(0.5)
+    buffers_before = client.buffers_mapped()
+    assert client.dot(shared, shared) == count * 0.25
+    assert client.dot(shared[: count // 2], shared[count // 2 :]) == count // 2 * 0.25
+    assert client.buffers_mapped() == buffers_before, "a copy would have taken a scratch buffer"
+    client.scale(shared[:10], 4.0)  # written in place, in the buffer
+    assert shared[:10].tolist() == [2.0] * 10 and shared[10] == 0.5
 
 
 def test_scale_writes_into_a_heap_array_and_its_views(client: shmrpc.Client) -> None:

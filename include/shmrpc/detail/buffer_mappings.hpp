@@ -12,10 +12,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 
 #include "shmrpc/segment.hpp"
 
@@ -41,6 +44,11 @@ class BufferMappings {
   /// theirs. Unknown ids are ignored. Client side, any thread.
   void forget(std::uint64_t id);
 
+  /// The buffer in the cache that holds [data, data + bytes) whole, as (id, offset), or nullopt.
+  /// Client side, any thread; a lookup under the cache's lock, no syscall.
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> locate(const void* data,
+                                                                std::size_t bytes) const;
+
   /// Number of buffers in the cache. Any thread.
   std::size_t count() const;
 
@@ -50,6 +58,7 @@ class BufferMappings {
   std::string server_name_;
   mutable std::mutex mutex_;
   std::unordered_map<std::uint64_t, std::shared_ptr<const Segment>> mappings_;  // guarded by mutex_
+  std::map<const std::byte*, std::uint64_t> by_address_;  // mapping start -> id; guarded by mutex_
 };
 
 }  // namespace shmrpc::detail

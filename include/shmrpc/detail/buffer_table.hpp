@@ -55,9 +55,10 @@ class BufferTable {
  public:
   /// An empty table for server `server_name`, whose buffer files get permission bits `mode` and
   /// group `group` (-1: the server's own), as the server's segment does (clients map them
-  /// read-write). Creates no file. Throws std::invalid_argument for a bad server name.
+  /// read-write). Each owner other than kServerOwner may hold at most `quota` bytes of buffers
+  /// (0: no limit). Creates no file. Throws std::invalid_argument for a bad server name.
   explicit BufferTable(std::string server_name, mode_t mode = 0600,
-                       gid_t group = static_cast<gid_t>(-1));
+                       gid_t group = static_cast<gid_t>(-1), std::uint64_t quota = 0);
 
   /// Unmaps (once no BufferRange holds them) and unlinks every buffer still in the table: they
   /// belong to this server instance and die with it. Mappings clients hold stay valid.
@@ -71,7 +72,7 @@ class BufferTable {
   /// a fresh id. Server side, any thread; blocks on file creation and posix_fallocate (which
   /// touches every page of the file, so making a large buffer takes time proportional to its
   /// size), never while holding the table's lock. Throws OutOfSharedMemoryError when /dev/shm has
-  /// no room (no file is left behind), std::invalid_argument for size 0 (an empty buffer cannot be
+  /// no room (no file is left behind) or the buffer would take `owner` past its quota, std::invalid_argument for size 0 (an empty buffer cannot be
   /// mapped), std::length_error for a size no file can have, std::system_error for other failures.
   Buffer make(std::uint64_t owner, std::uint64_t size);
 
@@ -120,6 +121,12 @@ class BufferTable {
     std::shared_ptr<const Segment> mapping;
   };
 
+  // Counts `size` bytes against `owner`'s quota; throws OutOfSharedMemoryError past it. Caller
+  // holds mutex_.
+  void charge(std::uint64_t owner, std::uint64_t size);
+  // Gives `size` bytes of `owner`'s back. Caller holds mutex_.
+  void refund(std::uint64_t owner, std::uint64_t size) noexcept;
+
   // Finds `id` owned by `owner`, for `action` ("release it"); caller holds mutex_. Throws
   // BadRequest.
   Entry& owned_entry(std::uint64_t id, std::uint64_t owner, std::string_view action);
@@ -130,6 +137,8 @@ class BufferTable {
   mutable std::mutex mutex_;
   std::uint64_t next_id_ = 1;                         // guarded by mutex_
   std::unordered_map<std::uint64_t, Entry> entries_;  // guarded by mutex_
+  std::uint64_t quota_;
+  std::unordered_map<std::uint64_t, std::uint64_t> held_bytes_;  // by owner; guarded by mutex_
 };
 
 }  // namespace shmrpc::detail

@@ -8,17 +8,21 @@
 #include <string>
 #include <vector>
 
+#include "shmrpc/call_frame.hpp"
 #include "shmrpc/layout.hpp"
 #include "shmrpc/registry.hpp"
 
 namespace shmrpc::detail {
 
 /// Runs the request in `block` (function index, result window) whose frame and heap are given,
-/// against `functions`. Writes the result, status and error text; leaves the state word alone.
-/// Never throws: malformed requests and the function's exceptions become the returned Status.
+/// against `functions`, or the buffer request it names (layout::kMakeBufferIndex,
+/// kReleaseBufferIndex) against `buffers`. Writes the result, status and error text; leaves the
+/// state word alone. `buffers` (nullptr: this server takes no buffer handles) collects what the
+/// call holds; the caller ends it (CallBuffers::end_call) once the end is posted. Never throws:
+/// malformed requests and the function's exceptions become the returned Status.
 layout::Status dispatch(const std::vector<FunctionDefinition>& functions,
                         layout::CommandBlock& block, std::byte* frame, std::byte* heap,
-                        std::uint64_t heap_size) noexcept;
+                        std::uint64_t heap_size, CallBuffers* buffers = nullptr) noexcept;
 
 /// Writes a failed call's status and NUL-terminated, truncated error text into `block`.
 void write_failure(layout::CommandBlock& block, layout::Status status, const std::string& type,

@@ -1,6 +1,6 @@
 #pragma once
-/// Server side of the frame encoding: reads arguments in place from a channel's frame and heap,
-/// writes results. Every offset and length comes from a client and is validated before use;
+/// Server side of the frame encoding: reads arguments in place from a channel's frame, heap and
+/// buffers, writes results. Every offset and length comes from a client and is validated before use;
 /// every value is checked (value_codec.hpp) before it is read as a C++ object.
 
 #include <array>
@@ -22,16 +22,18 @@
 
 namespace shmrpc::detail {
 
-/// Validates `slot` as `element_size`-byte elements aligned to `element_align` inside the heap;
-/// returns where they start. Throws BadRequest.
-std::byte* heap_range(const CallFrame& call, const layout::VarSlot& slot, std::size_t element_size,
+/// Validates `slot` as `element_size`-byte elements aligned to `element_align` inside the heap or
+/// the buffer it names (whose mapping the call then holds until it ends); returns where they
+/// start. Throws BadRequest.
+std::byte* var_range(const CallFrame& call, const layout::VarSlot& slot, std::size_t element_size,
                       std::size_t element_align);
 
 /// Throws BadRequest unless the client's result window lies inside the heap and is aligned.
 void check_result_window(const CallFrame& call, std::size_t element_align);
 
-/// Copies `bytes` into the result window and returns the slot pointing at them. Throws
-/// ResultTooLarge.
+/// Copies `bytes` into the result window, or into a buffer made for the client when they do not
+/// fit it, and returns the slot pointing at them. Throws ResultTooLarge (no window, no buffers),
+/// OutOfSharedMemoryError.
 layout::VarSlot write_result_bytes(const CallFrame& call, const void* bytes, std::size_t size,
                                    std::size_t element_align);
 
@@ -71,13 +73,13 @@ auto decode_checked_argument(const CallFrame& call, std::uint32_t offset) {
     using Element = typename T::element_type;
     using Value = std::remove_const_t<Element>;
     const layout::VarSlot slot = read_var_slot(call, offset);
-    std::byte* data = heap_range(call, slot, sizeof(Value), alignof(Value));
+    std::byte* data = var_range(call, slot, sizeof(Value), alignof(Value));
     check_values(type_info_of<Value>(), data, static_cast<std::size_t>(slot.length));
     // The client laid these elements out in shared memory; the server views them where they lie.
     return T(reinterpret_cast<Element*>(data), static_cast<std::size_t>(slot.length));
   } else if constexpr (std::is_same_v<T, std::string_view> || std::is_same_v<T, std::string>) {
     const layout::VarSlot slot = read_var_slot(call, offset);
-    const std::byte* data = heap_range(call, slot, 1, 1);
+    const std::byte* data = var_range(call, slot, 1, 1);
     return T(reinterpret_cast<const char*>(data), static_cast<std::size_t>(slot.length));
   } else {
     return UnsupportedType<T>::make();
