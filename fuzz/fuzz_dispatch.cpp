@@ -6,13 +6,14 @@
 // server must keep the rules of docs/SPEC.md sections 6.2, 6.6, 7.2 and 10.3 checked below; a
 // broken rule aborts with a message.
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <unistd.h>
 #include <memory>
 #include <new>
 #include <string>
@@ -145,9 +146,9 @@ void check_outcome(const FunctionDefinition* function, Status status,
                    const std::vector<std::byte>& frame_before,
                    const std::vector<std::byte>& heap_before) {
   const auto code = static_cast<std::uint32_t>(status);
-  require(code <= static_cast<std::uint32_t>(Status::kOutOfMemory) &&
-              status != Status::kServerStopping,
-          "dispatch returns kOk, kRemoteException, kBadRequest, kResultTooLarge or kOutOfMemory");
+  require(
+      code <= static_cast<std::uint32_t>(Status::kOutOfMemory) && status != Status::kServerStopping,
+      "dispatch returns kOk, kRemoteException, kBadRequest, kResultTooLarge or kOutOfMemory");
   require(block.status == code, "CommandBlock::status holds the returned status");
   if (status != Status::kOk) {
     require(is_terminated(block.error_type.data(), block.error_type.size()),
@@ -158,14 +159,13 @@ void check_outcome(const FunctionDefinition* function, Status status,
   const bool buffer_request = block.function_index == shmrpc::layout::kMakeBufferIndex ||
                               block.function_index == shmrpc::layout::kReleaseBufferIndex;
   if (buffer_request) {
-    require(status == Status::kOk || status == Status::kBadRequest ||
-                status == Status::kOutOfMemory,
-            "a buffer request ends in kOk, kBadRequest or kOutOfMemory");
+    require(
+        status == Status::kOk || status == Status::kBadRequest || status == Status::kOutOfMemory,
+        "a buffer request ends in kOk, kBadRequest or kOutOfMemory");
     require(status != Status::kOk || block.function_index != shmrpc::layout::kMakeBufferIndex ||
                 (result_capacity <= shmrpc::fuzz::kBufferQuota && block.result_offset > 2),
             "a buffer is made within the quota, under a new id");
-    require(block.function_index != shmrpc::layout::kReleaseBufferIndex ||
-                status != Status::kOk,
+    require(block.function_index != shmrpc::layout::kReleaseBufferIndex || status != Status::kOk,
             "no input's client owns a buffer it could release");
   } else if (function == nullptr) {
     require(status == Status::kBadRequest, "an index out of range is kBadRequest");
@@ -243,8 +243,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   shmrpc::CallBuffers buffers{.table = &buffer_table(), .client = 0, .held = {}, .made = {}};
   block->owner.store(kFuzzClient, std::memory_order_relaxed);
-  const Status status = shmrpc::detail::dispatch(functions, *block, frame.data(), heap.data(),
-                                                 heap_size, &buffers);
+  const Status status =
+      shmrpc::detail::dispatch(functions, *block, frame.data(), heap.data(), heap_size, &buffers);
   buffers.end_call(status == Status::kOk);
   require(buffers.client == kFuzzClient, "the buffers of a call belong to the channel's owner");
   check_outcome(function, status, *block, result_offset, result_capacity, frame, heap, frame_before,

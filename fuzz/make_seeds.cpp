@@ -235,8 +235,10 @@ std::size_t write_dispatch_seeds(const fs::path& dir) {
   save("make_buffer_empty", Request(functions, shmrpc::layout::kMakeBufferIndex).window(0, 0));
   save("make_buffer_over_quota",
        Request(functions, shmrpc::layout::kMakeBufferIndex).window(0, std::uint64_t{1} << 40U));
-  save("release_foreign_buffer", Request(functions, shmrpc::layout::kReleaseBufferIndex).window(1, 0));
-  save("release_unknown_buffer", Request(functions, shmrpc::layout::kReleaseBufferIndex).window(7, 0));
+  save("release_foreign_buffer",
+       Request(functions, shmrpc::layout::kReleaseBufferIndex).window(1, 0));
+  save("release_unknown_buffer",
+       Request(functions, shmrpc::layout::kReleaseBufferIndex).window(7, 0));
   save("mutable_overlap", request("copy_bytes")
                               .heap_argument(0, std::vector<std::byte>(32, std::byte{5}), 32)
                               .value(1, shmrpc::layout::VarSlot{8, 32, 0}));

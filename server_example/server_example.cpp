@@ -110,9 +110,9 @@ std::string greet(std::string_view name) {
   return fmt::format("Hello, {}!", name);
 }
 
-// More values than this (128 MiB) is a mistake rather than a request; the channel heap (4 MiB by
-// default) takes far fewer anyway.
-constexpr std::uint64_t kMaxRangeValues = std::uint64_t{1} << 24;
+// More values than this (2 GiB) is a mistake rather than a request: the server would build them
+// in its own memory first.
+constexpr std::uint64_t kMaxRangeValues = std::uint64_t{1} << 28U;
 
 // The count comes first, in unsigned arithmetic that cannot overflow (the distance between two
 // int64 fits a uint64), and each value is start + i * step, which lies between start and stop:

@@ -44,9 +44,10 @@ void BufferTable::charge(std::uint64_t owner, std::uint64_t size) {
   std::uint64_t& held = held_bytes_[owner];
   if (quota_ != 0 && owner != kServerOwner && size > quota_ - std::min(held, quota_)) {
     throw OutOfSharedMemoryError(
-        fmt::format("shmrpc: cannot make a buffer of {} bytes for a client of server '{}': it "
-                    "holds {} bytes of buffers and may hold {} (ServerOptions::client_buffer_quota)",
-                    size, server_name_, held, quota_),
+        fmt::format(
+            "shmrpc: cannot make a buffer of {} bytes for a client of server '{}': it "
+            "holds {} bytes of buffers and may hold {} (ServerOptions::client_buffer_quota)",
+            size, server_name_, held, quota_),
         size);
   }
   held += size;

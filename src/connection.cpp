@@ -260,7 +260,8 @@ SharedBlock Connection::allocate(std::uint64_t bytes) {
       offset = allocator_.allocate(bytes);
     }
     if (offset) {
-      return {.buffer = layout::kHeapBuffer, .offset = *offset, .data = heap_ + *offset, .mapping = {}};
+      return {
+          .buffer = layout::kHeapBuffer, .offset = *offset, .data = heap_ + *offset, .mapping = {}};
     }
   }
   prepare(call_deadline());
@@ -413,9 +414,8 @@ std::shared_ptr<const Segment> Connection::map_buffer(std::uint64_t id, std::uin
   try {
     return mappings_.map(id, bytes);
   } catch (const std::system_error& error) {
-    throw ProtocolError(
-        fmt::format("shmrpc: cannot map buffer {} of server '{}': {}", id, server_name(),
-                    error.what()));
+    throw ProtocolError(fmt::format("shmrpc: cannot map buffer {} of server '{}': {}", id,
+                                    server_name(), error.what()));
   }
 }
 
@@ -436,8 +436,8 @@ void Connection::throw_failure(std::string_view function_name) const {
     case Status::kServerStopping:
       throw ServerGoneError(fmt::format("shmrpc: {}", message));
     case Status::kBadRequest:
-      throw ProtocolError(fmt::format("shmrpc: server '{}' rejected the request: {}",
-                                      server_name(), message));
+      throw ProtocolError(
+          fmt::format("shmrpc: server '{}' rejected the request: {}", server_name(), message));
     case Status::kOutOfMemory:
       throw OutOfSharedMemoryError(message, 0);
     case Status::kOk:

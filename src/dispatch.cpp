@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <typeinfo>
 
 #include "shmrpc/detail/call_buffers.hpp"
@@ -65,6 +66,10 @@ Status buffer_request(layout::CommandBlock& block, CallBuffers* buffers, std::ui
     write_failure(block, Status::kBadRequest, "", error.what());
     return Status::kBadRequest;
   } catch (const OutOfSharedMemoryError& error) {
+    write_failure(block, Status::kOutOfMemory, "", error.what());
+    return Status::kOutOfMemory;
+  } catch (const std::length_error& error) {
+    // More bytes than a file can hold: no memory could satisfy it either.
     write_failure(block, Status::kOutOfMemory, "", error.what());
     return Status::kOutOfMemory;
   } catch (const std::exception& error) {

@@ -222,10 +222,10 @@ void DynamicCall::resolve_result() {
   // A buffer the server made for this client: ours to free from here on, whatever else fails.
   result_buffer_ = SharedBlock{.buffer = var.buffer, .offset = 0, .data = nullptr, .mapping = {}};
   if (var.offset != 0 || var.length > std::numeric_limits<std::uint64_t>::max() / element_size) {
-    throw ProtocolError(fmt::format("shmrpc: server '{}' returned a result buffer {} with offset "
-                                    "{} and {} elements",
-                                    connection_.server_name(), var.buffer, var.offset,
-                                    var.length));
+    throw ProtocolError(
+        fmt::format("shmrpc: server '{}' returned a result buffer {} with offset "
+                    "{} and {} elements",
+                    connection_.server_name(), var.buffer, var.offset, var.length));
   }
   const std::uint64_t bytes = var.length * element_size;
   result_buffer_->mapping = connection_.map_buffer(var.buffer, bytes);

@@ -31,15 +31,15 @@ std::byte* heap_range(const CallFrame& call, const layout::VarSlot& slot, std::s
 std::byte* buffer_range(const CallFrame& call, const layout::VarSlot& slot,
                         std::size_t element_size, std::size_t element_align) {
   if (call.buffers == nullptr || call.buffers->table == nullptr) {
-    throw BadRequest(fmt::format("buffer {} was named, but this server takes no buffers",
-                                 slot.buffer));
+    throw BadRequest(
+        fmt::format("buffer {} was named, but this server takes no buffers", slot.buffer));
   }
   if (slot.length > std::numeric_limits<std::uint64_t>::max() / element_size) {
     throw BadRequest(fmt::format("{} elements of {} bytes is more bytes than a buffer can hold",
                                  slot.length, element_size));
   }
-  BufferRange range =
-      call.buffers->table->find(slot.buffer, slot.offset, slot.length * element_size, element_align);
+  BufferRange range = call.buffers->table->find(slot.buffer, slot.offset,
+                                                slot.length * element_size, element_align);
   // Held until the call ends: the client may release the buffer while the function reads it.
   call.buffers->held.push_back(std::move(range.mapping));
   return range.data;
@@ -49,9 +49,8 @@ std::byte* buffer_range(const CallFrame& call, const layout::VarSlot& slot,
 
 std::byte* var_range(const CallFrame& call, const layout::VarSlot& slot, std::size_t element_size,
                      std::size_t element_align) {
-  return slot.buffer == layout::kHeapBuffer
-             ? heap_range(call, slot, element_size, element_align)
-             : buffer_range(call, slot, element_size, element_align);
+  return slot.buffer == layout::kHeapBuffer ? heap_range(call, slot, element_size, element_align)
+                                            : buffer_range(call, slot, element_size, element_align);
 }
 
 void check_result_window(const CallFrame& call, std::size_t element_align) {

@@ -6,9 +6,9 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "shmrpc/detail/call_protocol.hpp"
 #include "shmrpc/detail/buffer_table.hpp"
 #include "shmrpc/detail/call_buffers.hpp"
+#include "shmrpc/detail/call_protocol.hpp"
 #include "shmrpc/detail/dispatch.hpp"
 #include "shmrpc/detail/metadata_writer.hpp"
 #include "shmrpc/detail/process.hpp"

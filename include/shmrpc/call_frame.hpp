@@ -41,8 +41,8 @@ class BadRequest : public InvalidValue {
   using InvalidValue::InvalidValue;
 };
 
-/// A variable-length result does not fit the window the client offered and no buffer can hold it. The server fails the
-/// call with Status::kResultTooLarge; the message names both sizes.
+/// A variable-length result does not fit the window the client offered and no buffer can hold it.
+/// The server fails the call with Status::kResultTooLarge; the message names both sizes.
 class ResultTooLarge : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;

@@ -131,7 +131,8 @@ class Connection {
   void release_buffer(std::uint64_t id);
   void release_freed_buffers();
   // Runs a request that calls no function and returns its reply word; throws as a call does.
-  std::uint64_t run_buffer_request(std::uint32_t index, std::uint64_t operand, std::string_view what);
+  std::uint64_t run_buffer_request(std::uint32_t index, std::uint64_t operand,
+                                   std::string_view what);
   void free_now(const SharedBlock& block) noexcept;
 
   void claim_channel();
@@ -166,13 +167,13 @@ class Connection {
   // Frees while a late call is pending, from any thread (SharedArrays, Python arrays), and
   // buffers freed since the last call.
   std::mutex free_mutex_;
-  bool defer_frees_ = false;              // guarded by free_mutex_
+  bool defer_frees_ = false;  // guarded by free_mutex_
   struct Deferred {
     SharedBlock block;
     bool scratch;  // back to the scratch pool, not freed
   };
-  std::vector<Deferred> deferred_;        // guarded by free_mutex_
-  std::vector<std::uint64_t> released_;   // guarded by free_mutex_: buffer ids to release
+  std::vector<Deferred> deferred_;         // guarded by free_mutex_
+  std::vector<std::uint64_t> released_;    // guarded by free_mutex_: buffer ids to release
   std::atomic<bool> has_released_{false};  // released_ is not empty: checked on every call
   // Idle scratch buffers for copied arguments, by the calling thread only.
   std::vector<SharedBlock> scratch_;

@@ -114,9 +114,9 @@ class DynamicCall {
   std::vector<std::uint64_t> blocks_;  // heap blocks to free when the call is over
   std::vector<SharedBlock> scratch_;   // scratch buffers to give back when the call is over
   std::vector<CopyBack> copy_backs_;
-  std::optional<std::uint64_t> window_;        // block offered for a variable-length result
-  std::optional<SharedBlock> result_buffer_;   // a result buffer, freed unless kept
-  std::span<const std::byte> result_;          // the variable-length result's bytes
+  std::optional<std::uint64_t> window_;       // block offered for a variable-length result
+  std::optional<SharedBlock> result_buffer_;  // a result buffer, freed unless kept
+  std::span<const std::byte> result_;         // the variable-length result's bytes
 };
 
 }  // namespace shmrpc

@@ -135,7 +135,8 @@ void bind_errors(py::module_& module) {
       "type, dtype, arity or keyword), OverflowError (an integer that does not fit its C++ type, "
       "a\n"
       "float that would become inf as a float32), UnicodeDecodeError (bytes for a string that are\n"
-      "not UTF-8), MemoryError (/dev/shm, or the client's buffer quota, has no room for an array or\n"
+      "not UTF-8), MemoryError (/dev/shm, or the client's buffer quota, has no room for an array "
+      "or\n"
       "a result). A segment that\n"
       "cannot be opened is the OSError for its errno (PermissionError for another user's).");
   classes.remote = new_class(

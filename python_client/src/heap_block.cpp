@@ -22,9 +22,10 @@ py::array heap_array(std::unique_ptr<HeapBlock> block, const py::dtype& dtype,
 }
 
 void bind_heap_block(py::module_& module) {
-  py::class_<HeapBlock>(module, "HeapBlock",
-                        "Shared memory under numpy arrays (a channel heap block or a buffer); freed when they are "
-                        "gone.")
+  py::class_<HeapBlock>(
+      module, "HeapBlock",
+      "Shared memory under numpy arrays (a channel heap block or a buffer); freed when they are "
+      "gone.")
       .def_property_readonly("offset", &HeapBlock::offset,
                              "Bytes from the start of the heap or the buffer.")
       .def_property_readonly("buffer", &HeapBlock::buffer,

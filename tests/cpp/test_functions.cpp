@@ -115,10 +115,8 @@ void define_test_functions(Server& server) {
              }
              return out;
            })
-      .def("fill_bytes",
-           [](std::span<std::uint8_t> bytes, std::uint8_t value) {
-             std::fill(bytes.begin(), bytes.end(), value);
-           })
+      .def("fill_bytes", [](std::span<std::uint8_t> bytes,
+                            std::uint8_t value) { std::fill(bytes.begin(), bytes.end(), value); })
       .def("sleep_ms",
            [](std::int32_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); })
       .def("fail", [](std::string message) { throw std::runtime_error(message); })

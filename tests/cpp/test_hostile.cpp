@@ -23,6 +23,7 @@
 #include "shmrpc/probe.hpp"
 #include "shmrpc/schema.hpp"
 #include "shmrpc/segment.hpp"
+#include "shmrpc/shared_array.hpp"
 
 namespace shmrpc::test {
 namespace {
@@ -159,7 +160,8 @@ TEST_F(HostileTest, FunctionIndexPastTheEndFailsOnlyThatCall) {
 TEST_F(HostileTest, SpanOffsetPastTheHeapFailsOnlyThatCall) {
   put(argument_offset("sum_i16", 0), layout::VarSlot{heap_size() + 64, 1, 0});
   expect_rejected(raw_call("sum_i16"), "past the end");
-  put(argument_offset("negate", 0), layout::VarSlot{std::numeric_limits<std::uint64_t>::max(), 1, 0});
+  put(argument_offset("negate", 0),
+      layout::VarSlot{std::numeric_limits<std::uint64_t>::max(), 1, 0});
   expect_rejected(raw_call("negate"), "past the end");
   expect_still_serving();
 }
@@ -168,7 +170,8 @@ TEST_F(HostileTest, OverflowingSpanLengthFailsOnlyThatCall) {
   put(argument_offset("sum_i16", 0),
       layout::VarSlot{0, std::numeric_limits<std::uint64_t>::max() / 2, 0});
   expect_rejected(raw_call("sum_i16"), "run past the end");
-  put(argument_offset("sum_u64", 0), layout::VarSlot{8, std::numeric_limits<std::uint64_t>::max(), 0});
+  put(argument_offset("sum_u64", 0),
+      layout::VarSlot{8, std::numeric_limits<std::uint64_t>::max(), 0});
   expect_rejected(raw_call("sum_u64"), "run past the end");
   expect_still_serving();
 }
@@ -227,6 +230,62 @@ TEST_F(HostileTest, GarbageStateIsIgnoredAndTheChannelRecovers) {
   put(argument_offset("add", 1), std::int64_t{-2});
   ASSERT_EQ(raw_call("add"), CallState::kDone);
   EXPECT_EQ(get<std::int64_t>(function("add").return_offset), -3);
+  expect_still_serving();
+}
+
+TEST_F(HostileTest, BufferHandlesAreCheckedBeforeTheirBytesAreRead) {
+  block().result_capacity = 4096;
+  ASSERT_EQ(raw_call(layout::kMakeBufferIndex), CallState::kDone) << error_message();
+  const std::uint64_t id = block().result_offset;
+  const Segment buffer = Segment::open_buffer(server_.name(), id);
+  ASSERT_EQ(buffer.size(), 4096U);
+  const std::vector<std::int16_t> values{5, 6, 7};
+  std::memcpy(buffer.data() + 64, values.data(), values.size() * sizeof(std::int16_t));
+  put(argument_offset("sum_i16", 0), layout::VarSlot{64, values.size(), id});
+  ASSERT_EQ(raw_call("sum_i16"), CallState::kDone) << error_message();  // the control
+  EXPECT_EQ(get<std::int64_t>(function("sum_i16").return_offset), 18);
+
+  put(argument_offset("sum_i16", 0), layout::VarSlot{0, 1, id + 1000});
+  expect_rejected(raw_call("sum_i16"), "does not exist");
+  put(argument_offset("sum_i16", 0), layout::VarSlot{4000, 49, id});
+  expect_rejected(raw_call("sum_i16"), "run past the end of buffer");
+  put(argument_offset("sum_i16", 0), layout::VarSlot{3, 2, id});
+  expect_rejected(raw_call("sum_i16"), "not aligned to 2 bytes");
+  put(argument_offset("sum_u64", 0),
+      layout::VarSlot{8, std::numeric_limits<std::uint64_t>::max() / 4, id});
+  expect_rejected(raw_call("sum_u64"), "more bytes than a buffer can hold");
+  put(argument_offset("sum_i16", 0),
+      layout::VarSlot{std::numeric_limits<std::uint64_t>::max() - 1, 1, id});
+  expect_rejected(raw_call("sum_i16"), "overflows 64 bits");
+  const std::vector<std::uint8_t> bools{1, 0, 2};
+  std::memcpy(buffer.data() + 128, bools.data(), bools.size());
+  put(argument_offset("count_true", 0), layout::VarSlot{128, bools.size(), id});
+  expect_rejected(raw_call("count_true"), "a bool holds byte 2");
+  expect_still_serving();
+}
+
+TEST_F(HostileTest, BufferRequestsAreCheckedAndFailAlone) {
+  block().result_capacity = 0;
+  expect_rejected(raw_call(layout::kMakeBufferIndex), "a buffer of 0 bytes");
+  block().result_capacity = std::uint64_t{1} << 50U;  // a PiB: more than /dev/shm holds
+  ASSERT_EQ(raw_call(layout::kMakeBufferIndex), CallState::kFailed);
+  EXPECT_EQ(status(), Status::kOutOfMemory);
+  EXPECT_THAT(error_message(), HasSubstr("cannot make a buffer of 1125899906842624 bytes"));
+  block().result_offset = 123456;
+  expect_rejected(raw_call(layout::kReleaseBufferIndex), "does not exist");
+  // Another client's buffer: the neighbour's array, released with a forged owner word.
+  const SharedArray<std::uint8_t> theirs = neighbour_.zeros<std::uint8_t>(1U << 20U);
+  block().result_capacity = 4096;
+  ASSERT_EQ(raw_call(layout::kMakeBufferIndex), CallState::kDone);
+  const std::uint64_t ours = block().result_offset;
+  const std::uint64_t owner = block().owner.load();
+  block().owner.store(owner + 1);  // not the owner of `ours` any more
+  block().result_offset = ours;
+  expect_rejected(raw_call(layout::kReleaseBufferIndex), "only its owner may release it");
+  block().owner.store(owner);
+  ASSERT_EQ(raw_call(layout::kReleaseBufferIndex), CallState::kDone) << error_message();
+  expect_rejected(raw_call(layout::kReleaseBufferIndex), "does not exist");  // twice
+  EXPECT_EQ(neighbour_.call<std::uint64_t>("checksum", theirs.span()), 0U);
   expect_still_serving();
 }
 

@@ -216,8 +216,7 @@ TEST_F(LargeValuesTest, ArraysStayReadableAfterTheServerDiesAndTheNextServerRemo
 TEST(LargeValuesQuotaTest, AClientHoldsNoMoreThanItsQuota) {
   const std::string name = unique_name("quota");
   const LeftoverCleanup cleanup(name);
-  const ServerProcess server(name, define_test_functions,
-                             {.client_buffer_quota = 32 * kMiB});
+  const ServerProcess server(name, define_test_functions, {.client_buffer_quota = 32 * kMiB});
   Client client(server.name());
   auto first = std::make_unique<SharedArray<std::uint8_t>>(client.zeros<std::uint8_t>(16 * kMiB));
   try {
@@ -277,9 +276,9 @@ TEST(LargeValuesFullTest, AFullDevShmIsOutOfSharedMemoryAndTheServerKeepsServing
       return kStoppedServing;
     }
     const std::vector<std::uint8_t> fits = pattern(8 * kMiB);
-    const bool small_ok = client.call<std::uint64_t>("checksum", fits) ==
-                              checksum(fits.data(), fits.size()) &&
-                          client.call<std::vector<std::uint8_t>>("pattern", 8 * kMiB) == fits;
+    const bool small_ok =
+        client.call<std::uint64_t>("checksum", fits) == checksum(fits.data(), fits.size()) &&
+        client.call<std::vector<std::uint8_t>>("pattern", 8 * kMiB) == fits;
     return small_ok ? kPassed : kSmallFailed;
   });
   if (code == kNoNamespace) {

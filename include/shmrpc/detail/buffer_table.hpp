@@ -72,8 +72,9 @@ class BufferTable {
   /// a fresh id. Server side, any thread; blocks on file creation and posix_fallocate (which
   /// touches every page of the file, so making a large buffer takes time proportional to its
   /// size), never while holding the table's lock. Throws OutOfSharedMemoryError when /dev/shm has
-  /// no room (no file is left behind) or the buffer would take `owner` past its quota, std::invalid_argument for size 0 (an empty buffer cannot be
-  /// mapped), std::length_error for a size no file can have, std::system_error for other failures.
+  /// no room (no file is left behind) or the buffer would take `owner` past its quota,
+  /// std::invalid_argument for size 0 (an empty buffer cannot be mapped), std::length_error for a
+  /// size no file can have, std::system_error for other failures.
   Buffer make(std::uint64_t owner, std::uint64_t size);
 
   /// Checks a handle a client sent and returns its bytes: `length` bytes at `offset` in buffer

@@ -1,7 +1,7 @@
 #pragma once
 /// Server side of the frame encoding: reads arguments in place from a channel's frame, heap and
-/// buffers, writes results. Every offset and length comes from a client and is validated before use;
-/// every value is checked (value_codec.hpp) before it is read as a C++ object.
+/// buffers, writes results. Every offset and length comes from a client and is validated before
+/// use; every value is checked (value_codec.hpp) before it is read as a C++ object.
 
 #include <array>
 #include <cstddef>
@@ -26,7 +26,7 @@ namespace shmrpc::detail {
 /// the buffer it names (whose mapping the call then holds until it ends); returns where they
 /// start. Throws BadRequest.
 std::byte* var_range(const CallFrame& call, const layout::VarSlot& slot, std::size_t element_size,
-                      std::size_t element_align);
+                     std::size_t element_align);
 
 /// Throws BadRequest unless the client's result window lies inside the heap and is aligned.
 void check_result_window(const CallFrame& call, std::size_t element_align);
