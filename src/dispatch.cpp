@@ -78,7 +78,21 @@ Status buffer_request(layout::CommandBlock& block, CallBuffers* buffers, std::ui
   }
 }
 
+thread_local CallBuffers* t_current_call = nullptr;
+
 }  // namespace
+
+CallBuffers* current_call_buffers() noexcept {
+  return t_current_call;
+}
+
+CurrentCallScope::CurrentCallScope(CallBuffers* buffers) noexcept : previous_(t_current_call) {
+  t_current_call = buffers;
+}
+
+CurrentCallScope::~CurrentCallScope() {
+  t_current_call = previous_;
+}
 
 void write_failure(layout::CommandBlock& block, Status status, const std::string& type,
                    const std::string& message) noexcept {
@@ -119,7 +133,11 @@ Status dispatch(const std::vector<FunctionDefinition>& functions, layout::Comman
         const TypeInfo* element = function.return_type->element;
         check_result_window(call, element != nullptr ? element->align : 1);
       }
-      function.invoke(call);
+      {
+        // For ResultArrays the function makes (result_array.hpp).
+        const CurrentCallScope scope(buffers);
+        function.invoke(call);
+      }
       block.status = static_cast<std::uint32_t>(Status::kOk);
       return Status::kOk;
     } catch (const BadRequest& error) {

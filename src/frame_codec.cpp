@@ -83,6 +83,7 @@ layout::VarSlot write_result_bytes(const CallFrame& call, const void* bytes, std
   // OutOfSharedMemoryError when /dev/shm (or the client's quota) has no room.
   const Buffer buffer = call.buffers->table->make(call.buffers->client, size);
   call.buffers->made.push_back(buffer.id);
+  call.buffers->given.push_back(buffer.id);
   std::memcpy(buffer.data(), bytes, size);
   return {.offset = 0, .length = size, .buffer = buffer.id};
 }

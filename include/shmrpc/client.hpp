@@ -113,7 +113,8 @@ class Client {
   template <class R, class... A>
   struct DescribeInto {
     static Described get() {
-      return {&type_info_of<std::remove_cv_t<R>>(), {&type_info_of<detail::ArgumentValue<A>>()...}};
+      return {&detail::result_type_info<std::remove_cv_t<R>>(),
+              {&type_info_of<detail::ArgumentValue<A>>()...}};
     }
   };
   const FunctionSchema& checked_function(std::string_view name, std::size_t arity,

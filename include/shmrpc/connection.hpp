@@ -32,7 +32,7 @@ namespace shmrpc {
 /// A client's attachment to one server. Client holds one; language bindings and tools that call
 /// by schema drive DynamicCall on it (dynamic_call.hpp). Shared (std::shared_ptr) by the Client
 /// and the SharedArrays in its heap.
-class Connection {
+class Connection : public std::enable_shared_from_this<Connection> {
  public:
   /// Attaches to server `name`, validates its segment and claims a free channel. Throws
   /// NoServerError (also when the server dies or stops during a channel_wait), ProtocolError,

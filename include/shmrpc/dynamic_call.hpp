@@ -83,6 +83,7 @@ class DynamicCall {
   SharedBlock keep_result_block();
 
   const FunctionSchema& function() const noexcept { return function_; }
+  Connection& connection() const noexcept { return connection_; }
 
  private:
   [[noreturn]] void type_error(std::size_t index, std::string_view given) const;

@@ -13,6 +13,12 @@
 
 namespace shmrpc {
 
+class DynamicCall;
+namespace detail {
+template <class R>
+R read_result(DynamicCall& call);
+}  // namespace detail
+
 /// An array in shared memory the client holds. Passing it (or a span of it) to a call copies
 /// nothing, and a function that takes std::span<T> writes into it in place. Keeps the connection
 /// alive. May be destroyed on any thread; its block is not reused while a call that timed out or
@@ -20,6 +26,8 @@ namespace shmrpc {
 template <class T>
 class SharedArray {
  public:
+  using value_type = T;
+
   SharedArray(SharedArray&& other) noexcept
       : connection_(std::move(other.connection_)),
         block_(std::move(other.block_)),
@@ -48,6 +56,8 @@ class SharedArray {
 
  private:
   friend class Client;
+  template <class R>
+  friend R detail::read_result(DynamicCall& call);
   SharedArray(std::shared_ptr<Connection> connection, SharedBlock block, std::size_t size)
       : connection_(std::move(connection)),
         block_(std::move(block)),

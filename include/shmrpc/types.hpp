@@ -33,6 +33,8 @@
 namespace shmrpc {
 
 struct TypeInfo;
+template <class T>
+class ResultArray;
 
 /// A field of a struct or tuple (name, offset in the value, type), or an enumerator (name,
 /// value as the underlying integer's 64-bit two's complement; no type).
@@ -101,6 +103,12 @@ template <class T>
 struct IsVector : std::false_type {};
 template <class T>
 struct IsVector<std::vector<T>> : std::true_type {};
+
+/// ResultArray<T> (result_array.hpp): a vector<T> result the server made in shared memory.
+template <class T>
+struct IsResultArray : std::false_type {};
+template <class T>
+struct IsResultArray<ResultArray<T>> : std::true_type {};
 
 template <class T>
 struct IsOptional : std::false_type {};
@@ -409,7 +417,7 @@ TypeInfo make_type_info() {
     }
   } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
     return basic_type(TypeKind::kString, sizeof(layout::VarSlot), alignof(layout::VarSlot));
-  } else if constexpr (IsVector<T>::value) {
+  } else if constexpr (IsVector<T>::value || IsResultArray<T>::value) {
     using Element = typename T::value_type;
     if constexpr (is_fixed_type<Element>() && !std::is_same_v<Element, bool>) {
       return basic_type(TypeKind::kVector, sizeof(layout::VarSlot), alignof(layout::VarSlot),

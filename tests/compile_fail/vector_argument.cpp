@@ -1,5 +1,5 @@
 // Must not compile: std::vector is only a result type; arguments are std::span<const T>.
-// Expected: "std::vector is a result type".
+// Expected: "std::vector and ResultArray are result types".
 #include <vector>
 
 #include "shmrpc/server.hpp"

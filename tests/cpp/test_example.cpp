@@ -119,7 +119,7 @@ TEST(ExampleTest, AddAndRangeReportOverflowInsteadOfWrapping) {
   EXPECT_EQ(client.call<Values>("range", 5, 0, 1), Values{});
   EXPECT_EQ(remote_error_of([&] { client.call<Values>("range", kMin, kMax, 1); }),
             "std::length_error: range(-9223372036854775808, 9223372036854775807, 1) would "
-            "return 18446744073709551615 values; at most 16777216 are allowed");
+            "return 18446744073709551615 values; at most 268435456 are allowed");
   EXPECT_EQ(remote_error_of([&] { client.call<Values>("range", 0, 1, 0); }),
             "std::invalid_argument: range: step must not be 0");
   EXPECT_EQ(client.call<std::int64_t>("add", 2, 3), 5) << "the server still serves";

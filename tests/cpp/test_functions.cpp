@@ -17,6 +17,7 @@
 
 #include "../rendezvous.hpp"
 #include "server_process.hpp"
+#include "shmrpc/result_array.hpp"
 
 namespace shmrpc::test {
 namespace {
@@ -114,6 +115,22 @@ void define_test_functions(Server& server) {
                out[i] = static_cast<std::uint8_t>(i % 253);
              }
              return out;
+           })
+      .def("ramp",
+           [](std::uint64_t n) {
+             ResultArray<double> out(n);  // filled in place in the client's buffer
+             for (std::size_t i = 0; i < n; ++i) {
+               out[i] = static_cast<double>(i);
+             }
+             return out;
+           })
+      .def("drop_result_array",
+           [](std::uint64_t n, bool fail) {
+             const ResultArray<std::uint8_t> unused(n);  // made, then not returned
+             if (fail) {
+               throw std::runtime_error("failed after making a ResultArray");
+             }
+             return std::vector<std::uint8_t>(3, 1);
            })
       .def("fill_bytes", [](std::span<std::uint8_t> bytes,
                             std::uint8_t value) { std::fill(bytes.begin(), bytes.end(), value); })

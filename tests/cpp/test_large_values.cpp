@@ -154,6 +154,37 @@ TEST_F(LargeValuesTest, AnArrayInABufferPassesWithoutACopy) {
       << "a copy would have needed a scratch buffer";
 }
 
+TEST_F(LargeValuesTest, AResultArrayIsFilledInPlaceAndKeptWithoutACopy) {
+  constexpr std::uint64_t kCount = 32 * kMiB / sizeof(double);
+  const std::size_t files = buffer_files(name_);
+  SharedArray<double> kept = client_.call<SharedArray<double>>("ramp", kCount);
+  ASSERT_EQ(kept.size(), kCount);
+  EXPECT_EQ(kept[0], 0.0);
+  EXPECT_EQ(kept[kCount - 1], static_cast<double>(kCount - 1));
+  EXPECT_EQ(buffer_files(name_), files + 1) << "the result is the server's buffer, kept";
+  // The same result as a std::vector: one copy, and the buffer is given back.
+  const auto copied = client_.call<std::vector<double>>("ramp", std::uint64_t{1000});
+  EXPECT_EQ(copied.back(), 999.0);
+  // Passed back where it lies.
+  EXPECT_EQ(client_.call<std::uint64_t>(
+                "checksum",
+                std::span<const std::uint8_t>(reinterpret_cast<std::uint8_t*>(kept.data()), 16)),
+            checksum(reinterpret_cast<const std::uint8_t*>(kept.data()), 16));
+  const auto small = client_.call<SharedArray<double>>("ramp", std::uint64_t{4});
+  EXPECT_EQ(small[3], 3.0);  // fits the heap window: kept in the heap
+  EXPECT_EQ(client_.call<SharedArray<double>>("ramp", std::uint64_t{0}).size(), 0U);
+}
+
+TEST_F(LargeValuesTest, AResultArrayTheFunctionDropsIsReleased) {
+  client_.call("noop");
+  const std::size_t files = buffer_files(name_);
+  EXPECT_EQ(client_.call<std::vector<std::uint8_t>>("drop_result_array", 8 * kMiB, false).size(),
+            3U);
+  EXPECT_THROW((void)client_.call<std::vector<std::uint8_t>>("drop_result_array", 8 * kMiB, true),
+               RemoteError);
+  EXPECT_EQ(buffer_files(name_), files);
+}
+
 TEST_F(LargeValuesTest, KeptArraysAndResultsDoNotRunOut) {
   (void)client_.call<std::vector<std::uint8_t>>("pattern", 2 * kMiB);
   client_.call("noop");  // the last result's buffer is released at the next call

@@ -1,9 +1,11 @@
 #pragma once
 /// The buffers one call on the server touches: the mappings its arguments lie in, held until the
 /// call has ended (a client may release a buffer while the function still reads it), and the
-/// buffers made for its results, handed to the client only if the call succeeds. One per channel
-/// thread, cleared after every call, so a call that passes no buffer allocates nothing.
+/// buffers made for its results, handed to the client only if the call succeeds and its result
+/// names them. One per channel thread, cleared after every call, so a call that passes no buffer
+/// allocates nothing.
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -21,15 +23,21 @@ struct CallBuffers {
   std::uint64_t client = 0;
   /// Mappings the call's arguments lie in.
   std::vector<std::shared_ptr<const Segment>> held;
-  /// Result buffers made for the client during the call.
+  /// Buffers made for the client during the call (results, ResultArrays).
   std::vector<std::uint64_t> made;
+  /// Those of `made` the call's result names: the client learns of these alone.
+  std::vector<std::uint64_t> given;
 
-  /// After a call: drops the held mappings; releases the made buffers unless the call succeeded
-  /// (then they are the client's, named in its result). Server side, the channel's thread.
+  /// After a call: drops the held mappings and releases the made buffers the client does not
+  /// get: all of them if the call failed, else those its result does not name (a ResultArray
+  /// the function made and dropped). Server side, the channel's thread.
   void end_call(bool succeeded) noexcept {
     held.clear();
-    if (!succeeded && table != nullptr) {
+    if (table != nullptr) {
       for (const std::uint64_t id : made) {
+        if (succeeded && std::find(given.begin(), given.end(), id) != given.end()) {
+          continue;
+        }
         try {
           table->release(id, client);
         } catch (...) {  // already gone: nothing to give back
@@ -37,7 +45,27 @@ struct CallBuffers {
       }
     }
     made.clear();
+    given.clear();
   }
 };
 
+namespace detail {
+
+/// The buffers of the call this thread is running, or nullptr outside a call (dispatch() sets
+/// it around the function). Server side.
+CallBuffers* current_call_buffers() noexcept;
+
+/// Makes `buffers` the current call's for the scope's life.
+class CurrentCallScope {
+ public:
+  explicit CurrentCallScope(CallBuffers* buffers) noexcept;
+  ~CurrentCallScope();
+  CurrentCallScope(const CurrentCallScope&) = delete;
+  CurrentCallScope& operator=(const CurrentCallScope&) = delete;
+
+ private:
+  CallBuffers* previous_;
+};
+
+}  // namespace detail
 }  // namespace shmrpc

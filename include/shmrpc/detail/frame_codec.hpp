@@ -15,8 +15,10 @@
 #include <vector>
 
 #include "shmrpc/call_frame.hpp"
+#include "shmrpc/detail/call_buffers.hpp"
 #include "shmrpc/detail/slot_codec.hpp"
 #include "shmrpc/layout.hpp"
+#include "shmrpc/result_array.hpp"
 #include "shmrpc/types.hpp"
 #include "shmrpc/value_codec.hpp"
 
@@ -93,6 +95,13 @@ void encode_result(const CallFrame& call, std::uint32_t offset, const T& value) 
     write_slot(call.frame + offset, value);
   } else if constexpr (std::is_same_v<T, std::string>) {
     const layout::VarSlot slot = write_result_bytes(call, value.data(), value.size(), 1);
+    std::memcpy(call.frame + offset, &slot, sizeof slot);
+  } else if constexpr (IsResultArray<T>::value) {
+    // Filled in place in the client's buffer: only the handle is written.
+    const layout::VarSlot slot{.offset = 0, .length = value.size(), .buffer = value.buffer_id()};
+    if (slot.buffer != layout::kHeapBuffer) {
+      call.buffers->given.push_back(slot.buffer);
+    }
     std::memcpy(call.frame + offset, &slot, sizeof slot);
   } else if constexpr (IsVector<T>::value) {
     using Element = typename T::value_type;

@@ -15,10 +15,26 @@
 #include "shmrpc/detail/slot_codec.hpp"
 #include "shmrpc/dynamic_call.hpp"
 #include "shmrpc/errors.hpp"
+#include "shmrpc/shared_array.hpp"
 #include "shmrpc/types.hpp"
 #include "shmrpc/value_codec.hpp"
 
 namespace shmrpc::detail {
+
+template <class T>
+struct IsSharedArray : std::false_type {};
+template <class T>
+struct IsSharedArray<SharedArray<T>> : std::true_type {};
+
+// The wire type a C++ result type R is read from: a SharedArray<T> is a vector<T> result.
+template <class R>
+const TypeInfo& result_type_info() {
+  if constexpr (IsSharedArray<R>::value) {
+    return type_info_of<std::vector<typename R::value_type>>();
+  } else {
+    return type_info_of<R>();
+  }
+}
 
 /// Writes one argument of any supported C++ type, checked against the parameter's wire type.
 template <class V>
@@ -67,16 +83,16 @@ void put_argument(DynamicCall& call, std::size_t index, V&& value) {
 /// Throws std::invalid_argument unless R is the function's result type.
 template <class R>
 void check_result_type(const FunctionSchema& function) {
-  if (!same_type(type_info_of<R>(), *function.return_type)) {
+  if (!same_type(result_type_info<R>(), *function.return_type)) {
     throw std::invalid_argument("shmrpc: " + function.signature + " returns " +
                                 type_name(*function.return_type) + ", not " +
-                                type_name(type_info_of<R>()));
+                                type_name(result_type_info<R>()));
   }
 }
 
 // The result, checked like the server checks arguments (bools, enums, optional flags).
 template <class R>
-R read_result(const DynamicCall& call) {
+R read_result(DynamicCall& call) {
   if constexpr (std::is_void_v<R>) {
     return;
   } else if constexpr (is_slot_type<R>()) {
@@ -84,6 +100,16 @@ R read_result(const DynamicCall& call) {
   } else if constexpr (std::is_same_v<R, std::string>) {
     const auto bytes = call.result_bytes();
     return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  } else if constexpr (IsSharedArray<R>::value) {
+    // Kept where it lies, in the heap or the buffer the server made: no copy.
+    using Element = typename R::value_type;
+    const auto bytes = call.result_bytes();
+    check_values(type_info_of<Element>(), bytes.data(), bytes.size() / sizeof(Element));
+    if (bytes.empty()) {
+      return R({}, SharedBlock{}, 0);
+    }
+    return R(call.connection().shared_from_this(), call.keep_result_block(),
+             bytes.size() / sizeof(Element));
   } else if constexpr (IsVector<R>::value) {
     using Element = typename R::value_type;
     const auto bytes = call.result_bytes();
@@ -99,12 +125,12 @@ R read_result(const DynamicCall& call) {
 }
 
 template <class R>
-R take_result(const DynamicCall& call) {
+R take_result(DynamicCall& call) {
   try {
     return read_result<R>(call);
   } catch (const InvalidValue& error) {
     throw ProtocolError("shmrpc: " + call.function().name + " returned an invalid " +
-                        type_name(type_info_of<R>()) + ": " + error.what());
+                        type_name(result_type_info<R>()) + ": " + error.what());
   }
 }
 
