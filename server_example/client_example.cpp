@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <iostream>
+#include <numeric>
 #include <optional>
 #include <span>
 #include <stdexcept>
@@ -85,6 +86,26 @@ int main(int argc, char** argv) {
     check(
         !client.call<std::optional<demo::Particle>>("heaviest", std::span<const demo::Particle>{}),
         "heaviest([]) is none");
+
+    // A 2-D image in, a 2-D image out: the result stays where the server wrote it.
+    std::vector<float> pixels(4 * 6, 1.0F);
+    pixels[0] = 10.0F;
+    const shmrpc::ArrayView<const float, 2> image(pixels.data(), {4, 6});
+    const auto blurred = client.call<shmrpc::SharedNdArray<float, 2>>("blur", image);
+    check(blurred.shape()[0] == 4 && blurred.shape()[1] == 6 && blurred(0, 0) == 13.0F / 4 &&
+              blurred(3, 5) == 1.0F,
+          "blur(4x6 image) is a 4x6 image, the corner the mean of its 4 neighbours");
+    // Any rank and layout: every other column of a 4x6 matrix, as a strided view.
+    std::vector<double> matrix(4 * 6);
+    std::iota(matrix.begin(), matrix.end(), 0.0);
+    const std::array<std::ptrdiff_t, 2> every_other_column{6, 2};
+    const shmrpc::ArrayView<const double, 2> columns(matrix.data(), {4, 3}, every_other_column);
+    check(client.call<double>("total", columns) == 132.0,
+          "total(every other column of a 4x6 matrix) = 132");
+    const std::vector<double> cube(2 * 3 * 4, 0.5);
+    check(client.call<double>("total",
+                              shmrpc::ArrayView<const double, 3>(cube.data(), {2, 3, 4})) == 12.0,
+          "total(2x3x4 of 0.5) = 12");
 
     client.call("sleep_ms", 20);
     check(true, "sleep_ms(20) returned");

@@ -151,6 +151,48 @@ void fail(std::string_view message) {
   throw std::runtime_error(std::string(message));
 }
 
+// A 3x3 box blur of an image of any size and layout (C, Fortran or a strided view): each output
+// pixel is the mean of its neighbours, the border clamped. The result is made in shared memory
+// for the caller and filled in place.
+shmrpc::ResultNdArray<float, 2> blur(shmrpc::ArrayView<const float, 2> image) {
+  const std::size_t rows = image.shape(0);
+  const std::size_t columns = image.shape(1);
+  shmrpc::ResultNdArray<float, 2> out({rows, columns});
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t j = 0; j < columns; ++j) {
+      float sum = 0;
+      int n = 0;
+      for (std::size_t y = i == 0 ? 0 : i - 1; y <= std::min(i + 1, rows - 1); ++y) {
+        for (std::size_t x = j == 0 ? 0 : j - 1; x <= std::min(j + 1, columns - 1); ++x) {
+          sum += image(y, x);
+          ++n;
+        }
+      }
+      out(i, j) = sum / static_cast<float>(n);
+    }
+  }
+  return out;
+}
+
+// The sum of an array of any rank, shape and layout.
+double total(shmrpc::ArrayView<const double> values) {
+  if (values.empty()) {
+    return 0.0;
+  }
+  double sum = 0;
+  std::array<std::size_t, shmrpc::kMaxRank> index{};
+  for (;;) {
+    sum += values.at(std::span<const std::size_t>(index.data(), values.rank()));
+    std::size_t dim = values.rank();
+    while (dim > 0 && ++index.at(dim - 1) == values.shape(dim - 1)) {
+      index.at(--dim) = 0;
+    }
+    if (dim == 0) {
+      return sum;
+    }
+  }
+}
+
 // Registers the example's functions.
 void define_functions(shmrpc::Server& server) {
   server.def("add", add, {"a", "b"}, "Sum of two integers.")
@@ -165,7 +207,9 @@ void define_functions(shmrpc::Server& server) {
       .def("energy", energy, {"particles"}, "Total kinetic and potential energy.")
       .def("heaviest", heaviest, {"particles"}, "The heaviest particle, or none if empty.")
       .def("sleep_ms", sleep_ms, {"milliseconds"}, "Sleeps, then returns.")
-      .def("fail", fail, {"message"}, "Throws std::runtime_error(message).");
+      .def("fail", fail, {"message"}, "Throws std::runtime_error(message).")
+      .def("blur", blur, {"image"}, "3x3 box blur of an image, the border clamped.")
+      .def("total", total, {"values"}, "Sum of an array of any shape.");
 }
 
 // `--schema [FILE|-] [NAME]`: the JSON schema that server NAME publishes, written without

@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <utility>
 
+#include "shmrpc/detail/typed_call.hpp"
 #include "shmrpc/errors.hpp"
 #include "shmrpc/value_codec.hpp"
 
@@ -130,10 +133,116 @@ DynamicCall::Staged DynamicCall::stage(const void* data, std::size_t bytes) {
     slot = {.offset = 0, .length = 0, .buffer = scratch.buffer};
     destination = scratch.data;
   }
-  if (bytes != 0) {
+  if (bytes != 0 && data != nullptr) {
     std::memcpy(destination, data, bytes);
   }
   return {slot, destination};
+}
+
+namespace {
+
+// Calls visit(byte offset of the element) for every element of an array of `shape` and
+// `byte_strides`, in C order.
+template <class Visit>
+void for_each_element(std::span<const std::size_t> shape,
+                      std::span<const std::ptrdiff_t> byte_strides, Visit&& visit) {
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) {
+    return;
+  }
+  std::array<std::size_t, layout::kMaxRank> index{};
+  std::ptrdiff_t offset = 0;
+  for (;;) {
+    visit(offset);
+    std::size_t dim = shape.size();
+    for (;;) {
+      if (dim == 0) {
+        return;
+      }
+      --dim;
+      if (++index.at(dim) < shape[dim]) {
+        offset += byte_strides[dim];
+        break;
+      }
+      offset -= byte_strides[dim] * static_cast<std::ptrdiff_t>(shape[dim] - 1);
+      index.at(dim) = 0;
+    }
+  }
+}
+
+}  // namespace
+
+void DynamicCall::put_ndarray(std::size_t index, const TypeInfo& element, void* data,
+                              std::span<const std::size_t> shape,
+                              std::span<const std::ptrdiff_t> strides, bool writable) {
+  const TypeInfo& wanted = parameter(index);
+  if (wanted.kind != TypeKind::kNdArray || !same_type(*wanted.element, element)) {
+    type_error(index, fmt::format("an array of {}", type_name(element)));
+  }
+  if (shape.size() > layout::kMaxRank || strides.size() != shape.size() ||
+      (wanted.count != 0 && shape.size() != wanted.count)) {
+    type_error(index, fmt::format("an array of rank {}", shape.size()));
+  }
+  if (wanted.is_mutable && !writable) {
+    type_error(index, "a read-only array (the function writes to it: pass a writable one)");
+  }
+  layout::NdSlot nd{};
+  nd.rank = static_cast<std::uint32_t>(shape.size());
+  const auto element_size = static_cast<std::ptrdiff_t>(element.size);
+  std::size_t count = 1;
+  std::ptrdiff_t low = 0;
+  std::ptrdiff_t high = element_size;
+  std::vector<std::ptrdiff_t> byte_strides(shape.size());
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    count *= shape[i];
+    byte_strides[i] = strides[i] * element_size;
+    if (shape[i] != 0) {
+      const std::ptrdiff_t reach = static_cast<std::ptrdiff_t>(shape[i] - 1) * byte_strides[i];
+      (reach < 0 ? low : high) += reach;
+    }
+    nd.shape.at(i) = shape[i];
+  }
+  nd.data.length = count;
+  auto* first = static_cast<std::byte*>(data);
+  const auto found = count == 0
+                         ? std::nullopt
+                         : connection_.locate(first + low, static_cast<std::size_t>(high - low));
+  if (count == 0 || found) {
+    // In shared memory: passed as it lies, strides and all.
+    if (found) {
+      nd.data.offset = found->offset + static_cast<std::uint64_t>(-low);
+      nd.data.buffer = found->buffer;
+    }
+    for (std::size_t i = 0; i < shape.size(); ++i) {
+      nd.strides.at(i) = byte_strides[i];
+    }
+  } else {
+    // Copied once, C-ordered, into the heap or a scratch buffer.
+    const std::size_t bytes = count * element.size;
+    const Staged staged = stage(nullptr, bytes);
+    nd.data.offset = staged.slot.offset;
+    nd.data.buffer = staged.slot.buffer;
+    bool c_ordered = true;  // then one memcpy does
+    std::ptrdiff_t stride = element_size;
+    for (std::size_t i = shape.size(); i-- > 0;) {
+      nd.strides.at(i) = stride;
+      c_ordered = c_ordered && (shape[i] == 1 || byte_strides[i] == stride);
+      stride *= static_cast<std::ptrdiff_t>(std::max<std::size_t>(shape[i], 1));
+    }
+    if (c_ordered) {
+      std::memcpy(staged.bytes, first, bytes);
+    } else {
+      std::byte* out = staged.bytes;
+      for_each_element(shape, byte_strides, [&](std::ptrdiff_t offset) {
+        std::memcpy(out, first + offset, element.size);
+        out += element.size;
+      });
+    }
+    if (wanted.is_mutable) {
+      nd_copy_backs_.push_back({staged.bytes, first, std::vector(shape.begin(), shape.end()),
+                                std::move(byte_strides), element.size});
+    }
+  }
+  store(slot(index), nd);
 }
 
 void DynamicCall::put_span(std::size_t index, const TypeInfo& element, void* data,
@@ -197,6 +306,13 @@ void DynamicCall::execute() {
   for (const CopyBack& copy : copy_backs_) {
     std::memcpy(copy.destination, copy.source, copy.bytes);
   }
+  for (const NdCopyBack& copy : nd_copy_backs_) {
+    const std::byte* in = copy.source;
+    for_each_element(copy.shape, copy.byte_strides, [&](std::ptrdiff_t offset) {
+      std::memcpy(copy.destination + offset, in, copy.element_size);
+      in += copy.element_size;
+    });
+  }
   if (is_variable(function_.return_type->kind)) {
     resolve_result();
   }
@@ -257,4 +373,30 @@ SharedBlock DynamicCall::keep_result_block() {
           .mapping = {}};
 }
 
+namespace detail {
+
+std::array<std::size_t, layout::kMaxRank> checked_c_shape(const DynamicCall& call,
+                                                          const layout::NdSlot& slot) {
+  const std::uint64_t element_size = call.function().return_type->element->size;
+  std::array<std::size_t, layout::kMaxRank> shape{};
+  const std::uint64_t wanted_rank = call.function().return_type->count;
+  bool valid = slot.rank <= layout::kMaxRank && (wanted_rank == 0 || slot.rank == wanted_rank);
+  std::uint64_t count = 1;
+  auto stride = static_cast<std::int64_t>(element_size);
+  for (std::size_t i = valid ? slot.rank : 0; i-- > 0;) {
+    shape.at(i) = slot.shape.at(i);
+    count *= slot.shape.at(i);
+    valid = valid && (slot.shape.at(i) <= 1 || slot.strides.at(i) == stride);
+    stride *= static_cast<std::int64_t>(std::max<std::uint64_t>(slot.shape.at(i), 1));
+  }
+  if (!valid || count * element_size != call.result_bytes().size()) {
+    throw ProtocolError(
+        fmt::format("shmrpc: {} returned an array of rank {} whose shape and "
+                    "strides do not describe its {} bytes in C order",
+                    call.function().name, slot.rank, call.result_bytes().size()));
+  }
+  return shape;
+}
+
+}  // namespace detail
 }  // namespace shmrpc

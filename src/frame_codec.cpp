@@ -10,6 +10,10 @@
 namespace shmrpc::detail {
 namespace {
 
+// Wide enough that no shape or stride a client sends can overflow a sum of their products.
+__extension__ typedef __int128 Wide;            // NOLINT(modernize-use-using)
+__extension__ typedef unsigned __int128 UWide;  // NOLINT(modernize-use-using)
+
 std::byte* heap_range(const CallFrame& call, const layout::VarSlot& slot, std::size_t element_size,
                       std::size_t element_align) {
   if (slot.offset > call.heap_size) {
@@ -51,6 +55,67 @@ std::byte* var_range(const CallFrame& call, const layout::VarSlot& slot, std::si
                      std::size_t element_align) {
   return slot.buffer == layout::kHeapBuffer ? heap_range(call, slot, element_size, element_align)
                                             : buffer_range(call, slot, element_size, element_align);
+}
+
+NdRange nd_range(const CallFrame& call, const layout::NdSlot& slot, std::size_t element_size,
+                 std::size_t element_align, std::size_t rank) {
+  if (slot.rank > layout::kMaxRank || (rank != 0 && slot.rank != rank)) {
+    throw BadRequest(fmt::format("an array of rank {} was sent; {} allowed", slot.rank,
+                                 rank != 0 ? fmt::format("rank {} is", rank)
+                                           : fmt::format("at most rank {} is", layout::kMaxRank)));
+  }
+  NdRange range;
+  range.rank = slot.rank;
+  // The bytes the elements reach, relative to element [0, ..., 0]: [low, high).
+  Wide low = 0;
+  Wide high = static_cast<Wide>(element_size);
+  UWide count = 1;
+  for (std::size_t i = 0; i < slot.rank; ++i) {
+    const std::uint64_t extent = slot.shape.at(i);
+    const std::int64_t stride = slot.strides.at(i);
+    if (stride % static_cast<std::int64_t>(element_size) != 0) {
+      throw BadRequest(
+          fmt::format("stride {} of dimension {} is not a whole number of {}-byte "
+                      "elements",
+                      stride, i, element_size));
+    }
+    count *= extent;
+    if (count > std::numeric_limits<std::uint64_t>::max()) {
+      throw BadRequest(fmt::format("the shape holds more than 2^64 elements (dimension {})", i));
+    }
+    if (extent != 0) {
+      const Wide reach = static_cast<Wide>(extent - 1) * stride;
+      (reach < 0 ? low : high) += reach;
+      if (high - low > static_cast<Wide>(std::numeric_limits<std::uint64_t>::max())) {
+        // Checked at every dimension, so that the sums stay far from overflowing.
+        throw BadRequest(fmt::format("dimension {} reaches past 2^64 bytes", i));
+      }
+    }
+    range.shape.at(i) = extent;
+    range.strides.at(i) =
+        static_cast<std::ptrdiff_t>(stride / static_cast<std::int64_t>(element_size));
+  }
+  if (count != slot.data.length) {
+    throw BadRequest(fmt::format("the shape holds {} elements but the array says {}",
+                                 static_cast<std::uint64_t>(count), slot.data.length));
+  }
+  if (slot.data.offset % element_align != 0) {
+    throw BadRequest(
+        fmt::format("offset {} is not aligned to {} bytes", slot.data.offset, element_align));
+  }
+  if (count == 0) {
+    return range;  // no element to reach: data stays null
+  }
+  if (-low > static_cast<Wide>(slot.data.offset)) {
+    throw BadRequest(
+        fmt::format("strides reach before the start of the memory at offset {}", slot.data.offset));
+  }
+  // The whole reach, as bytes, checked like any other value.
+  const layout::VarSlot reach{.offset = slot.data.offset - static_cast<std::uint64_t>(-low),
+                              .length = static_cast<std::uint64_t>(high - low),
+                              .buffer = slot.data.buffer};
+  range.data = var_range(call, reach, 1, 1) + static_cast<std::ptrdiff_t>(-low);
+  return range;
 }
 
 void check_result_window(const CallFrame& call, std::size_t element_align) {

@@ -207,6 +207,12 @@ class TypeReader {
       case SizeRule::kScalar:
         expect(desc, traits.scalar_size, scalar_align(traits.kind));
         return;
+      case SizeRule::kNdSlot:
+        if (!is_nd_element(type.element->kind) || desc.count > layout::kMaxRank) {
+          bad(fmt::format("ndarray of rank {} or of a type that is not a number", desc.count));
+        }
+        expect(desc, sizeof(layout::NdSlot), alignof(layout::NdSlot));
+        return;
       case SizeRule::kHeapSlot:
         if (type.element != nullptr && !is_fixed(type.element->kind)) {
           bad("element type is not a fixed-size type");

@@ -167,9 +167,11 @@ Json type_json(const TypeInfo& type) {
       elements.items.push_back(std::move(entry));
     }
     object.add("elements", std::move(elements));
-  } else if (traits.has_count) {
+  }
+  if (traits.has_count) {
     object.add("count", Json::number(type.count));
-  } else if (traits.can_be_mutable) {
+  }
+  if (traits.can_be_mutable) {
     object.add("mutable", Json::boolean(type.is_mutable));
   }
   object.add("size", Json::number(std::uint64_t{type.size}));

@@ -82,8 +82,10 @@ std::string describe(const TypeInfo& type, bool full) {
   const std::string members = traits->members != Members::kNone ? describe_members(type, full) : "";
   return fmt::format(
       fmt::runtime(pattern), fmt::arg("element", element), fmt::arg("members", members),
-      fmt::arg("count", type.count), fmt::arg("const", type.is_mutable ? "" : "const "),
-      fmt::arg("name", type.name), fmt::arg("size", fmt::format(" /{},{}", type.size, type.align)));
+      fmt::arg("count", type.count),
+      fmt::arg("rank", type.count == 0 ? std::string() : fmt::format(", {}", type.count)),
+      fmt::arg("const", type.is_mutable ? "" : "const "), fmt::arg("name", type.name),
+      fmt::arg("size", fmt::format(" /{},{}", type.size, type.align)));
 }
 
 std::string format(std::string_view name, const std::vector<std::string>& argument_names,

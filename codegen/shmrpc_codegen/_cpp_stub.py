@@ -33,7 +33,8 @@ def _fields(t: Type) -> Fields:
 
     return Fields(name=t.name, element=element,
                   elements=lambda: ", ".join(_value(e) for _, e in t.elements),
-                  count=t.count, const="" if t.mutable else "const ", value=lambda: _value(t))
+                  count=t.count, rank="" if t.count == 0 else f", {t.count}",
+                  const="" if t.mutable else "const ", value=lambda: _value(t))
 
 
 def _value(t: Type) -> str:

@@ -9,8 +9,9 @@ kind to codegen is adding its row (CONTRIBUTING.md, "Adding a type").
 Pattern fields, filled in by :meth:`str.format_map` only when a pattern names them:
 
 - C++: ``{name}`` (a struct's or enum's C++ name), ``{element}`` (the element's C++ value type),
-  ``{elements}`` (a tuple's, joined by ", "), ``{count}``, ``{const}`` (``"const "`` unless
-  mutable), ``{value}`` (the value type, in a parameter pattern).
+  ``{elements}`` (a tuple's, joined by ", "), ``{count}``, ``{rank}`` (``", N"`` for a count
+  N, empty for 0), ``{const}`` (``"const "`` unless mutable), ``{value}`` (the value type, in a
+  parameter pattern).
 - Python: ``{cls}`` (the record or enum class), ``{element}`` / ``{elements}`` (annotations of
   returned values), ``{element_parameter}`` / ``{element_parameters}`` (annotations of values
   taken), ``{element_numpy}`` (the numpy scalar type of an array of the element),
@@ -60,6 +61,9 @@ STRUCTURED_KINDS: dict[str, KindForm] = {
                          "{element} | None", "{element_parameter} | None"),
     "tuple": KindForm(("elements",), "std::tuple<{elements}>", _BY_REFERENCE,
                       "tuple[{elements}]", "tuple[{element_parameters}]"),
+    "ndarray": KindForm(("element", "count", "mutable"), "shmrpc::SharedNdArray<{element}{rank}>",
+                        "shmrpc::ArrayView<{const}{element}{rank}>", _NDARRAY,
+                        _NDARRAY + "{or_sequence}"),
 }
 """The kinds whose spellings are patterns, by wire name; string is here for its parameter."""
 

@@ -66,6 +66,14 @@ class DynamicCall {
   void put_span(std::size_t index, const TypeInfo& element, void* data, std::size_t count,
                 bool writable);
   void put_string(std::size_t index, std::string_view text);
+  /// An n-dimensional array of `element` for an ndarray parameter: element [0, ..., 0] at
+  /// `data`, `shape`, and `strides` in elements (any sign). Zero copy, strides kept, when every
+  /// element it reaches lies in shared memory this client can name; else copied once, C-ordered
+  /// (and copied back after the call when the parameter is mutable). std::invalid_argument for
+  /// another type or rank.
+  void put_ndarray(std::size_t index, const TypeInfo& element, void* data,
+                   std::span<const std::size_t> shape, std::span<const std::ptrdiff_t> strides,
+                   bool writable);
 
   /// Runs the call and waits for its end. Throws RemoteError, ServerGoneError, TimeoutError,
   /// ProtocolError, OutOfSharedMemoryError (no buffer for the result), and what
@@ -98,7 +106,7 @@ class DynamicCall {
     layout::VarSlot slot;  // length 0: the caller sets it
     std::byte* bytes;      // where the copy lies
   };
-  // Copies `bytes` into the heap or a scratch buffer.
+  // Copies `bytes` into the heap or a scratch buffer (nullptr `data`: reserves them only).
   Staged stage(const void* data, std::size_t bytes);
   // Checks and maps the variable-length result the server wrote.
   void resolve_result();
@@ -115,6 +123,14 @@ class DynamicCall {
   std::vector<std::uint64_t> blocks_;  // heap blocks to free when the call is over
   std::vector<SharedBlock> scratch_;   // scratch buffers to give back when the call is over
   std::vector<CopyBack> copy_backs_;
+  struct NdCopyBack {
+    const std::byte* source;  // the C-ordered copy
+    std::byte* destination;   // element [0, ..., 0] of the caller's array
+    std::vector<std::size_t> shape;
+    std::vector<std::ptrdiff_t> byte_strides;
+    std::size_t element_size;
+  };
+  std::vector<NdCopyBack> nd_copy_backs_;
   std::optional<std::uint64_t> window_;       // block offered for a variable-length result
   std::optional<SharedBlock> result_buffer_;  // a result buffer, freed unless kept
   std::span<const std::byte> result_;         // the variable-length result's bytes

@@ -139,6 +139,7 @@ enum class TypeKind : std::uint8_t {
   kEnum = 21,        ///< element is the underlying integer; count enumerators from first_member
   kOptional = 22,    ///< [has_value: uint8][pad to element's alignment][element]
   kTuple = 23,       ///< count elements from first_member, each at its member's offset
+  kNdArray = 24,     ///< an n-dimensional array of element: an NdSlot; count = rank, 0 = any
 };
 
 /// Type flags.
@@ -181,6 +182,21 @@ struct VarSlot {
 
 /// VarSlot::buffer of a value in the channel's own heap. Buffer ids start at 1.
 inline constexpr std::uint64_t kHeapBuffer = 0;
+
+/// The most dimensions an n-dimensional array has on the wire.
+inline constexpr std::uint32_t kMaxRank = 8;
+
+/// An n-dimensional array in a frame slot (160 bytes): where its first element lies, and its
+/// shape and strides (SPEC 6.4). Dimensions past `rank` are written as 0 and ignored.
+///    0 data (VarSlot: offset of element [0, ..., 0], length = elements, buffer)
+///   24 rank    28 reserved    32 shape[8]    96 strides[8]
+struct NdSlot {
+  VarSlot data;
+  std::uint32_t rank;
+  std::uint32_t reserved;
+  std::array<std::uint64_t, kMaxRank> shape;   ///< elements per dimension
+  std::array<std::int64_t, kMaxRank> strides;  ///< bytes from one index to the next, may be < 0
+};
 
 /// States of a call, in the low bits of CommandBlock::state. See detail/call_protocol.hpp.
 enum class CallState : std::uint32_t {
@@ -351,6 +367,14 @@ static_assert(sizeof(VarSlot) == 24 && alignof(VarSlot) == 8);
 static_assert(offsetof(VarSlot, offset) == 0);
 static_assert(offsetof(VarSlot, length) == 8);
 static_assert(offsetof(VarSlot, buffer) == 16);
+
+static_assert(std::is_trivially_copyable_v<NdSlot>);
+static_assert(sizeof(NdSlot) == 160 && alignof(NdSlot) == 8);
+static_assert(offsetof(NdSlot, data) == 0);
+static_assert(offsetof(NdSlot, rank) == 24);
+static_assert(offsetof(NdSlot, reserved) == 28);
+static_assert(offsetof(NdSlot, shape) == 32);
+static_assert(offsetof(NdSlot, strides) == 96);
 
 static_assert(std::is_standard_layout_v<CommandBlock>);
 static_assert(sizeof(CommandBlock) == 1056);

@@ -14,11 +14,13 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <span>
 #include <type_traits>
 #include <utility>
 
+#include "shmrpc/array_view.hpp"
 #include "shmrpc/segment.hpp"
 
 namespace shmrpc {
@@ -67,6 +69,53 @@ class ResultArray {
   detail::ResultBuffer buffer_;
   T* data_;
   std::size_t size_;
+};
+
+/// An n-dimensional result a server function fills in place and returns with no copy: C-ordered
+/// in a buffer made for the calling client, an ndarray on the wire (a numpy array of that shape
+/// in Python). Rank fixed (ResultNdArray<float, 2>) or dynamic (kDynamicRank).
+///
+///   server.def("blur", [](shmrpc::ArrayView<const float, 2> image) {
+///     shmrpc::ResultNdArray<float, 2> out({image.shape(0), image.shape(1)});
+///     ... out(i, j) = ...;
+///     return out;
+///   });
+template <class T, std::size_t Rank = kDynamicRank>
+class ResultNdArray {
+  static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>,
+                "shmrpc: a ResultNdArray holds numbers (integers, floats, complex)");
+
+ public:
+  using element_type = T;
+
+  /// An array of `shape`, zero-filled, in a buffer made for the calling client. Server side,
+  /// only inside a registered function's call. Throws std::invalid_argument for a shape of the
+  /// wrong rank (or more than kMaxRank dimensions), std::logic_error outside a call,
+  /// OutOfSharedMemoryError.
+  explicit ResultNdArray(std::span<const std::size_t> shape)
+      : view_(nullptr, shape), buffer_(detail::make_result_buffer(view_.size() * sizeof(T))) {
+    if (buffer_.mapping) {
+      view_ = ArrayView<T, Rank>(reinterpret_cast<T*>(buffer_.mapping->data()), shape);
+    }
+  }
+  ResultNdArray(std::initializer_list<std::size_t> shape)
+      : ResultNdArray(std::span<const std::size_t>(shape.begin(), shape.size())) {}
+
+  /// The elements, C-ordered: view()(i, j), view().data(), view().span().
+  const ArrayView<T, Rank>& view() const noexcept { return view_; }
+  T* data() const noexcept { return view_.data(); }
+  std::size_t size() const noexcept { return view_.size(); }
+  template <class... Index>
+  T& operator()(Index... index) const noexcept requires(sizeof...(Index) == Rank) {
+    return view_(index...);
+  }
+
+  /// The buffer's id (0 when empty), for the frame codec.
+  std::uint64_t buffer_id() const noexcept { return buffer_.id; }
+
+ private:
+  ArrayView<T, Rank> view_;
+  detail::ResultBuffer buffer_;
 };
 
 }  // namespace shmrpc

@@ -9,10 +9,13 @@
 #include <type_traits>
 #include <utility>
 
+#include "shmrpc/array_view.hpp"
 #include "shmrpc/connection.hpp"
 
 namespace shmrpc {
 
+template <class T, std::size_t Rank>
+class SharedNdArray;
 class DynamicCall;
 namespace detail {
 template <class R>
@@ -58,6 +61,8 @@ class SharedArray {
   friend class Client;
   template <class R>
   friend R detail::read_result(DynamicCall& call);
+  template <class U, std::size_t Rank>
+  friend class SharedNdArray;
   SharedArray(std::shared_ptr<Connection> connection, SharedBlock block, std::size_t size)
       : connection_(std::move(connection)),
         block_(std::move(block)),
@@ -74,6 +79,33 @@ class SharedArray {
   SharedBlock block_;
   T* data_ = nullptr;
   std::size_t size_ = 0;
+};
+
+/// An n-dimensional array result a client keeps where the server wrote it (an ndarray result,
+/// e.g. of a ResultNdArray): C-ordered, in the channel heap or a buffer the client owns; no
+/// copy. Owns its block like SharedArray. Client side: client.call<SharedNdArray<float, 2>>(...).
+template <class T, std::size_t Rank = kDynamicRank>
+class SharedNdArray {
+ public:
+  using element_type = T;
+
+  const ArrayView<T, Rank>& view() const noexcept { return view_; }
+  T* data() const noexcept { return view_.data(); }
+  std::span<const std::size_t> shape() const noexcept { return view_.shape(); }
+  std::size_t size() const noexcept { return view_.size(); }
+  template <class... Index>
+  T& operator()(Index... index) const noexcept requires(sizeof...(Index) == Rank) {
+    return view_(index...);
+  }
+
+ private:
+  template <class R>
+  friend R detail::read_result(DynamicCall& call);
+  SharedNdArray(SharedArray<T> elements, std::span<const std::size_t> shape)
+      : elements_(std::move(elements)), view_(elements_.data(), shape) {}
+
+  SharedArray<T> elements_;
+  ArrayView<T, Rank> view_;
 };
 
 }  // namespace shmrpc

@@ -42,6 +42,7 @@ enum class KindClass : std::uint8_t {
   kEnum,      ///< one of the declared enumerators of an integer type
   kOptional,  ///< a value or none
   kTuple,     ///< elements in order, each at the next offset its alignment allows
+  kNdArray,   ///< elements in the heap or a buffer, with a shape and strides (ArrayView)
 };
 
 /// What TypeInfo::members holds for types of a kind.
@@ -63,6 +64,7 @@ enum class SizeRule : std::uint8_t {
   kUnderlying,   ///< that of its element, an integer (enum)
   kFieldLayout,  ///< a compiler's layout of fixed fields (struct)
   kTupleLayout,  ///< TupleLayout of fixed elements
+  kNdSlot,       ///< a layout::NdSlot; the element is a number, the count (rank) at most 8
 };
 
 /// One kind: everything about it that does not depend on a particular type of the kind.
@@ -84,8 +86,8 @@ struct KindTraits {
   bool in_results;      ///< a function may return one (all but span, an argument)
   SizeRule size_rule;
   /// The display name (type_name) as a fmt pattern of named arguments: {element} and {members}
-  /// (their display names), {count}, {const} ("const " unless mutable) and {name} (the C++
-  /// name); empty for the wire name.
+  /// (their display names), {count}, {rank} (", N" for a count N, empty for 0), {const}
+  /// ("const " unless mutable) and {name} (the C++ name); empty for the wire name.
   std::string_view display;
   /// The layout text (type_layout) as a pattern like `display`, whose {element} and {members}
   /// are layout texts, and with {size} (" /size,align"); empty when it is `display`.
@@ -96,7 +98,7 @@ struct KindTraits {
 };
 
 /// The kinds, in TypeKind order.
-inline constexpr std::array<KindTraits, 22> kKinds = [] {
+inline constexpr std::array<KindTraits, 23> kKinds = [] {
   using enum Members;
   using enum SizeRule;
   // Column shorthands.
@@ -107,7 +109,7 @@ inline constexpr std::array<KindTraits, 22> kKinds = [] {
   constexpr bool kArg = true;    // in_arguments
   constexpr bool kRes = true;    // in_results
   constexpr bool kNo = false;
-  return std::array<KindTraits, 22>{{
+  return std::array<KindTraits, 23>{{
       // clang-format off
       // kind                  name          class                       storage              size elem   members       count   mutable checked args  results size rule      display                      layout text                             numpy         python     cxx
       {TypeKind::kVoid,       "void",       KindClass::kVoid,            Storage::kNone,      0,  kNo,   kNone,        kNo,    kNo,    kNo,    kNo,  kRes,   kEmpty,       "",                          "",                                     "",           "None",    "void"},
@@ -132,6 +134,7 @@ inline constexpr std::array<KindTraits, 22> kKinds = [] {
       {TypeKind::kEnum,       "enum",       KindClass::kEnum,            Storage::kFixed,     0,  kElem, kEnumerators, kNo,    kNo,    kChk,   kArg, kRes,   kUnderlying,  "{name}",                    "enum {name}: {element} {{{members}}}", "",           "",        ""},
       {TypeKind::kOptional,   "optional",   KindClass::kOptional,        Storage::kComposite, 0,  kElem, kNone,        kNo,    kNo,    kChk,   kArg, kRes,   kOptional,    "optional<{element}>",       "",                                     "",           "",        ""},
       {TypeKind::kTuple,      "tuple",      KindClass::kTuple,           Storage::kComposite, 0,  kNo,   kElements,    kNo,    kNo,    kNo,    kArg, kRes,   kTupleLayout, "tuple<{members}>",          "tuple<{members}>{size}",               "",           "",        ""},
+      {TypeKind::kNdArray,    "ndarray",    KindClass::kNdArray,         Storage::kVariable,  0,  kElem, kNone,        kCount, kMut,   kNo,    kArg, kRes,   kNdSlot,      "ndarray<{const}{element}{rank}>", "",                               "",           "",        ""},
       // clang-format on
   }};
 }();
@@ -187,9 +190,18 @@ constexpr bool is_floating(TypeKind kind) {
 constexpr bool is_fixed(TypeKind kind) {
   return kind_traits(kind).storage == Storage::kFixed;
 }
-/// The value lives in the heap; the slot holds a layout::VarSlot.
+/// The value lives in the heap or a buffer; the slot holds a layout::VarSlot (or, for an
+/// ndarray, a layout::NdSlot, which starts with one).
 constexpr bool is_variable(TypeKind kind) {
   return kind_traits(kind).storage == Storage::kVariable;
+}
+
+/// What an ndarray may hold: plain numbers (integers, floats, complex; not bool, which has
+/// invalid bytes that a strided view would make costly to check).
+constexpr bool is_nd_element(TypeKind kind) {
+  const KindClass c = kind_traits(kind).kind_class;
+  return c == KindClass::kSignedInteger || c == KindClass::kUnsignedInteger ||
+         c == KindClass::kFloat || c == KindClass::kComplex;
 }
 
 /// Types of the kind have a C++ name and a definition of their own (struct, enum).
@@ -200,9 +212,10 @@ constexpr bool is_named(TypeKind kind) {
 
 /// The name of a kind class in the JSON schema's "kinds" table: "signed_integer", ...
 constexpr std::string_view kind_class_name(KindClass kind_class) {
-  constexpr std::array<std::string_view, 14> kNames{
-      "void",  "bool", "signed_integer", "unsigned_integer", "float", "complex",  "string",
-      "array", "span", "vector",         "struct",           "enum",  "optional", "tuple"};
+  constexpr std::array<std::string_view, 15> kNames{
+      "void",     "bool",  "signed_integer", "unsigned_integer", "float",  "complex",
+      "string",   "array", "span",           "vector",           "struct", "enum",
+      "optional", "tuple", "ndarray"};
   return kNames.at(static_cast<std::size_t>(kind_class));
 }
 

@@ -26,6 +26,7 @@
 #include <utility>
 #include <vector>
 
+#include "shmrpc/array_view.hpp"
 #include "shmrpc/layout.hpp"
 #include "shmrpc/reflect.hpp"
 #include "shmrpc/type_kinds.hpp"
@@ -35,6 +36,8 @@ namespace shmrpc {
 struct TypeInfo;
 template <class T>
 class ResultArray;
+template <class T, std::size_t Rank>
+class ResultNdArray;
 
 /// A field of a struct or tuple (name, offset in the value, type), or an enumerator (name,
 /// value as the underlying integer's 64-bit two's complement; no type).
@@ -110,6 +113,24 @@ struct IsResultArray : std::false_type {};
 template <class T>
 struct IsResultArray<ResultArray<T>> : std::true_type {};
 
+/// ArrayView<T, Rank> arguments and ResultNdArray<T, Rank> results: ndarrays on the wire.
+template <class T>
+struct NdArrayTraits {
+  static constexpr bool kIsNdArray = false;
+};
+template <class T, std::size_t Rank>
+struct NdArrayTraits<ArrayView<T, Rank>> {
+  static constexpr bool kIsNdArray = true;
+  using Element = T;
+  static constexpr std::size_t kRank = Rank;
+};
+template <class T, std::size_t Rank>
+struct NdArrayTraits<ResultNdArray<T, Rank>> {
+  static constexpr bool kIsNdArray = true;
+  using Element = T;
+  static constexpr std::size_t kRank = Rank;
+};
+
 template <class T>
 struct IsOptional : std::false_type {};
 template <class T>
@@ -131,6 +152,12 @@ template <class T>
 inline constexpr bool kIsCharacter =
     std::is_same_v<T, char> || std::is_same_v<T, wchar_t> || std::is_same_v<T, char8_t> ||
     std::is_same_v<T, char16_t> || std::is_same_v<T, char32_t>;
+
+/// A plain number: what an ndarray holds (is_nd_element).
+template <class T>
+inline constexpr bool kIsNdElement =
+    (std::is_arithmetic_v<T> && !std::is_same_v<T, bool> && !kIsCharacter<T>) ||
+    std::is_same_v<T, std::complex<float>> || std::is_same_v<T, std::complex<double>>;
 
 /// An enum whose enumerators were declared with SHMRPC_ENUM.
 template <class T>
@@ -417,6 +444,19 @@ TypeInfo make_type_info() {
     }
   } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
     return basic_type(TypeKind::kString, sizeof(layout::VarSlot), alignof(layout::VarSlot));
+  } else if constexpr (NdArrayTraits<T>::kIsNdArray) {
+    using Element = typename NdArrayTraits<T>::Element;
+    using Value = std::remove_const_t<Element>;
+    if constexpr (kIsNdElement<Value>) {
+      TypeInfo info = basic_type(TypeKind::kNdArray, sizeof(layout::NdSlot),
+                                 alignof(layout::NdSlot), &type_info_of<Value>());
+      constexpr std::size_t kRank = NdArrayTraits<T>::kRank;
+      info.count = kRank == kDynamicRank ? 0 : kRank;
+      info.is_mutable = !std::is_const_v<Element>;
+      return info;
+    } else {
+      return UnsupportedType<T>::make();
+    }
   } else if constexpr (IsVector<T>::value || IsResultArray<T>::value) {
     using Element = typename T::value_type;
     if constexpr (is_fixed_type<Element>() && !std::is_same_v<Element, bool>) {

@@ -210,6 +210,68 @@ void put_array_like(DynamicCall& call, std::size_t index, py::handle value,
   }
 }
 
+// An ndarray parameter: a numpy array of any shape, C- or F-ordered or strided, passes as it is
+// (zero copy when it lies in this client's shared memory; the core copies it once otherwise).
+// Other values go through numpy.asarray first, unless the function writes into the array.
+void put_ndarray(DynamicCall& call, std::size_t index, py::handle value, ArgumentContext& context) {
+  const TypeInfo& wanted = parameter(call, index);
+  const py::dtype& dtype = context.types.dtype(*wanted.element);
+  const std::string where = describe_argument(call, index);
+  py::array array;
+  if (py::isinstance<py::array>(value) &&
+      py::reinterpret_borrow<py::array>(value).dtype().equal(dtype)) {
+    array = py::reinterpret_borrow<py::array>(value);
+  } else if (wanted.is_mutable) {
+    throw std::invalid_argument(fmt::format(
+        "shmrpc: {} is written by the function: it needs a numpy array of dtype {}, not a {}",
+        where, std::string(py::str(py::handle(dtype))), Py_TYPE(value.ptr())->tp_name));
+  } else {
+    array = py::module_::import("numpy").attr("asarray")(value, dtype);
+  }
+  if (wanted.is_mutable && !array.writeable()) {
+    throw std::invalid_argument(
+        fmt::format("shmrpc: {} is written by the function: the array is read-only", where));
+  }
+  const auto rank = static_cast<std::size_t>(array.ndim());
+  if (wanted.count != 0 && rank != wanted.count) {
+    throw std::invalid_argument(
+        fmt::format("shmrpc: {} needs an array of {} dimensions; got shape {}", where, wanted.count,
+                    std::string(py::str(array.attr("shape")))));
+  }
+  const auto itemsize = static_cast<py::ssize_t>(dtype.itemsize());
+  const auto address = reinterpret_cast<std::uintptr_t>(array.data());
+  bool whole_elements = address % wanted.element->align == 0;
+  for (std::size_t i = 0; i < rank; ++i) {
+    whole_elements = whole_elements && array.strides(static_cast<py::ssize_t>(i)) % itemsize == 0;
+  }
+  if (!whole_elements) {
+    // A view that steps by part of an element (a field of a structured array, a[1:] of bytes
+    // viewed as float64): copied to a C-ordered array first, and back after a writing call.
+    py::array copy = py::module_::import("numpy").attr("ascontiguousarray")(array);
+    if (wanted.is_mutable) {
+      context.copy_backs.emplace_back(array, copy);
+    }
+    array = std::move(copy);
+  }
+  if (array.ptr() != value.ptr()) {
+    context.temporaries.push_back(array);
+  }
+  std::array<std::size_t, layout::kMaxRank> shape{};
+  std::array<std::ptrdiff_t, layout::kMaxRank> strides{};
+  if (rank > layout::kMaxRank) {
+    throw std::invalid_argument(fmt::format("shmrpc: {} has {} dimensions; at most {} cross", where,
+                                            rank, layout::kMaxRank));
+  }
+  for (std::size_t i = 0; i < rank; ++i) {
+    shape.at(i) = static_cast<std::size_t>(array.shape(static_cast<py::ssize_t>(i)));
+    strides.at(i) = array.strides(static_cast<py::ssize_t>(i)) / itemsize;
+  }
+  // The core writes through the pointer only for a mutable parameter, and then it is writable.
+  void* data = const_cast<void*>(array.data());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+  call.put_ndarray(index, *wanted.element, data, std::span(shape.data(), rank),
+                   std::span(strides.data(), rank), array.writeable());
+}
+
 // Adds the argument to the reason of the UnicodeError being raised for a string argument, and
 // raises it.
 [[noreturn]] void not_utf8(const DynamicCall& call, std::size_t index) {
@@ -247,7 +309,11 @@ bool is_encoded_value(TypeKind kind) {
 
 void ArgumentContext::copy_back() {
   for (auto& [original, copy] : copy_backs) {
-    std::memcpy(original.mutable_data(), copy.data(), static_cast<std::size_t>(copy.nbytes()));
+    if (original.ndim() > 1 || (original.flags() & py::array::c_style) == 0) {
+      original.attr("__setitem__")(py::ellipsis(), copy);  // numpy copies into the strided view
+    } else {
+      std::memcpy(original.mutable_data(), copy.data(), static_cast<std::size_t>(copy.nbytes()));
+    }
   }
 }
 
@@ -259,6 +325,8 @@ void put_argument(DynamicCall& call, std::size_t index, py::handle value,
   if (kind == TypeKind::kSpan ||
       (kind == TypeKind::kArray && is_plain_number(*numpy_shape(type).scalar))) {
     put_array_like(call, index, value, context);
+  } else if (kind == TypeKind::kNdArray) {
+    put_ndarray(call, index, value, context);
   } else if (is_encoded_value(kind)) {
     put_value(call, index, value, context.types);
   } else if (PyBool_Check(object)) {

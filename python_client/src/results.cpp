@@ -1,13 +1,16 @@
 #include "results.hpp"
 
+#include <fmt/format.h>
 #include <pybind11/numpy.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <stdexcept>
 
 #include "heap_block.hpp"
 #include "numpy_types.hpp"
+#include "shmrpc/errors.hpp"
 #include "values.hpp"
 
 namespace py = pybind11;
@@ -29,6 +32,41 @@ py::object vector(DynamicCall& call, const std::shared_ptr<Connection>& connecti
   // Elements that hold bools or enums are checked as the C++ client checks them.
   check_values(*call.function().return_type->element, bytes.data(), bytes.size() / element_size);
   // Own the block before anything else can throw, so that it is freed on every path.
+  auto block = std::make_unique<HeapBlock>(connection, call.keep_result_block(), bytes.size());
+  return heap_array(std::move(block), dtype, shape);
+}
+
+// An ndarray result: a numpy array of its shape over the block the server filled, C-ordered.
+py::object ndarray(DynamicCall& call, const std::shared_ptr<Connection>& connection,
+                   TypeMapper& types) {
+  const TypeInfo& element = *call.function().return_type->element;
+  const py::dtype& dtype = types.dtype(element);
+  layout::NdSlot slot{};
+  std::memcpy(&slot, call.result_slot(), sizeof slot);
+  const auto bytes = call.result_bytes();  // data.length elements, checked against the memory
+  if (slot.rank > layout::kMaxRank) {
+    throw ProtocolError(
+        fmt::format("shmrpc: {} returned an array of rank {}", call.function().name, slot.rank));
+  }
+  std::vector<py::ssize_t> shape(slot.rank);
+  std::uint64_t count = 1;
+  std::int64_t stride = static_cast<std::int64_t>(element.size);
+  bool c_ordered = true;
+  for (std::size_t i = slot.rank; i-- > 0;) {
+    shape[i] = static_cast<py::ssize_t>(slot.shape.at(i));
+    count *= slot.shape.at(i);
+    c_ordered = c_ordered && (slot.shape.at(i) <= 1 || slot.strides.at(i) == stride);
+    stride *= static_cast<std::int64_t>(std::max<std::uint64_t>(slot.shape.at(i), 1));
+  }
+  if (!c_ordered || count * element.size != bytes.size()) {
+    throw ProtocolError(fmt::format(
+        "shmrpc: {} returned an array whose shape and strides do not describe its {} bytes in C "
+        "order",
+        call.function().name, bytes.size()));
+  }
+  if (bytes.empty()) {
+    return py::array(dtype, shape);
+  }
   auto block = std::make_unique<HeapBlock>(connection, call.keep_result_block(), bytes.size());
   return heap_array(std::move(block), dtype, shape);
 }
@@ -55,6 +93,8 @@ py::object take_result(DynamicCall& call, const std::shared_ptr<Connection>& con
     }
     case TypeKind::kVector:
       return vector(call, connection, types);
+    case TypeKind::kNdArray:
+      return ndarray(call, connection, types);
     default:
       // Copied out of the frame slot, which the next call overwrites.
       check_value(type, call.result_slot());

@@ -84,7 +84,8 @@ TEST(ExampleTest, ClientExampleCallsEveryFunctionAndServerStopsOnSigterm) {
       names.push_back(function.name);
     }
     EXPECT_EQ(names, (std::vector<std::string>{"add", "dot", "scale", "stats", "greet", "range",
-                                               "step", "energy", "heaviest", "sleep_ms", "fail"}));
+                                               "step", "energy", "heaviest", "sleep_ms", "fail",
+                                               "blur", "total"}));
   }
   EXPECT_EQ(wait_exit_code(spawn(SHMRPC_CLIENT_EXAMPLE, server.name)), 0);
 

@@ -21,7 +21,7 @@ COMMANDS = ["ls", "info", "call", "stats", "schema", "clean"]
 
 # server_example's functions, in the order it registers them.
 FUNCTIONS = ["add", "dot", "scale", "stats", "greet", "range", "step", "energy", "heaviest",
-             "sleep_ms", "fail"]
+             "sleep_ms", "fail", "blur", "total"]
 
 # One demo::Particle as JSON, 1 m up, moving at 1 m/s along x.
 PARTICLE = '{"pos": [0, 0, 1], "vel": [1, 0, 0], "mass": 2}'

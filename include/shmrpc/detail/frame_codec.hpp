@@ -30,6 +30,22 @@ namespace shmrpc::detail {
 std::byte* var_range(const CallFrame& call, const layout::VarSlot& slot, std::size_t element_size,
                      std::size_t element_align);
 
+/// A validated ndarray argument: where its element [0, ..., 0] lies, its shape, and its strides
+/// in elements.
+struct NdRange {
+  std::byte* data = nullptr;
+  std::size_t rank = 0;
+  std::array<std::size_t, layout::kMaxRank> shape{};
+  std::array<std::ptrdiff_t, layout::kMaxRank> strides{};
+};
+
+/// Validates `slot` as an array of `element_size`-byte elements aligned to `element_align`, of
+/// rank `rank` (0: any): its rank and shape, its element count (data.length), strides that are
+/// whole elements, and that every element it reaches lies inside the heap or the buffer named
+/// (whose mapping the call then holds). Throws BadRequest.
+NdRange nd_range(const CallFrame& call, const layout::NdSlot& slot, std::size_t element_size,
+                 std::size_t element_align, std::size_t rank);
+
 /// Throws BadRequest unless the client's result window lies inside the heap and is aligned.
 void check_result_window(const CallFrame& call, std::size_t element_align);
 
@@ -79,6 +95,18 @@ auto decode_checked_argument(const CallFrame& call, std::uint32_t offset) {
     check_values(type_info_of<Value>(), data, static_cast<std::size_t>(slot.length));
     // The client laid these elements out in shared memory; the server views them where they lie.
     return T(reinterpret_cast<Element*>(data), static_cast<std::size_t>(slot.length));
+  } else if constexpr (NdArrayTraits<T>::kIsNdArray) {
+    using Element = typename NdArrayTraits<T>::Element;
+    using Value = std::remove_const_t<Element>;
+    constexpr std::size_t kRank = NdArrayTraits<T>::kRank;
+    layout::NdSlot slot{};
+    std::memcpy(&slot, call.frame + offset, sizeof slot);  // read once: the client may change it
+    const NdRange range =
+        nd_range(call, slot, sizeof(Value), alignof(Value), kRank == kDynamicRank ? 0 : kRank);
+    // Plain numbers only (kIsNdElement): every byte pattern is a value, nothing to check.
+    return T(reinterpret_cast<Element*>(range.data),
+             std::span<const std::size_t>(range.shape.data(), range.rank),
+             std::span<const std::ptrdiff_t>(range.strides.data(), range.rank));
   } else if constexpr (std::is_same_v<T, std::string_view> || std::is_same_v<T, std::string>) {
     const layout::VarSlot slot = read_var_slot(call, offset);
     const std::byte* data = var_range(call, slot, 1, 1);
@@ -95,6 +123,22 @@ void encode_result(const CallFrame& call, std::uint32_t offset, const T& value) 
     write_slot(call.frame + offset, value);
   } else if constexpr (std::is_same_v<T, std::string>) {
     const layout::VarSlot slot = write_result_bytes(call, value.data(), value.size(), 1);
+    std::memcpy(call.frame + offset, &slot, sizeof slot);
+  } else if constexpr (NdArrayTraits<T>::kIsNdArray) {
+    // A ResultNdArray, filled in place in the client's buffer: C-ordered, its strides in bytes.
+    using Element = typename NdArrayTraits<T>::Element;
+    layout::NdSlot slot{};
+    slot.data = {.offset = 0, .length = value.size(), .buffer = value.buffer_id()};
+    const auto& view = value.view();
+    slot.rank = static_cast<std::uint32_t>(view.rank());
+    for (std::size_t i = 0; i < view.rank(); ++i) {
+      slot.shape.at(i) = view.shape(i);
+      slot.strides.at(i) =
+          static_cast<std::int64_t>(view.stride(i)) * static_cast<std::int64_t>(sizeof(Element));
+    }
+    if (slot.data.buffer != layout::kHeapBuffer) {
+      call.buffers->given.push_back(slot.data.buffer);
+    }
     std::memcpy(call.frame + offset, &slot, sizeof slot);
   } else if constexpr (IsResultArray<T>::value) {
     // Filled in place in the client's buffer: only the handle is written.

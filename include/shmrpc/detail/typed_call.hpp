@@ -2,6 +2,7 @@
 /// The typed layer of a call: C++ arguments into a DynamicCall, its result back into a C++ value.
 /// Client::call and Function are built from these.
 
+#include <array>
 #include <cstring>
 #include <ranges>
 #include <span>
@@ -15,6 +16,7 @@
 #include "shmrpc/detail/slot_codec.hpp"
 #include "shmrpc/dynamic_call.hpp"
 #include "shmrpc/errors.hpp"
+#include "shmrpc/result_array.hpp"
 #include "shmrpc/shared_array.hpp"
 #include "shmrpc/types.hpp"
 #include "shmrpc/value_codec.hpp"
@@ -26,10 +28,20 @@ struct IsSharedArray : std::false_type {};
 template <class T>
 struct IsSharedArray<SharedArray<T>> : std::true_type {};
 
-// The wire type a C++ result type R is read from: a SharedArray<T> is a vector<T> result.
+template <class T>
+struct IsSharedNdArray : std::false_type {};
+template <class T, std::size_t Rank>
+struct IsSharedNdArray<SharedNdArray<T, Rank>> : std::true_type {
+  static constexpr std::size_t kRank = Rank;
+};
+
+// The wire type a C++ result type R is read from: a SharedArray<T> is a vector<T> result, a
+// SharedNdArray<T, Rank> an ndarray result.
 template <class R>
 const TypeInfo& result_type_info() {
-  if constexpr (IsSharedArray<R>::value) {
+  if constexpr (IsSharedNdArray<R>::value) {
+    return type_info_of<ResultNdArray<typename R::element_type, IsSharedNdArray<R>::kRank>>();
+  } else if constexpr (IsSharedArray<R>::value) {
     return type_info_of<std::vector<typename R::value_type>>();
   } else {
     return type_info_of<R>();
@@ -54,6 +66,13 @@ void put_argument(DynamicCall& call, std::size_t index, V&& value) {
     // A string literal converts through its pointer, which is what string_view takes.
     // NOLINTNEXTLINE(cppcoreguidelines-pro-bounds-array-to-pointer-decay)
     call.put_string(index, std::string_view(value));
+  } else if constexpr (NdArrayTraits<T>::kIsNdArray) {
+    using Element = typename NdArrayTraits<T>::Element;
+    using Value = std::remove_const_t<Element>;
+    // Written through only when Element is not const.
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast)
+    call.put_ndarray(index, type_info_of<Value>(), const_cast<Value*>(value.data()), value.shape(),
+                     value.strides(), !std::is_const_v<Element>);
   } else if constexpr (IsStdArray<T>::value && is_fixed_type<T>()) {
     constexpr bool kWritable = !std::is_const_v<std::remove_reference_t<V>>;
     // Written through only when kWritable, i.e. when the caller's array is not const.
@@ -90,6 +109,11 @@ void check_result_type(const FunctionSchema& function) {
   }
 }
 
+/// The shape of an ndarray result, after checking that it describes its bytes in C order.
+/// Throws ProtocolError.
+std::array<std::size_t, layout::kMaxRank> checked_c_shape(const DynamicCall& call,
+                                                          const layout::NdSlot& slot);
+
 // The result, checked like the server checks arguments (bools, enums, optional flags).
 template <class R>
 R read_result(DynamicCall& call) {
@@ -100,6 +124,13 @@ R read_result(DynamicCall& call) {
   } else if constexpr (std::is_same_v<R, std::string>) {
     const auto bytes = call.result_bytes();
     return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  } else if constexpr (IsSharedNdArray<R>::value) {
+    using Element = typename R::element_type;
+    layout::NdSlot slot{};
+    std::memcpy(&slot, call.result_slot(), sizeof slot);
+    const std::array<std::size_t, layout::kMaxRank> shape = checked_c_shape(call, slot);
+    return R(read_result<SharedArray<Element>>(call),
+             std::span<const std::size_t>(shape.data(), slot.rank));
   } else if constexpr (IsSharedArray<R>::value) {
     // Kept where it lies, in the heap or the buffer the server made: no copy.
     using Element = typename R::value_type;
