@@ -195,8 +195,10 @@ void check_outcome(const FunctionDefinition* function, Status status,
     if (slot.buffer != shmrpc::layout::kHeapBuffer) {
       require(slot.offset == 0 && slot.buffer > 2,
               "a result buffer is a new buffer, the result at its start");
-      require(slot.length > result_capacity / element_size,
-              "a result goes into a buffer only when it does not fit the window");
+      // An ndarray result is made in place in a buffer (ResultNdArray) whatever its size.
+      require(function->return_type->kind == shmrpc::TypeKind::kNdArray ||
+                  slot.length > result_capacity / element_size,
+              "a copied result goes into a buffer only when it does not fit the window");
       buffer_table().find(slot.buffer, 0, slot.length * element_size, 1);  // throws if too small
     } else {
       require(slot.length == 0 || slot.offset == result_offset,

@@ -14,6 +14,7 @@
 
 #include "../server_example/particles.hpp"
 #include "../tests/record_types.hpp"
+#include "shmrpc/result_array.hpp"
 
 namespace shmrpc::fuzz {
 namespace {
@@ -325,6 +326,46 @@ void add_vectors(FunctionRegistry& r) {
   r.def("no_items", [] { return std::vector<std::uint32_t>(); });
 }
 
+void add_ndarrays(FunctionRegistry& r) {
+  r.def(
+      "nd_sum",
+      [](ArrayView<const double> v) {
+        double sum = 0;
+        std::vector<std::size_t> index(v.rank());
+        for (std::size_t n = 0; n < v.size(); ++n) {
+          sum += v.at(index);
+          for (std::size_t d = v.rank(); d-- > 0;) {
+            if (++index[d] < v.shape(d)) {
+              break;
+            }
+            index[d] = 0;
+          }
+        }
+        return sum;
+      },
+      Names{"values"});
+  r.def(
+      "nd_negate",
+      [](ArrayView<std::int16_t, 2> v) {
+        for (std::size_t i = 0; i < v.shape(0); ++i) {
+          for (std::size_t j = 0; j < v.shape(1); ++j) {
+            v(i, j) = static_cast<std::int16_t>(-v(i, j));
+          }
+        }
+      },
+      Names{"values"});
+  r.def(
+      "nd_make",
+      [](std::uint8_t rows, std::uint8_t columns) {
+        ResultNdArray<float, 2> out({rows, columns});  // a buffer made for the caller
+        for (std::size_t i = 0; i < out.size(); ++i) {
+          out.data()[i] = static_cast<float>(i);
+        }
+        return out;
+      },
+      Names{"rows", "columns"});
+}
+
 void add_void_and_throwing(FunctionRegistry& r) {
   r.def("nothing", [] {});
   r.def(
@@ -386,6 +427,7 @@ FunctionRegistry make_fuzz_registry() {
   add_spans(r);
   add_strings(r);
   add_vectors(r);
+  add_ndarrays(r);
   add_void_and_throwing(r);
   add_records(r);
   return r;

@@ -135,6 +135,17 @@ class Request {
       const TypeInfo& type = *function_->argument_types[i];
       if (type.kind == TypeKind::kString) {
         text(i, "hello");
+      } else if (type.kind == TypeKind::kNdArray) {
+        // A 2 x 2 array, C-ordered, in the heap.
+        const std::uint64_t offset = shmrpc::layout::align_up(heap_.size(), 64);
+        heap_.resize(offset + 4 * type.element->size, std::byte{2});
+        shmrpc::layout::NdSlot nd{};
+        nd.data = {offset, 4, 0};
+        nd.rank = 2;
+        nd.shape = {2, 2};
+        const auto size = static_cast<std::int64_t>(type.element->size);
+        nd.strides = {2 * size, size};
+        value(i, nd);
       } else if (type.kind == TypeKind::kSpan) {
         const auto fill = std::byte{holds_bool(type) ? std::uint8_t{1} : std::uint8_t{2}};
         heap_argument(i, std::vector<std::byte>(kSpanLength * type.element->size, fill),
@@ -230,6 +241,24 @@ std::size_t write_dispatch_seeds(const fs::path& dir) {
   save("buffer_mutable", request("copy_bytes")
                              .value(0, shmrpc::layout::VarSlot{0, 32, 2})
                              .value(1, shmrpc::layout::VarSlot{64, 32, 2}));
+  {
+    shmrpc::layout::NdSlot nd{};
+    nd.data = {4096, 6, 2};  // in buffer 2, element [0, 0] at byte 4096 - its reach below
+    nd.rank = 2;
+    nd.shape = {3, 2};
+    nd.strides = {-512, 8};
+    nd.data.offset = 2048;
+    save("nd_in_buffer_reversed", request("nd_sum").value(0, nd));
+    nd.strides = {-512, 4};
+    save("nd_stride_not_whole", request("nd_sum").value(0, nd));
+    nd.data.offset = 8;
+    nd.strides = {-512, 8};
+    save("nd_reach_before_start", request("nd_sum").value(0, nd));
+    nd.rank = 9;
+    save("nd_rank_too_high", request("nd_sum").value(0, nd));
+  }
+  save("nd_make_small", request("nd_make").value(0, std::uint8_t{2}).value(1, std::uint8_t{3}));
+  save("nd_make_large", request("nd_make").value(0, std::uint8_t{200}).value(1, std::uint8_t{200}));
   save("result_into_buffer", request("bytes_of").valid_arguments().window(0, 0));
   save("make_buffer", Request(functions, shmrpc::layout::kMakeBufferIndex).window(0, 4096));
   save("make_buffer_empty", Request(functions, shmrpc::layout::kMakeBufferIndex).window(0, 0));

@@ -132,6 +132,37 @@ void define_test_functions(Server& server) {
              }
              return std::vector<std::uint8_t>(3, 1);
            })
+      .def("nd_total",
+           [](ArrayView<const double> values) {
+             double sum = 0;
+             std::vector<std::size_t> index(values.rank());
+             for (std::size_t n = 0; n < values.size(); ++n) {
+               sum += values.at(index);
+               for (std::size_t d = values.rank(); d-- > 0;) {
+                 if (++index[d] < values.shape(d)) {
+                   break;
+                 }
+                 index[d] = 0;
+               }
+             }
+             return sum;
+           })
+      .def("nd_negate",
+           [](ArrayView<float, 2> values) {
+             for (std::size_t i = 0; i < values.shape(0); ++i) {
+               for (std::size_t j = 0; j < values.shape(1); ++j) {
+                 values(i, j) = -values(i, j);
+               }
+             }
+           })
+      .def("nd_ramp",
+           [](std::uint64_t a, std::uint64_t b, std::uint64_t c) {
+             ResultNdArray<std::int32_t, 3> out({a, b, c});
+             for (std::size_t i = 0; i < out.size(); ++i) {
+               out.data()[i] = static_cast<std::int32_t>(i);
+             }
+             return out;
+           })
       .def("fill_bytes", [](std::span<std::uint8_t> bytes,
                             std::uint8_t value) { std::fill(bytes.begin(), bytes.end(), value); })
       .def("sleep_ms",
