@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "shmrpc/detail/buffer_table.hpp"
 #include "shmrpc/inspect.hpp"
 #include "shmrpc/schema_json.hpp"
 
@@ -151,6 +152,9 @@ void bind_inspect(py::module_& module) {
       },
       py::arg("name"), py::arg("starting_grace_ms"),
       "Unlinks the segment if its server is dead; returns what it did.");
+  module.def("remove_buffer_leftovers", &detail::BufferTable::remove_leftovers, py::arg("name"),
+             "Unlinks every buffer file shmrpc.NAME@<digits> and returns how many; call it only "
+             "once no live server holds the name.");
   module.def("kinds_json", &kinds_json,
              "The wire-type kinds table (include/shmrpc/type_kinds.hpp) as a JSON object.");
   module.attr("STATS_BUCKETS") = layout::kStatsBuckets;

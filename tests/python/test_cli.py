@@ -14,6 +14,7 @@ from typing import Iterator
 import pytest
 
 import shmrpc
+from shmrpc.cli.formatting import format_bytes
 
 from conftest import ServerProcess, segment_path, unique_name
 
@@ -67,6 +68,32 @@ def dead(server_example_binary: str, tmp_path: Path) -> Iterator[ServerProcess]:
     server.kill()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def leftovers() -> Iterator[list[Path]]:
+    """Files in /dev/shm that a test names or makes: each path, and for a segment path
+    shmrpc.NAME also every shmrpc.NAME@..., are removed on teardown, also when the test fails.
+    Ask for it before the server fixtures, so that it tears down after them."""
+    paths: list[Path] = []
+    yield paths
+    for path in paths:
+        for buffer in path.parent.glob(f"{path.name}@*"):
+            buffer.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+
+
+def buffer_files(name: str) -> dict[str, int]:
+    """The buffer files shmrpc.NAME@<digits> of server `name`, with their sizes."""
+    prefix = f"shmrpc.{name}@"
+    return {path.name: path.stat().st_size for path in Path("/dev/shm").iterdir()
+            if path.name.startswith(prefix) and path.name[len(prefix):].isdigit()}
+
+
+def files_text(files: dict[str, int]) -> str:
+    """How clean counts `files`: "2 buffer files, 16.0 MiB"."""
+    return (f"{len(files)} buffer file{'' if len(files) == 1 else 's'}, "
+            f"{format_bytes(sum(files.values()))}")
 
 
 @pytest.fixture
@@ -180,6 +207,20 @@ def test_ls_lists_a_file_that_is_not_a_shmrpc_segment(fake_segment: Path) -> Non
     result = run("ls")
     assert result.returncode == 0, result.stderr
     assert "not a shmrpc segment" in line_of(result.stdout, fake_segment.name[len("shmrpc."):])
+
+
+def test_ls_does_not_list_buffer_files_as_servers(leftovers: list[Path]) -> None:
+    name = unique_name("pyorphan")
+    leftovers.append(segment_path(name))
+    for suffix in ("@1", "@abc"):
+        Path(f"{segment_path(name)}{suffix}").write_bytes(bytes(4096))
+    result = run("ls")
+    assert result.returncode == 0, result.stderr
+    assert name not in result.stdout
+    entries = run_json("ls", "--json")
+    assert isinstance(entries, list)
+    assert all("@" not in entry["name"] for entry in entries)
+    assert run("info", name).returncode == 3
 
 
 # --- info ------------------------------------------------------------------------------------
@@ -723,3 +764,81 @@ def test_clean_removes_a_headerless_leftover_and_leaves_foreign_segments_alone(
     assert result.returncode == 1
     assert "format version 99" in result.stderr
     assert fake_segment.exists()
+
+
+def test_clean_removes_a_killed_servers_buffer_files_and_says_how_many(
+        leftovers: list[Path], fresh_demo: ServerProcess) -> None:
+    leftovers.append(segment_path(fresh_demo.name))
+    client = shmrpc.connect(fresh_demo.name)
+    values = client.zeros(1 << 20)  # 8 MiB: more than the heap, so a buffer segment
+    values[:] = 2.0
+    assert Path(f"{segment_path(fresh_demo.name)}@1").exists()
+    files = buffer_files(fresh_demo.name)
+    fresh_demo.kill()
+    client.close()
+    result = run("clean", fresh_demo.name)
+    assert result.returncode == 0, result.stderr
+    assert (f"removed {fresh_demo.name} (server pid {fresh_demo.pid} is dead) and its "
+            f"{files_text(files)}\n") in result.stdout
+    assert not segment_path(fresh_demo.name).exists()
+    assert buffer_files(fresh_demo.name) == {}
+    assert values.sum() == 2.0 * (1 << 20), "an array over a removed buffer stays readable"
+    assert run("clean", fresh_demo.name).returncode == 3  # nothing left
+
+
+def test_clean_dry_run_lists_a_killed_servers_buffer_files_and_removes_nothing(
+        leftovers: list[Path], fresh_demo: ServerProcess) -> None:
+    leftovers.append(segment_path(fresh_demo.name))
+    with shmrpc.connect(fresh_demo.name) as client:
+        client.zeros(1 << 20)
+        files = buffer_files(fresh_demo.name)
+        fresh_demo.kill()
+    assert files
+    result = run("clean", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert (f"would remove {fresh_demo.name} (server pid {fresh_demo.pid} is dead) and its "
+            f"{files_text(files)}\n") in result.stdout
+    assert segment_path(fresh_demo.name).exists()
+    assert buffer_files(fresh_demo.name) == files
+
+
+def test_clean_leaves_a_live_servers_buffer_files_alone(
+        leftovers: list[Path], fresh_demo: ServerProcess) -> None:
+    leftovers.append(segment_path(fresh_demo.name))
+    with shmrpc.connect(fresh_demo.name) as client:
+        values = client.zeros(1 << 20)
+        values[:] = 1.0
+        files = buffer_files(fresh_demo.name)
+        assert f"shmrpc.{fresh_demo.name}@1" in files
+        assert fresh_demo.name not in run("clean", "--dry-run").stdout
+        result = run("clean", fresh_demo.name)
+        assert result.returncode == 1
+        assert f"left {fresh_demo.name!r} alone: alive (pid {fresh_demo.pid})" in result.stderr
+        assert result.stdout == ""
+        assert buffer_files(fresh_demo.name) == files
+        assert client.dot(values, values) == float(1 << 20), "the buffer still works"
+
+
+def test_clean_removes_orphan_buffer_files_and_only_those(leftovers: list[Path]) -> None:
+    name = unique_name("pyorphan")
+    other = f"{name}x"  # a name that starts with `name`: its buffers are not `name`'s
+    leftovers += [segment_path(name), segment_path(other)]
+    orphan = Path(f"{segment_path(name)}@3")
+    orphan.write_bytes(bytes(4096))
+    not_buffers = [Path(f"{segment_path(name)}@abc"), Path(f"{segment_path(name)}@"),
+                   Path(f"{segment_path(name)}@3x"), Path(f"{segment_path(other)}@1")]
+    for path in not_buffers:
+        path.write_bytes(bytes(16))
+    line = f"1 buffer file of {name}, 4.0 KiB (no server segment)\n"
+    result = run("clean", "--dry-run")  # found without naming it
+    assert result.returncode == 0, result.stderr
+    assert f"would remove {line}" in result.stdout
+    assert orphan.exists()
+    result = run("clean", name)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"removed {line}"
+    assert not orphan.exists()
+    assert all(path.exists() for path in not_buffers)
+    result = run("clean", name)  # only files that are not buffers are left
+    assert result.returncode == 3
+    assert f"no server named {name!r}" in result.stderr

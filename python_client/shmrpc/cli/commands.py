@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from typing import Any, NoReturn, Sequence
@@ -47,6 +48,10 @@ exit codes:
 # A segment without a header younger than this may belong to a server that is starting.
 STARTING_GRACE_S = 5.0
 
+# Where segments and buffer segments live (C++ segment_path()), and the start of their names.
+SHM_DIRECTORY = "/dev/shm"
+SEGMENT_PREFIX = "shmrpc."
+
 
 class CommandError(Exception):
     """Ends the command: `message` goes to stderr, `code` is the exit code."""
@@ -63,9 +68,17 @@ def _fail(code: int, message: str) -> NoReturn:
 # --- segments -------------------------------------------------------------------------------
 
 
+_NAME_CHARACTERS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+def _valid_name(name: str) -> bool:
+    """The rule of C++ validate_name: a name that cannot leave /dev/shm and has no '@'."""
+    return bool(name) and len(name) <= 200 and not name.startswith(".") \
+        and set(name) <= _NAME_CHARACTERS
+
+
 def _validate_name(name: str) -> None:
-    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
-    if not name or len(name) > 200 or name.startswith(".") or not set(name) <= allowed:
+    if not _valid_name(name):
         _fail(
             EXIT_USAGE,
             f"shmrpc: {name!r} cannot be a server name: 1 to 200 letters, digits, '.', '_' or "
@@ -411,16 +424,92 @@ def _describe_dead(seen: dict[str, Any]) -> str:
     return f"server pid {seen['server_pid']} is dead"
 
 
+def _buffer_files(name: str) -> list[tuple[str, int]]:
+    """The buffer files of server `name` (SPEC 6.6: shmrpc.NAME@ID, ID decimal digits) with their
+    sizes in bytes, sorted; the rule of C++ BufferTable::remove_leftovers."""
+    prefix = f"{SEGMENT_PREFIX}{name}@"
+    files: list[tuple[str, int]] = []
+    with os.scandir(SHM_DIRECTORY) as entries:
+        for entry in entries:
+            rest = entry.name[len(prefix):]
+            if entry.name.startswith(prefix) and rest.isascii() and rest.isdigit():
+                try:
+                    files.append((entry.name, entry.stat(follow_symlinks=False).st_size))
+                except FileNotFoundError:
+                    pass  # released meanwhile
+    return sorted(files)
+
+
+def _buffer_servers() -> list[str]:
+    """Names of the servers that have buffer files in /dev/shm, whether or not their segment
+    exists."""
+    names: set[str] = set()
+    for file in os.listdir(SHM_DIRECTORY):
+        name, at, rest = file.removeprefix(SEGMENT_PREFIX).partition("@")
+        if file.startswith(SEGMENT_PREFIX) and at and rest.isascii() and rest.isdigit() \
+                and _valid_name(name):
+            names.add(name)
+    return sorted(names)
+
+
+def _count_files(count: int) -> str:
+    return f"{count} buffer file{'' if count == 1 else 's'}"
+
+
+def _remove_buffers(name: str, dry_run: bool, segment: str | None) -> bool:
+    """Removes the buffer files of server `name` (with `dry_run` only lists them) and prints one
+    line: "removed NAME (why) and its N buffer files, SIZE" when `segment` ("NAME (why)") was
+    removed just before, else "removed N buffer files of NAME, SIZE (no server segment)". Call it
+    only once the name's segment is gone; it looks once more before removing. False when some
+    file could not be removed."""
+    files = _buffer_files(name)
+    verb = "would remove" if dry_run else "removed"
+    if not files:
+        if segment is not None:
+            print(f"{verb} {segment}")
+        return True
+    stuck = 0
+    if dry_run:
+        removed, size = len(files), sum(size for _, size in files)
+    else:
+        # A server publishes its segment before it makes any buffer (SPEC 6.6), and the next
+        # server of this name removes these files itself once it holds the name: look again, so
+        # that a server started meanwhile keeps its buffers.
+        again = _core.inspect_segment(name)
+        if again["liveness"] != "none" or again["problem"]:
+            if segment is not None:
+                print(f"{verb} {segment}")
+            print(f"shmrpc: left the buffer files of {name!r} alone: a server of that name is "
+                  f"{_status(again)} now", file=sys.stderr)
+            return True
+        removed = _core.remove_buffer_leftovers(name)
+        remaining = {file for file, _ in _buffer_files(name)}
+        size = sum(size for file, size in files if file not in remaining)
+        stuck = sum(1 for file, _ in files if file in remaining)  # another user's, say
+    files_text = f"{_count_files(removed)}, {format_bytes(size)}"
+    if segment is not None:
+        print(f"{verb} {segment} and its {files_text}")
+    else:
+        print(f"{verb} {_count_files(removed)} of {name}, {format_bytes(size)} (no server segment)")
+    if stuck:
+        print(f"shmrpc: could not remove {_count_files(stuck)} of {name!r}", file=sys.stderr)
+    return stuck == 0
+
+
 def cmd_clean(args: argparse.Namespace) -> int:
     for name in args.names:
         _validate_name(name)
-    names = args.names or _core.list_segments()
+    names = args.names or sorted(set(_core.list_segments()) | set(_buffer_servers()))
     code = EXIT_OK
     removed: list[str] = []
     for name in names:
         seen = _core.inspect_segment(name)
         if seen["liveness"] == "none" and not seen["problem"]:
-            if args.names:
+            if _buffer_files(name):  # orphans: their server's segment is gone
+                if not _remove_buffers(name, args.dry_run, None):
+                    code = max(code, EXIT_FAILED)
+                removed.append(name)
+            elif args.names:
                 print(f"shmrpc: no server named {name!r}", file=sys.stderr)
                 code = max(code, EXIT_NO_SERVER)
             continue
@@ -431,16 +520,22 @@ def cmd_clean(args: argparse.Namespace) -> int:
                       + (f": {seen['problem']}" if seen["problem"] else ""), file=sys.stderr)
                 code = max(code, EXIT_FAILED)
             continue
+        segment = f"{name} ({_describe_dead(seen)})"
         if args.dry_run:
-            print(f"would remove {name} ({_describe_dead(seen)})")
+            _remove_buffers(name, True, segment)
             removed.append(name)
             continue
         outcome = _core.remove_dead_segment(name, int(STARTING_GRACE_S * 1000))
         if outcome == "removed":
-            print(f"removed {name} ({_describe_dead(seen)})")
+            if not _remove_buffers(name, False, segment):
+                code = max(code, EXIT_FAILED)
+            removed.append(name)
+        elif outcome == "gone" and _buffer_files(name):  # removed by someone else meanwhile
+            if not _remove_buffers(name, False, None):
+                code = max(code, EXIT_FAILED)
             removed.append(name)
         elif outcome != "gone":
             print(f"shmrpc: left {name!r} alone: it is {outcome} now", file=sys.stderr)
     if not removed and not args.names:
-        print("no segments of dead servers")
+        print("no segments or buffer files of dead servers")
     return code

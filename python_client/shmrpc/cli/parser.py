@@ -93,10 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
     clean = command(
-        "clean", "remove the segments of dead servers",
+        "clean", "remove the segments and buffer files of dead servers",
         "Removes the segments left in /dev/shm by servers that died (and segments that never "
-        "got a header, older than 5 s). Liveness is checked again right before each removal; "
-        "a live server's segment is never removed.",
+        "got a header, older than 5 s), with their buffer files (shmrpc.NAME@ID), and the "
+        "buffer files of names that have no segment any more. Liveness is checked again right "
+        "before each removal; a live server's segment and buffers are never removed.",
         "  shmrpc clean --dry-run\n  shmrpc clean", cmd_clean,
     )
     clean.add_argument("names", metavar="NAME", nargs="*",
