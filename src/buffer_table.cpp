@@ -86,19 +86,16 @@ Buffer BufferTable::make(std::uint64_t owner, std::uint64_t size) {
     const std::lock_guard lock(mutex_);
     charge(owner, size);  // before the file exists: two racing calls cannot both pass the quota
   }
-  // Gives the charge back unless the buffer reaches the table.
-  struct Charge {
-    BufferTable& table;
-    std::uint64_t owner;
-    std::uint64_t size;
-    bool kept = false;
-    ~Charge() {
-      if (!kept) {
-        const std::lock_guard lock(table.mutex_);
-        table.refund(owner, size);
-      }
-    }
-  } charge{*this, owner, size};
+  try {
+    return publish_new(owner, size);
+  } catch (...) {
+    const std::lock_guard lock(mutex_);
+    refund(owner, size);  // the buffer never reached the table
+    throw;
+  }
+}
+
+Buffer BufferTable::publish_new(std::uint64_t owner, std::uint64_t size) {
   std::optional<Segment> segment;
   try {
     segment.emplace(Segment::create_buffer(server_name_, size, mode_, group_));
@@ -127,7 +124,6 @@ Buffer BufferTable::make(std::uint64_t owner, std::uint64_t size) {
     try {
       const std::lock_guard lock(mutex_);
       entries_.emplace(id, Entry{owner, mapping});
-      charge.kept = true;
     } catch (...) {
       Segment::unlink(mapping->name());  // published but not in the table: nobody would free it
       throw;

@@ -78,7 +78,9 @@ Status buffer_request(layout::CommandBlock& block, CallBuffers* buffers, std::ui
   }
 }
 
-thread_local CallBuffers* t_current_call = nullptr;
+// Per thread by design: a server function finds its call's buffers without a parameter.
+thread_local CallBuffers* t_current_call =
+    nullptr;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
 
 }  // namespace
 

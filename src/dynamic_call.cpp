@@ -15,8 +15,6 @@
 
 namespace shmrpc {
 
-using layout::Status;
-
 namespace {
 
 template <class T>
@@ -171,6 +169,48 @@ void for_each_element(std::span<const std::size_t> shape,
 
 }  // namespace
 
+namespace {
+
+// What an array of `shape` and `strides` (in elements) spans: its element count, its strides in
+// bytes, and the bytes it reaches relative to element [0, ..., 0], [low, high).
+struct NdReach {
+  std::size_t count = 1;
+  std::ptrdiff_t low = 0;
+  std::ptrdiff_t high = 0;
+  std::vector<std::ptrdiff_t> byte_strides;
+};
+
+NdReach nd_reach(std::span<const std::size_t> shape, std::span<const std::ptrdiff_t> strides,
+                 std::ptrdiff_t element_size) {
+  NdReach reach{.count = 1, .low = 0, .high = element_size, .byte_strides = {}};
+  reach.byte_strides.resize(shape.size());
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    reach.count *= shape[i];
+    reach.byte_strides[i] = strides[i] * element_size;
+    if (shape[i] != 0) {
+      const std::ptrdiff_t step = static_cast<std::ptrdiff_t>(shape[i] - 1) * reach.byte_strides[i];
+      (step < 0 ? reach.low : reach.high) += step;
+    }
+  }
+  return reach;
+}
+
+// Writes the C-ordered byte strides of `shape` into `nd`; true when `byte_strides` are those.
+bool write_c_strides(std::span<const std::size_t> shape,
+                     std::span<const std::ptrdiff_t> byte_strides, std::ptrdiff_t element_size,
+                     layout::NdSlot& nd) {
+  bool same = true;
+  std::ptrdiff_t stride = element_size;
+  for (std::size_t i = shape.size(); i-- > 0;) {
+    nd.strides.at(i) = stride;
+    same = same && (shape[i] == 1 || byte_strides[i] == stride);
+    stride *= static_cast<std::ptrdiff_t>(std::max<std::size_t>(shape[i], 1));
+  }
+  return same;
+}
+
+}  // namespace
+
 void DynamicCall::put_ndarray(std::size_t index, const TypeInfo& element, void* data,
                               std::span<const std::size_t> shape,
                               std::span<const std::ptrdiff_t> strides, bool writable) {
@@ -185,62 +225,43 @@ void DynamicCall::put_ndarray(std::size_t index, const TypeInfo& element, void* 
   if (wanted.is_mutable && !writable) {
     type_error(index, "a read-only array (the function writes to it: pass a writable one)");
   }
+  const auto element_size = static_cast<std::ptrdiff_t>(element.size);
+  NdReach reach = nd_reach(shape, strides, element_size);
   layout::NdSlot nd{};
   nd.rank = static_cast<std::uint32_t>(shape.size());
-  const auto element_size = static_cast<std::ptrdiff_t>(element.size);
-  std::size_t count = 1;
-  std::ptrdiff_t low = 0;
-  std::ptrdiff_t high = element_size;
-  std::vector<std::ptrdiff_t> byte_strides(shape.size());
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    count *= shape[i];
-    byte_strides[i] = strides[i] * element_size;
-    if (shape[i] != 0) {
-      const std::ptrdiff_t reach = static_cast<std::ptrdiff_t>(shape[i] - 1) * byte_strides[i];
-      (reach < 0 ? low : high) += reach;
-    }
-    nd.shape.at(i) = shape[i];
-  }
-  nd.data.length = count;
+  std::copy(shape.begin(), shape.end(), nd.shape.begin());
+  nd.data.length = reach.count;
   auto* first = static_cast<std::byte*>(data);
-  const auto found = count == 0
-                         ? std::nullopt
-                         : connection_.locate(first + low, static_cast<std::size_t>(high - low));
-  if (count == 0 || found) {
+  const auto found =
+      reach.count == 0
+          ? std::nullopt
+          : connection_.locate(first + reach.low, static_cast<std::size_t>(reach.high - reach.low));
+  if (reach.count == 0 || found) {
     // In shared memory: passed as it lies, strides and all.
     if (found) {
-      nd.data.offset = found->offset + static_cast<std::uint64_t>(-low);
+      nd.data.offset = found->offset + static_cast<std::uint64_t>(-reach.low);
       nd.data.buffer = found->buffer;
     }
-    for (std::size_t i = 0; i < shape.size(); ++i) {
-      nd.strides.at(i) = byte_strides[i];
-    }
+    std::copy(reach.byte_strides.begin(), reach.byte_strides.end(), nd.strides.begin());
+    store(slot(index), nd);
+    return;
+  }
+  // Copied once, C-ordered, into the heap or a scratch buffer.
+  const Staged staged = stage(nullptr, reach.count * element.size);
+  nd.data.offset = staged.slot.offset;
+  nd.data.buffer = staged.slot.buffer;
+  if (write_c_strides(shape, reach.byte_strides, element_size, nd)) {
+    std::memcpy(staged.bytes, first, reach.count * element.size);
   } else {
-    // Copied once, C-ordered, into the heap or a scratch buffer.
-    const std::size_t bytes = count * element.size;
-    const Staged staged = stage(nullptr, bytes);
-    nd.data.offset = staged.slot.offset;
-    nd.data.buffer = staged.slot.buffer;
-    bool c_ordered = true;  // then one memcpy does
-    std::ptrdiff_t stride = element_size;
-    for (std::size_t i = shape.size(); i-- > 0;) {
-      nd.strides.at(i) = stride;
-      c_ordered = c_ordered && (shape[i] == 1 || byte_strides[i] == stride);
-      stride *= static_cast<std::ptrdiff_t>(std::max<std::size_t>(shape[i], 1));
-    }
-    if (c_ordered) {
-      std::memcpy(staged.bytes, first, bytes);
-    } else {
-      std::byte* out = staged.bytes;
-      for_each_element(shape, byte_strides, [&](std::ptrdiff_t offset) {
-        std::memcpy(out, first + offset, element.size);
-        out += element.size;
-      });
-    }
-    if (wanted.is_mutable) {
-      nd_copy_backs_.push_back({staged.bytes, first, std::vector(shape.begin(), shape.end()),
-                                std::move(byte_strides), element.size});
-    }
+    std::byte* out = staged.bytes;
+    for_each_element(shape, reach.byte_strides, [&](std::ptrdiff_t offset) {
+      std::memcpy(out, first + offset, element.size);
+      out += element.size;
+    });
+  }
+  if (wanted.is_mutable) {
+    nd_copy_backs_.push_back({staged.bytes, first, std::vector(shape.begin(), shape.end()),
+                              std::move(reach.byte_strides), element.size});
   }
   store(slot(index), nd);
 }

@@ -170,7 +170,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool defer_frees_ = false;  // guarded by free_mutex_
   struct Deferred {
     SharedBlock block;
-    bool scratch;  // back to the scratch pool, not freed
+    bool scratch = false;  // back to the scratch pool, not freed
   };
   std::vector<Deferred> deferred_;         // guarded by free_mutex_
   std::vector<std::uint64_t> released_;    // guarded by free_mutex_: buffer ids to release

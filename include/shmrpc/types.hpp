@@ -408,6 +408,23 @@ struct TupleInfo<std::pair<A, B>> {
   static TypeInfo make() { return make_tuple_info<A, B>(); }
 };
 
+// ArrayView and ResultNdArray: an ndarray of numbers.
+template <class T>
+TypeInfo make_nd_type_info() {
+  using Element = typename NdArrayTraits<T>::Element;
+  using Value = std::remove_const_t<Element>;
+  if constexpr (kIsNdElement<Value>) {
+    TypeInfo info = basic_type(TypeKind::kNdArray, sizeof(layout::NdSlot), alignof(layout::NdSlot),
+                               &type_info_of<Value>());
+    constexpr std::size_t kRank = NdArrayTraits<T>::kRank;
+    info.count = kRank == kDynamicRank ? 0 : kRank;
+    info.is_mutable = !std::is_const_v<Element>;
+    return info;
+  } else {
+    return UnsupportedType<T>::make();
+  }
+}
+
 template <class T>
 TypeInfo make_type_info() {
   if constexpr (std::is_void_v<T>) {
@@ -445,18 +462,7 @@ TypeInfo make_type_info() {
   } else if constexpr (std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view>) {
     return basic_type(TypeKind::kString, sizeof(layout::VarSlot), alignof(layout::VarSlot));
   } else if constexpr (NdArrayTraits<T>::kIsNdArray) {
-    using Element = typename NdArrayTraits<T>::Element;
-    using Value = std::remove_const_t<Element>;
-    if constexpr (kIsNdElement<Value>) {
-      TypeInfo info = basic_type(TypeKind::kNdArray, sizeof(layout::NdSlot),
-                                 alignof(layout::NdSlot), &type_info_of<Value>());
-      constexpr std::size_t kRank = NdArrayTraits<T>::kRank;
-      info.count = kRank == kDynamicRank ? 0 : kRank;
-      info.is_mutable = !std::is_const_v<Element>;
-      return info;
-    } else {
-      return UnsupportedType<T>::make();
-    }
+    return make_nd_type_info<T>();
   } else if constexpr (IsVector<T>::value || IsResultArray<T>::value) {
     using Element = typename T::value_type;
     if constexpr (is_fixed_type<Element>() && !std::is_same_v<Element, bool>) {

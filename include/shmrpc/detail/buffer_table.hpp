@@ -122,6 +122,8 @@ class BufferTable {
     std::shared_ptr<const Segment> mapping;
   };
 
+  // make() once the bytes are charged: creates, publishes and enters the buffer.
+  Buffer publish_new(std::uint64_t owner, std::uint64_t size);
   // Counts `size` bytes against `owner`'s quota; throws OutOfSharedMemoryError past it. Caller
   // holds mutex_.
   void charge(std::uint64_t owner, std::uint64_t size);

@@ -62,6 +62,8 @@ class CurrentCallScope {
   ~CurrentCallScope();
   CurrentCallScope(const CurrentCallScope&) = delete;
   CurrentCallScope& operator=(const CurrentCallScope&) = delete;
+  CurrentCallScope(CurrentCallScope&&) = delete;
+  CurrentCallScope& operator=(CurrentCallScope&&) = delete;
 
  private:
   CallBuffers* previous_;
