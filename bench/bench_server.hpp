@@ -3,19 +3,47 @@
 //   add(a: int64, b: int64) -> int64            the null call
 //   length(values: span<const float64>) -> int64  an array call that does not read the array:
 //                                                 what the transport costs, nothing else
-// The same work as the baselines' servers do (bench/README.md).
+//   filled(count: uint64) -> vector<float64>    a large result: a std::vector of `count` ones,
+//                                                 which shmrpc copies into a buffer it makes
+//   filled_in_place(count: uint64) -> vector<float64>  the same, filled in place in a buffer
+//                                                 (ResultArray): nothing copied
+// The same work as the baselines' servers do (bench/README.md). bench_server_main.cpp serves the
+// same functions as a program of its own, for the Python cases.
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "harness.hpp"
+#include "shmrpc/result_array.hpp"
 #include "shmrpc/shmrpc.hpp"
 
 namespace bench {
+
+/// What filled() and filled_in_place() put in every element.
+inline constexpr double kFillValue = 1.0;
+
+/// Registers the benchmark functions (above) on `server`.
+inline void define_functions(shmrpc::Server& server) {
+  server.def("add", [](std::int64_t a, std::int64_t b) { return a + b; }, {"a", "b"})
+      .def("length",
+           [](std::span<const double> values) { return static_cast<std::int64_t>(values.size()); },
+           {"values"})
+      .def("filled", [](std::uint64_t count) { return std::vector<double>(count, kFillValue); },
+           {"count"})
+      .def("filled_in_place",
+           [](std::uint64_t count) {
+             shmrpc::ResultArray<double> out(count);
+             std::fill(out.begin(), out.end(), kFillValue);
+             return out;
+           },
+           {"count"});
+}
 
 /// A forked shmrpc server named uniquely after this process and `tag`; stopped (SIGTERM, the
 /// server removes its segment) when the object goes.
@@ -24,12 +52,7 @@ class BenchServer {
   BenchServer(const std::string& tag, shmrpc::ServerOptions options)
       : name_("bench-" + tag + "-" + std::to_string(getpid())), peer_([this, options] {
           shmrpc::Server server(name_, options);
-          server.def("add", [](std::int64_t a, std::int64_t b) { return a + b; }, {"a", "b"})
-              .def("length",
-                   [](std::span<const double> values) {
-                     return static_cast<std::int64_t>(values.size());
-                   },
-                   {"values"});
+          define_functions(server);
           server.run({.stop_on_signals = true});
         }) {
     while (shmrpc::probe_server(name_).liveness != shmrpc::Liveness::kAlive) {

@@ -1,5 +1,6 @@
 // The benchmark server as a program of its own, for the Python cases (py_shmrpc.py): serves
-// add and length (bench_server.hpp) until SIGTERM or SIGINT.
+// the functions of bench_server.hpp until SIGTERM or SIGINT. Every case runs it with the default
+// ServerOptions but for the spin; --arena is there for trying other heap sizes by hand.
 //
 //   bench_server NAME [--arena BYTES] [--spin-ns NS]
 
@@ -8,9 +9,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <span>
 #include <string_view>
 
+#include "bench_server.hpp"
 #include "shmrpc/shmrpc.hpp"
 
 int main(int argc, char** argv) {
@@ -34,11 +35,7 @@ int main(int argc, char** argv) {
   }
   try {
     shmrpc::Server server(argv[1], options);
-    server.def("add", [](std::int64_t a, std::int64_t b) { return a + b; }, {"a", "b"})
-        .def(
-            "length",
-            [](std::span<const double> values) { return static_cast<std::int64_t>(values.size()); },
-            {"values"});
+    bench::define_functions(server);
     server.run({.stop_on_signals = true});
   } catch (const std::exception& error) {
     std::fprintf(stderr, "bench_server: %s\n", error.what());

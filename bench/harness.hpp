@@ -11,8 +11,10 @@
 //   {"case": "pipe ping-pong", "transport": "pipe", "client": "C++", "payload_bytes": 16,
 //    "iterations": 20000, "median_ns": 11034.0, "p99_ns": 17012.0, "pinned": "client cpu0,
 //    server cpu1", "note": ""}
-// A throughput case adds "calls_per_s" and "clients". A case that cannot run prints
-// "skipped": "why" instead of figures.
+// A throughput case adds "calls_per_s" and "clients". A case timed in interleaved rounds next
+// to a base case (measure_rounds) adds "round_ratio", the median over the rounds of its median
+// divided by the base's median of the same round, and "ratio_base", what that base is. A case
+// that cannot run prints "skipped": "why" instead of figures.
 
 #include <sched.h>
 #include <signal.h>
@@ -26,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -123,6 +126,84 @@ inline Figures measure(int iterations, const std::function<void()>& round_trip) 
   return {samples[samples.size() / 2], samples[samples.size() * 99 / 100]};
 }
 
+/// Times one round trip of `round_trip`, in nanoseconds.
+inline double time_once(const std::function<void()>& round_trip) {
+  const auto start = Clock::now();
+  round_trip();
+  return std::chrono::duration<double, std::nano>(Clock::now() - start).count();
+}
+
+/// One case of measure_rounds: how many round trips in all, and one round trip that returns its
+/// own duration in ns (so that it can leave its cleanup out of the time; see timed()).
+struct RoundCase {
+  int iterations;
+  std::function<double()> round_trip;
+};
+
+/// Wraps a round trip that is timed whole.
+inline std::function<double()> timed(std::function<void()> round_trip) {
+  return [round_trip = std::move(round_trip)] { return time_once(round_trip); };
+}
+
+/// What measure_rounds found: per case its figures over all rounds and its median per round.
+struct Rounds {
+  std::vector<Figures> figures;
+  std::vector<std::vector<double>> round_medians;  // [case][round]
+
+  /// The median over the rounds of `of(medians of the cases in that round)`: a ratio taken
+  /// within each round, so that a slow phase of a noisy machine hits both sides of it.
+  double median_over_rounds(const std::function<double(const std::vector<double>&)>& of) const {
+    std::vector<double> values;
+    for (std::size_t round = 0; round < round_medians.front().size(); ++round) {
+      std::vector<double> medians;
+      for (const auto& per_case : round_medians) {
+        medians.push_back(per_case[round]);
+      }
+      values.push_back(of(medians));
+    }
+    std::sort(values.begin(), values.end());
+    return values[values.size() / 2];
+  }
+  /// The median over the rounds of case `number`'s median over case `base`'s.
+  double ratio(std::size_t number, std::size_t base) const {
+    return median_over_rounds([&](const std::vector<double>& m) { return m[number] / m[base]; });
+  }
+};
+
+/// Times `cases` in `rounds` interleaved rounds: after one warm-up of each (a tenth of its
+/// iterations, at least one), round r runs each case in turn for its share of its iterations
+/// (at least one). The machine is shared and noisy: a ratio of two cases is read per round.
+inline Rounds measure_rounds(int rounds, const std::vector<RoundCase>& cases) {
+  Rounds out;
+  std::vector<std::vector<double>> samples(cases.size());
+  out.round_medians.resize(cases.size());
+  for (const RoundCase& c : cases) {
+    for (int i = 0; i < std::max(1, c.iterations / 10); ++i) {
+      c.round_trip();
+    }
+  }
+  for (int round = 0; round < rounds; ++round) {
+    for (std::size_t number = 0; number < cases.size(); ++number) {
+      const RoundCase& c = cases[number];
+      std::vector<double> round_samples;
+      for (int i = 0; i < std::max(1, c.iterations / rounds); ++i) {
+        round_samples.push_back(c.round_trip());
+      }
+      samples[number].insert(samples[number].end(), round_samples.begin(), round_samples.end());
+      std::sort(round_samples.begin(), round_samples.end());
+      out.round_medians[number].push_back(round_samples[round_samples.size() / 2]);
+    }
+  }
+  for (std::vector<double>& all : samples) {
+    std::sort(all.begin(), all.end());
+    out.figures.push_back({all[all.size() / 2], all[all.size() * 99 / 100]});
+  }
+  return out;
+}
+
+/// The rounds of measure_rounds in a full run (fewer iterations than rounds: one per round).
+inline constexpr int kRounds = 5;
+
 /// A forked peer process (a server of a baseline), pinned to CPU 1.
 class Peer {
  public:
@@ -180,15 +261,27 @@ struct Case {
   std::string note;
 };
 
-/// Prints the result line of a latency case.
-inline void report(const Case& c, int iterations, Figures figures) {
+/// A case's ratio to a base case timed in the same rounds (Rounds::ratio), for its result line.
+struct RoundRatio {
+  std::string base;  ///< what the ratio is taken against, e.g. "null call"
+  double value = 0;
+};
+
+/// Prints the result line of a latency case, with its ratio to a base case when given.
+inline void report(const Case& c, int iterations, Figures figures,
+                   const std::optional<RoundRatio>& ratio = std::nullopt) {
+  std::string extra;
+  if (ratio) {
+    extra = ", \"round_ratio\": " + std::to_string(ratio->value) +
+            ", \"ratio_base\": " + json_string(ratio->base);
+  }
   std::printf(
       "{\"case\": %s, \"transport\": %s, \"client\": \"C++\", \"payload_bytes\": %llu, "
       "\"iterations\": %d, \"median_ns\": %.1f, \"p99_ns\": %.1f, \"pinned\": %s, "
-      "\"note\": %s}\n",
+      "\"note\": %s%s}\n",
       json_string(c.name).c_str(), json_string(c.transport).c_str(),
       static_cast<unsigned long long>(c.payload_bytes), iterations, figures.median_ns,
-      figures.p99_ns, json_string(pinning()).c_str(), json_string(c.note).c_str());
+      figures.p99_ns, json_string(pinning()).c_str(), json_string(c.note).c_str(), extra.c_str());
   std::fflush(stdout);
   std::fprintf(stderr, "%-48s %10.0f ns median %10.0f ns p99\n", c.name.c_str(), figures.median_ns,
                figures.p99_ns);
@@ -221,12 +314,13 @@ inline void report_skipped(const Case& c, std::string_view why) {
                why.data());
 }
 
-/// The payload sizes of the array cases: 1 KiB, 1 MiB, 16 MiB and 256 MiB (the smallest only
-/// with --smoke), up to --max-bytes.
+/// The payload sizes of the array cases: 1 KiB, 1 MiB, 16 MiB, 256 MiB and 1 GiB (the smallest
+/// only with --smoke), up to --max-bytes.
 inline std::vector<std::uint64_t> payload_sizes(const Options& options) {
   std::vector<std::uint64_t> sizes;
-  for (const std::uint64_t size : {std::uint64_t{1} << 10, std::uint64_t{1} << 20,
-                                   std::uint64_t{16} << 20, std::uint64_t{256} << 20}) {
+  for (const std::uint64_t size :
+       {std::uint64_t{1} << 10, std::uint64_t{1} << 20, std::uint64_t{16} << 20,
+        std::uint64_t{256} << 20, std::uint64_t{1} << 30}) {
     if (size <= options.max_bytes && (!options.smoke || sizes.empty())) {
       sizes.push_back(size);
     }

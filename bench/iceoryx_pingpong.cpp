@@ -260,8 +260,11 @@ int main(int argc, char** argv) {
     const int case_number = static_cast<int>(i);
     if (run.c.payload_bytes > max_payload) {
       bench::report_skipped(run.c,
-                            "larger than the biggest chunk of the running RouDi's pools "
-                            "(its built-in configuration: 4 MiB)");
+                            own_roudi ? "larger than the biggest chunk of bench/iceoryx_roudi.toml "
+                                        "(256 MiB: two chunks of 1 GiB would take 2 GiB more of "
+                                        "/dev/shm for the whole run)"
+                                      : "larger than the biggest chunk of the running RouDi's "
+                                        "pools (its built-in configuration: 4 MiB)");
       continue;
     }
     const int iterations = run.c.payload_bytes == 16

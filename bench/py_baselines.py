@@ -260,6 +260,12 @@ def run_grpc(options: argparse.Namespace) -> None:
                     # A message is bytes: the array is copied into one, as a user would.
                     check(REPLY.unpack(count_call(data.tobytes()))[0], data.size)
 
+                try:
+                    count()  # a size gRPC refuses is a row saying so, not a failed run
+                except grpc.RpcError as error:
+                    report_skipped(f"{transport} array", transport, size,
+                                   f"gRPC refused it: {error.code()}: {error.details()}")
+                    continue
                 iterations = iterations_for(options, size)
                 figures = measure(iterations, count)
                 report(f"{transport} array", transport, size, iterations, figures, note)

@@ -13,7 +13,8 @@ import time
 from typing import Any, Callable
 
 BUDGET_BYTES = 1 << 30  # bytes per array case, as in bench/harness.hpp
-PAYLOAD_SIZES = (1 << 10, 1 << 20, 16 << 20, 256 << 20)
+PAYLOAD_SIZES = (1 << 10, 1 << 20, 16 << 20, 256 << 20, 1 << 30)
+ROUNDS = 5  # interleaved rounds of measure_rounds, as in bench/harness.hpp
 
 
 def parse_options(description: str, parser: argparse.ArgumentParser | None = None
@@ -69,15 +70,70 @@ def measure(iterations: int, round_trip: Callable[[], None]) -> tuple[float, flo
     return float(samples[len(samples) // 2]), float(samples[len(samples) * 99 // 100])
 
 
+def timed(round_trip: Callable[[], object]) -> Callable[[], float]:
+    """A round trip timed whole (for measure_rounds, whose cases return their own time)."""
+    clock = time.perf_counter_ns
+
+    def run() -> float:
+        start = clock()
+        round_trip()
+        return float(clock() - start)
+
+    return run
+
+
+class Rounds:
+    """What measure_rounds found: per case its (median, p99) over all rounds, its median per
+    round."""
+
+    def __init__(self, figures: list[tuple[float, float]], round_medians: list[list[float]]):
+        self.figures = figures
+        self.round_medians = round_medians
+
+    def median_over_rounds(self, of: Callable[[list[float]], float]) -> float:
+        """The median over the rounds of `of(the medians of the cases in that round)`."""
+        values = sorted(of([per_case[r] for per_case in self.round_medians])
+                        for r in range(len(self.round_medians[0])))
+        return values[len(values) // 2]
+
+    def ratio(self, number: int, base: int) -> float:
+        return self.median_over_rounds(lambda m: m[number] / m[base])
+
+
+def measure_rounds(rounds: int, cases: list[tuple[int, Callable[[], float]]]) -> Rounds:
+    """Times (iterations, round trip returning its ns) cases in `rounds` interleaved rounds after
+    one warm-up each (bench/harness.hpp's measure_rounds): ratios are read within a round."""
+    for iterations, round_trip in cases:
+        for _ in range(max(1, iterations // 10)):
+            round_trip()
+    samples: list[list[float]] = [[] for _ in cases]
+    medians: list[list[float]] = [[] for _ in cases]
+    for _ in range(rounds):
+        for number, (iterations, round_trip) in enumerate(cases):
+            this_round = sorted(round_trip() for _ in range(max(1, iterations // rounds)))
+            samples[number].extend(this_round)
+            medians[number].append(this_round[len(this_round) // 2])
+    figures = []
+    for all_samples in samples:
+        all_samples.sort()
+        figures.append((all_samples[len(all_samples) // 2],
+                        all_samples[len(all_samples) * 99 // 100]))
+    return Rounds(figures, medians)
+
+
 def emit(line: dict[str, Any]) -> None:
     print(json.dumps(line), flush=True)
 
 
 def report(name: str, transport: str, size: int, iterations: int, figures: tuple[float, float],
-           note: str) -> None:
-    emit({"case": name, "transport": transport, "client": "Python", "payload_bytes": size,
-          "iterations": iterations, "median_ns": figures[0], "p99_ns": figures[1],
-          "pinned": pinning(), "note": note})
+           note: str, ratio: tuple[str, float] | None = None) -> None:
+    """One result line; `ratio` is (its base, the median over rounds of the ratio to it)."""
+    line = {"case": name, "transport": transport, "client": "Python", "payload_bytes": size,
+            "iterations": iterations, "median_ns": figures[0], "p99_ns": figures[1],
+            "pinned": pinning(), "note": note}
+    if ratio is not None:
+        line["ratio_base"], line["round_ratio"] = ratio
+    emit(line)
     print(f"{name:<48} {figures[0]:10.0f} ns median {figures[1]:10.0f} ns p99", file=sys.stderr)
 
 

@@ -1,12 +1,19 @@
 """The Python cases of the benchmark: shmrpc from Python, next to one bare pybind11 call.
 
-Starts bench_server (pinned to CPU 1; this process pins itself to CPU 0) and measures
+Starts bench_server (pinned to CPU 1; this process pins itself to CPU 0) with the default heap
+(1 MiB per channel: values over 64 KiB cross in buffer segments) and measures
   - the null call client.add(a, b) (two int64 in, one out),
   - one pybind11 call of the same shape (bench_noop.add): the DESIGN.md target is a Python null
     call within 2x of the C++ null call plus this,
-  - length(values) with a float64 array of 1 KiB ... 256 MiB, in shared memory (client.zeros,
-    nothing copied) and an ordinary numpy array (copied into the channel heap once per call).
-Prints one JSON line per case (bench/harness.hpp's format, "client": "Python").
+  - length(values) with a float64 array of 1 KiB ... 1 GiB, in shared memory (client.zeros,
+    nothing copied) and an ordinary numpy array (copied into the connection's scratch buffer on
+    each call; the first call, which makes that buffer, is reported on its own),
+  - the first call with a new array (client.zeros, then passed once), next to making the same
+    bytes in this process (O_TMPFILE file in /dev/shm, posix_fallocate, mmap, a byte per page),
+  - filled(count) and filled_in_place(count): a result of the same size, a numpy array over the
+    buffer the server made (no copy), next to np.full of the same bytes in this process.
+Ratios are read per interleaved round (py_harness.measure_rounds). Prints one JSON line per case
+(bench/harness.hpp's format, "client": "Python").
 
     py_shmrpc.py --server PATH/bench_server [--iterations N] [--smoke] [--max-bytes N]
 """
@@ -14,6 +21,7 @@ Prints one JSON line per case (bench/harness.hpp's format, "client": "Python").
 from __future__ import annotations
 
 import argparse
+import mmap
 import os
 import subprocess
 import sys
@@ -22,8 +30,8 @@ import time
 import numpy as np
 
 import shmrpc
-from py_harness import (iterations_for, measure, parse_options, payload_sizes, pin_to, report,
-                        report_skipped)
+from py_harness import (ROUNDS, iterations_for, measure, measure_rounds, parse_options,
+                        payload_sizes, pin_to, report, report_skipped, timed)
 
 try:
     import bench_noop  # built next to bench_server (bench/CMakeLists.txt)
@@ -42,6 +50,26 @@ def wait_and_connect(name: str, server: subprocess.Popen[bytes]) -> shmrpc.Clien
             time.sleep(0.01)
 
 
+PAGE = 4096
+
+
+def make_and_touch(size: int) -> float:
+    """Makes `size` bytes of shared memory as a server makes a buffer, in this process, and
+    writes a byte of every page; the time of that in ns (unmapping and closing not in it)."""
+    start = time.perf_counter_ns()
+    fd = os.open("/dev/shm", os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
+    os.ftruncate(fd, size)
+    os.posix_fallocate(fd, 0, size)
+    memory = mmap.mmap(fd, size)
+    pages = np.frombuffer(memory, dtype=np.uint8)
+    pages[::PAGE] = 1
+    ns = float(time.perf_counter_ns() - start)
+    del pages
+    memory.close()
+    os.close(fd)
+    return ns
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -51,15 +79,14 @@ def main() -> int:
     sizes = payload_sizes(options)
     pin_to(0)
     name = f"bench-py-{os.getpid()}"
-    arena = (max(sizes) if sizes else 0) + (1 << 20)
-    server = subprocess.Popen(
-        [options.server, name, "--arena", str(arena), "--spin-ns", "1000000"],
-        preexec_fn=lambda: pin_to(1),
-    )
+    server = subprocess.Popen([options.server, name, "--spin-ns", "1000000"],
+                              preexec_fn=lambda: pin_to(1))
     try:
         with wait_and_connect(name, server) as client:
             add = client.add
             length = client.length
+            filled = client.filled
+            filled_in_place = client.filled_in_place
             total = 0
 
             def null_call() -> None:
@@ -75,17 +102,73 @@ def main() -> int:
                 report("one pybind11 call", "pybind11", 16, iterations,
                        measure(iterations, lambda: noop(1, 2)),
                        "in this process: the baseline of the Python target")
+            null_case = (iterations, timed(lambda: add(1, 2)))
             for size in sizes:
                 n = iterations_for(options, size)
-                # Nothing moves, so this case gets every iteration whatever the size.
-                shared = client.zeros(size // 8)
+                count = size // 8
+                shared = client.zeros(count)
+                ordinary = np.ones(count)
+                start = time.perf_counter_ns()
+                length(ordinary)
+                first_copy = float(time.perf_counter_ns() - start)
+                target = np.empty_like(ordinary)
+                # Nothing moves in the shared case, so it gets every iteration whatever the size.
+                rounds = measure_rounds(ROUNDS, [
+                    null_case,
+                    (iterations, timed(lambda: length(shared))),
+                    (n, timed(lambda: length(ordinary))),
+                    (n, timed(lambda: np.copyto(target, ordinary))),
+                ])
                 report("shmrpc array, in shared memory (Python)", "shmrpc", size, iterations,
-                       measure(iterations, lambda: length(shared)), "")
-                shared = None  # frees its heap block for the copied-in case
-                ordinary = np.ones(size // 8)
-                report("shmrpc array, copied in (Python)", "shmrpc copied", size, n,
-                       measure(n, lambda: length(ordinary)), "")
-                ordinary = None
+                       rounds.figures[1], "", ("null call", rounds.ratio(1, 0)))
+                report("shmrpc array, copied in (Python, steady state: scratch buffer reused)",
+                       "shmrpc copied", size, n, rounds.figures[2], "",
+                       ("memcpy bandwidth (copy = call - null call)",
+                        rounds.median_over_rounds(lambda m: m[3] / max(m[2] - m[0], 1.0))))
+                report("shmrpc array, copied in, first call (Python, makes the scratch buffer)",
+                       "shmrpc first call", size, 1, (first_copy, first_copy), "")
+                report("numpy copyto in this process", "memcpy", size, n, rounds.figures[3], "")
+                shared = ordinary = target = None
+
+                def new_buffer() -> float:
+                    start = time.perf_counter_ns()
+                    fresh = client.zeros(count)
+                    length(fresh)
+                    ns = float(time.perf_counter_ns() - start)
+                    del fresh
+                    add(0, 0)  # gives the dropped buffer back, outside the time
+                    return ns
+
+                rounds = measure_rounds(ROUNDS, [(n, new_buffer), (n, lambda: make_and_touch(size))])
+                report("shmrpc new buffer (zeros), first call (Python)", "shmrpc first call", size,
+                       n, rounds.figures[0], "",
+                       ("making and touching the bytes in one process", rounds.ratio(0, 1)))
+                report("O_TMPFILE + posix_fallocate + mmap + a byte per page (Python)",
+                       "make shared memory", size, n, rounds.figures[1], "")
+
+                def result_case(function: object) -> float:
+                    start = time.perf_counter_ns()
+                    result = function(count)  # type: ignore[operator]
+                    ns = float(time.perf_counter_ns() - start)
+                    del result
+                    add(0, 0)
+                    return ns
+
+                rounds = measure_rounds(ROUNDS, [
+                    null_case,
+                    (n, lambda: result_case(filled)),
+                    (n, lambda: result_case(filled_in_place)),
+                    (n, timed(lambda: np.full(count, 1.0))),
+                ])
+                base = "null call + np.full of the bytes in one process"
+                report("shmrpc result std::vector, numpy array over its buffer (Python)",
+                       "shmrpc result", size, n, rounds.figures[1], "",
+                       (base, rounds.median_over_rounds(lambda m: m[1] / (m[0] + m[3]))))
+                report("shmrpc result ResultArray (filled in place), numpy array (Python)",
+                       "shmrpc result", size, n, rounds.figures[2], "",
+                       (base, rounds.median_over_rounds(lambda m: m[2] / (m[0] + m[3]))))
+                report("np.full of the result's bytes in this process", "fill vector", size, n,
+                       rounds.figures[3], "")
     finally:
         server.terminate()
         server.wait(timeout=30)
