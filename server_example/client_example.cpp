@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
         "heaviest([]) is none");
 
     // A 2-D image in, a 2-D image out: the result stays where the server wrote it.
-    std::vector<float> pixels(4 * 6, 1.0F);
+    std::vector<float> pixels(std::size_t{24}, 1.0F);  // 4 x 6
     pixels[0] = 10.0F;
     const shmrpc::ArrayView<const float, 2> image(pixels.data(), {4, 6});
     const auto blurred = client.call<shmrpc::SharedNdArray<float, 2>>("blur", image);
@@ -96,13 +96,13 @@ int main(int argc, char** argv) {
               blurred(3, 5) == 1.0F,
           "blur(4x6 image) is a 4x6 image, the corner the mean of its 4 neighbours");
     // Any rank and layout: every other column of a 4x6 matrix, as a strided view.
-    std::vector<double> matrix(4 * 6);
+    std::vector<double> matrix(std::size_t{24});  // 4 x 6
     std::iota(matrix.begin(), matrix.end(), 0.0);
     const std::array<std::ptrdiff_t, 2> every_other_column{6, 2};
     const shmrpc::ArrayView<const double, 2> columns(matrix.data(), {4, 3}, every_other_column);
     check(client.call<double>("total", columns) == 132.0,
           "total(every other column of a 4x6 matrix) = 132");
-    const std::vector<double> cube(2 * 3 * 4, 0.5);
+    const std::vector<double> cube(std::size_t{24}, 0.5);  // 2 x 3 x 4
     check(client.call<double>("total",
                               shmrpc::ArrayView<const double, 3>(cube.data(), {2, 3, 4})) == 12.0,
           "total(2x3x4 of 0.5) = 12");

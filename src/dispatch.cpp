@@ -79,8 +79,8 @@ Status buffer_request(layout::CommandBlock& block, CallBuffers* buffers, std::ui
 }
 
 // Per thread by design: a server function finds its call's buffers without a parameter.
-thread_local CallBuffers* t_current_call =
-    nullptr;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
+thread_local CallBuffers* t_current_call = nullptr;
 
 }  // namespace
 

@@ -408,6 +408,18 @@ struct TupleInfo<std::pair<A, B>> {
   static TypeInfo make() { return make_tuple_info<A, B>(); }
 };
 
+// std::vector and ResultArray results: a vector of a fixed type other than bool.
+template <class T>
+TypeInfo make_vector_type_info() {
+  using Element = typename T::value_type;
+  if constexpr (is_fixed_type<Element>() && !std::is_same_v<Element, bool>) {
+    return basic_type(TypeKind::kVector, sizeof(layout::VarSlot), alignof(layout::VarSlot),
+                      &type_info_of<Element>());
+  } else {
+    return UnsupportedType<T>::make();
+  }
+}
+
 // ArrayView and ResultNdArray: an ndarray of numbers.
 template <class T>
 TypeInfo make_nd_type_info() {
@@ -464,13 +476,7 @@ TypeInfo make_type_info() {
   } else if constexpr (NdArrayTraits<T>::kIsNdArray) {
     return make_nd_type_info<T>();
   } else if constexpr (IsVector<T>::value || IsResultArray<T>::value) {
-    using Element = typename T::value_type;
-    if constexpr (is_fixed_type<Element>() && !std::is_same_v<Element, bool>) {
-      return basic_type(TypeKind::kVector, sizeof(layout::VarSlot), alignof(layout::VarSlot),
-                        &type_info_of<Element>());
-    } else {
-      return UnsupportedType<T>::make();
-    }
+    return make_vector_type_info<T>();
   } else {
     return UnsupportedType<T>::make();
   }

@@ -50,7 +50,7 @@ py::object ndarray(DynamicCall& call, const std::shared_ptr<Connection>& connect
   }
   std::vector<py::ssize_t> shape(slot.rank);
   std::uint64_t count = 1;
-  std::int64_t stride = static_cast<std::int64_t>(element.size);
+  auto stride = static_cast<std::int64_t>(element.size);
   bool c_ordered = true;
   for (std::size_t i = slot.rank; i-- > 0;) {
     shape[i] = static_cast<py::ssize_t>(slot.shape.at(i));
