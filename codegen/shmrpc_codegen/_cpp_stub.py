@@ -23,32 +23,61 @@ __all__ = ["generate_cpp"]
 
 _STD_HEADERS = ["array", "complex", "cstddef", "cstdint", "optional", "span", "string",
                 "string_view", "tuple", "type_traits", "vector"]
+_HEADERS_OF_KINDS = {"map": "map"}
+"""Standard headers included only when the schema uses a type of the kind."""
 
 
-def _fields(t: Type) -> Fields:
-    """The C++ pattern fields of `t` (_structured_kinds.py)."""
+def _kinds_used(schema: Schema) -> set[str]:
+    """The kinds of every type the functions take and return, and of their parts."""
+    kinds: set[str] = set()
+
+    def visit(t: Type) -> None:
+        kinds.add(t.kind)
+        if t.element is not None:
+            visit(t.element)
+        for _, element in t.elements:
+            visit(element)
+
+    for function in schema.functions:
+        visit(function.returns)
+        for argument in function.arguments:
+            visit(argument.type)
+    return kinds
+
+
+def _std_headers(schema: Schema) -> list[str]:
+    used = _kinds_used(schema)
+    return sorted(_STD_HEADERS + [header for kind, header in _HEADERS_OF_KINDS.items()
+                                  if kind in used])
+
+
+def _fields(t: Type, taken: bool = False) -> Fields:
+    """The C++ pattern fields of `t` (_structured_kinds.py); `taken`: of a parameter or a part
+    of one."""
     def element() -> str:
         assert t.element is not None
-        return _value(t.element)
+        return _value(t.element, taken)
 
     return Fields(name=t.name, element=element,
-                  elements=lambda: ", ".join(_value(e) for _, e in t.elements),
+                  elements=lambda: ", ".join(_value(e, taken) for _, e in t.elements),
                   count=t.count, rank="" if t.count == 0 else f", {t.count}",
-                  const="" if t.mutable else "const ", value=lambda: _value(t))
+                  const="" if t.mutable else "const ", value=lambda: _value(t, taken))
 
 
-def _value(t: Type) -> str:
-    """The C++ type of a value: a result, a field, an element."""
-    pattern = form(t.kind).cxx
+def _value(t: Type, taken: bool = False) -> str:
+    """The C++ type of a value: a result, a field, an element; `taken`: a part of a parameter,
+    where an ndarray is a view (shmrpc::ArrayView) rather than a shmrpc::SharedNdArray."""
+    row = form(t.kind)
+    pattern = row.cxx_part_taken if taken and row.cxx_part_taken else row.cxx
     if not pattern:
         assert t.traits is not None
         return t.traits.cxx
-    return pattern.format_map(_fields(t))
+    return pattern.format_map(_fields(t, taken))
 
 
 def _parameter(t: Type) -> str:
     """The C++ type of a parameter: small values and views by value, the rest by const&."""
-    return form(t.kind).cxx_parameter.format_map(_fields(t))
+    return form(t.kind).cxx_parameter.format_map(_fields(t, taken=True))
 
 
 def _literal(text: str, where: str) -> str:
@@ -193,7 +222,7 @@ def generate_cpp(schema: Schema, class_name_: str | None = None,
     if example is not None:
         out.append(f"///   client.{cxx_name(example.name)}(...);")
     out.append("")
-    out += [f"#include <{header}>" for header in _STD_HEADERS]
+    out += [f"#include <{header}>" for header in _std_headers(schema)]
     out.append("")
     for include in includes:
         out.append(f'#include "{_literal(include, "the include")}"')

@@ -27,6 +27,11 @@ def _is_scalar(t: Type) -> bool:
     return t.traits is not None and t.traits.is_scalar
 
 
+def _fixed_element(t: Type) -> bool:
+    """A vector of fixed elements, which the client makes a numpy array (others: a list)."""
+    return t.element is not None and t.element.is_fixed
+
+
 def _scalar_traits(t: Type) -> Kind:
     if t.traits is None or not t.traits.is_scalar:
         raise SchemaError(f"shmrpc codegen: {t.kind} is not a scalar kind")
@@ -110,7 +115,8 @@ class _Emitter:
 
     def value(self, t: Type) -> str:
         """The annotation of a value the stub returns."""
-        pattern = form(t.kind).python
+        row = form(t.kind)
+        pattern = row.python_list if row.python_list and not _fixed_element(t) else row.python
         if not pattern:
             assert t.traits is not None
             return t.traits.python
@@ -119,7 +125,10 @@ class _Emitter:
     def parameter(self, t: Type) -> str:
         """The annotation of a value the stub takes: arrays also as sequences, except spans the
         function writes into (they must be numpy arrays, which see the writes)."""
-        return form(t.kind).python_parameter.format_map(self.pattern_fields(t))
+        row = form(t.kind)
+        pattern = row.python_list_parameter \
+            if row.python_list_parameter and not _fixed_element(t) else row.python_parameter
+        return pattern.format_map(self.pattern_fields(t))
 
     def dtype_format(self, t: Type) -> str:
         if t.kind == "struct":

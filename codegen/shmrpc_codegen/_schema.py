@@ -22,6 +22,8 @@ __all__ = [
 ]
 
 FORMAT = "shmrpc-schema"
+_FIXED_KINDS = ("array", "struct", "enum")
+"""The structured kinds of fixed storage, for a kinds table without "storage"."""
 FORMAT_VERSION = 1
 
 
@@ -55,6 +57,17 @@ class Kind:
     """The smallest value of an integer kind."""
     max: int | None = None
     """The largest value of an integer kind."""
+    storage: str = ""
+    """"fixed" (copied byte for byte: scalars, array, struct, enum), "variable" (a handle to
+    memory outside the slot: string, vector, map, ndarray, span), "composite" (optional,
+    tuple), "none" (void); empty when the document does not say."""
+
+    @property
+    def is_fixed(self) -> bool:
+        """A kind of fixed storage, whose values a numpy array can hold."""
+        if self.storage:
+            return self.storage == "fixed"
+        return self.is_scalar or self.name in _FIXED_KINDS
 
     @property
     def is_scalar(self) -> bool:
@@ -87,13 +100,20 @@ class Type:
     """struct and enum: the C++ name, e.g. ``"demo::Particle"`` (the definition is in
     :attr:`Schema.types`)."""
     element: Type | None = None
-    """array, span, vector, optional: the element type."""
+    """array, span, vector, optional, ndarray: the element type."""
     count: int = 0
     """array: the number of elements."""
     mutable: bool = False
     """span: the function writes into it (``std::span<T>``, not ``std::span<const T>``)."""
     elements: tuple[tuple[int, Type], ...] = ()
-    """tuple: (offset, type) of each element."""
+    """tuple: (offset, type) of each element; map: of its key and its value, at their offsets
+    in an entry."""
+
+    @property
+    def is_fixed(self) -> bool:
+        """A value of fixed storage (numbers, enums, arrays, structs): in Python, a vector of it
+        is a numpy array; of any other element, a list."""
+        return self.traits is not None and self.traits.is_fixed
 
 
 @dataclass(frozen=True)
@@ -162,12 +182,15 @@ class _Reader:
             if kind.is_integer:
                 kind = dataclasses.replace(kind, min=self.get(entry, "min", int, at),
                                            max=self.get(entry, "max", int, at))
+            if "storage" in entry:
+                kind = dataclasses.replace(kind, storage=self.get(entry, "storage", str, at))
             if kind.is_scalar and kind.kind_class not in (
                     "bool", "signed_integer", "unsigned_integer", "float", "complex"):
                 raise self.fail(f"{at}.class", f"a kind of size {kind.size} is a number or bool, "
                                                f"not {kind.kind_class!r}")
             self.kinds[name] = kind
-        missing = set(STRUCTURED_KINDS).union({"void"}).difference(self.kinds)
+        required = {name for name, row in STRUCTURED_KINDS.items() if row.in_every_table}
+        missing = required.union({"void"}).difference(self.kinds)
         if missing:
             raise self.fail(where, f"the kinds {', '.join(sorted(missing))} are missing")
 
@@ -210,7 +233,8 @@ class _Reader:
                                              f"{', '.join(sorted(self.kinds))})")
         size = self.size(value, "size", where)
         align = self.size(value, "align", where)
-        keys = form(kind).keys  # which keys the kind carries (_structured_kinds.py)
+        row = form(kind)
+        keys = row.keys  # which keys the kind carries (_structured_kinds.py)
         if "name" in keys:
             name = self.get(value, "name", str, where)
             definition = self.defined.get(name)
@@ -228,6 +252,9 @@ class _Reader:
         elements: tuple[tuple[int, Type], ...] = ()
         if "elements" in keys:
             items = self.get(value, "elements", list, where)
+            if row.element_count is not None and len(items) != row.element_count:
+                raise self.fail(f"{where}.elements", _element_count_error(kind, row.element_count,
+                                                                           len(items)))
             elements = tuple(
                 (self.size(item, "offset", f"{where}.elements[{i}]"),
                  self.type(self.get(item, "type", dict, f"{where}.elements[{i}]"),
@@ -288,6 +315,12 @@ class _Reader:
             raise self.fail(f"{where}.signature", f"{function.signature!r} is not a signature "
                                                   f"of {name!r}")
         return function
+
+
+def _element_count_error(kind: str, expected: int, got: int) -> str:
+    if kind == "map":
+        return f"a map has 2 elements, its key and its value; got {got}"
+    return f"a {kind} has {expected} elements; got {got}"
 
 
 _TYPE_WORDS = {str: "a string", int: "a number", bool: "true or false", list: "an array",
