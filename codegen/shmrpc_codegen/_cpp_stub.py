@@ -178,8 +178,15 @@ def _signature_alias(function: Function, schema: Schema) -> tuple[str, list[str]
     if sum(camel(other.name) == alias for other in schema.functions) > 1:
         alias += str(schema.functions.index(function))  # get_x and getX: GetX0Signature, ...
     alias = f"{alias}Signature"
+    parameters = [_parameter(a.type) for a in function.arguments]
     head = f"  using {alias} = {_value(function.returns)}("
-    return alias, wrap_list(head, [_parameter(a.type) for a in function.arguments], ");")
+    lines = wrap_list(head, parameters, ");")
+    # The parameters do not fit aligned after the "(" but the function type fits on the next
+    # line: clang-format breaks after the "=" rather than after the "(".
+    after = f"      {_value(function.returns)}(" + ", ".join(parameters) + ");"
+    if len(lines) > 1 and lines[0] == head.rstrip() and len(after) <= COLUMNS:
+        lines = [f"  using {alias} =", after]
+    return alias, lines
 
 
 def _method(function: Function) -> list[str]:

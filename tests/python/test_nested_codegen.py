@@ -6,6 +6,8 @@ exactly, and the generated Python compiles."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "codegen"))  # the checkout's generator, standard library alone
 
-from shmrpc_codegen import SchemaError, generate_cpp, generate_pyi, generate_python, load  # noqa: E402
+from shmrpc_codegen import (  # noqa: E402
+    SchemaError, generate_cpp, generate_pyi, generate_python, load)
 from shmrpc_codegen._schema import fnv1a  # noqa: E402
 
 GOLDEN_TYPES = ROOT / "tests" / "codegen" / "golden" / "types.json"
@@ -61,7 +64,7 @@ def tuple_(*elements: dict[str, Any]) -> dict[str, Any]:
 
 def map_(key: dict[str, Any], value: dict[str, Any], *more: dict[str, Any]) -> dict[str, Any]:
     return {"kind": "map", "size": 24, "align": 8,
-            "elements": [{"offset": 24 * i, "type": e} for i, e in enumerate((key, value) + more)]}
+            "elements": [{"offset": 24 * i, "type": e} for i, e in enumerate([key, value, *more])]}
 
 
 def ndarray(element: dict[str, Any], rank: int, mutable: bool = False) -> dict[str, Any]:
@@ -73,7 +76,7 @@ def document(functions: list[tuple[str, list[dict[str, Any]], dict[str, Any]]],
              table: dict[str, Any] | None = None) -> str:
     """A schema document of functions (name, argument types, result type) with valid hashes;
     the layout keys are made up (codegen only checks that the hashes match them)."""
-    entries = []
+    entries: list[dict[str, Any]] = []
     for name, arguments, returns in functions:
         signature = f"{name}(" + ", ".join(f"a{i}: t" for i in range(len(arguments))) + ") -> t"
         layout = f"{signature} #{fnv1a(json.dumps([arguments, returns], sort_keys=True)):x}"
@@ -217,16 +220,72 @@ def test_the_header_includes_map_only_when_a_function_uses_one() -> None:
     assert "#include <map>" not in without
 
 
+NESTED_FUNCTIONS = [
+    ("strings", [vector(STRING)], vector(vector(STRING))),
+    ("counts", [map_(STRING, INT32)], map_(INT64, vector(FLOAT64))),
+    ("pair", [tuple_(STRING, vector(FLOAT64))], optional(map_(STRING, STRING))),
+    ("points", [vector(POINT), optional(vector(SIDE))], tuple_(STRING, ndarray(FLOAT64, 2))),
+    ("long_names", [map_(STRING, vector(tuple_(STRING, INT32))), vector(map_(INT64, STRING))],
+     map_(STRING, vector(optional(STRING)))),
+]
+
+
 def test_the_generated_python_compiles() -> None:
-    functions = [
-        ("strings", [vector(STRING)], vector(vector(STRING))),
-        ("counts", [map_(STRING, INT32)], map_(INT64, vector(FLOAT64))),
-        ("pair", [tuple_(STRING, vector(FLOAT64))], optional(map_(STRING, STRING))),
-        ("points", [vector(POINT), optional(vector(SIDE))], tuple_(STRING, ndarray(FLOAT64, 2))),
-    ]
-    schema = load(document(functions), "test")
+    schema = load(document(NESTED_FUNCTIONS), "test")
     for name, text in (("stub.py", generate_python(schema)), ("stub.pyi", generate_pyi(schema))):
         compile(text, name, "exec")
+
+
+def test_the_generated_python_passes_mypy_strict(tmp_path: Path) -> None:
+    """The stub and its .pyi type-check against the shmrpc package on PYTHONPATH, and a caller
+    passes plain lists, tuples and dicts where the parameters take sequences and mappings."""
+    pytest.importorskip("mypy")
+    import shmrpc  # the package the stub imports; conftest imports it anyway
+
+    schema = load(document(NESTED_FUNCTIONS), "test")
+    (tmp_path / "module").mkdir()
+    (tmp_path / "module" / "nested_client.py").write_text(generate_python(schema))
+    (tmp_path / "stub").mkdir()
+    (tmp_path / "stub" / "nested_client.pyi").write_text(generate_pyi(schema))
+    (tmp_path / "stub" / "caller.py").write_text(
+        "import numpy as np\n"
+        "import numpy.typing as npt\n"
+        "import nested_client\n\n\n"
+        "def call(client: nested_client.NestedClient) -> None:\n"
+        "    words: list[list[str]] = client.strings(['a', 'b'])\n"
+        "    counts: dict[int, npt.NDArray[np.float64]] = client.counts({'a': 1})\n"
+        "    pair: dict[str, str] | None = client.pair(('a', [1.0, 2.0]))\n"
+        "    text, grid = client.points([nested_client.Point(1.0, 2.0)], None)\n"
+        "    more: dict[str, list[str | None]] = client.long_names({'k': [('v', 1)]}, [{1: 'x'}])\n"
+        "    print(words, counts, pair, text, grid, more)\n")
+    package = str(Path(shmrpc.__file__).resolve().parents[1])
+    for directory, files in (("module", ["nested_client.py"]),
+                             ("stub", ["nested_client.pyi", "caller.py"])):
+        done = subprocess.run(
+            [sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir",
+             "/dev/null", *files], cwd=tmp_path / directory, capture_output=True, text=True,
+            timeout=300, env={"MYPYPATH": package, "PATH": "/usr/bin:/bin"})
+        assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_header_is_formatted_as_clang_format_writes_it(tmp_path: Path) -> None:
+    clang_format = shutil.which("clang-format-14") or shutil.which("clang-format")
+    if clang_format is None:
+        pytest.skip("clang-format is not installed (scripts/setup.sh installs it)")
+    header = tmp_path / "nested_client.hpp"
+    header.write_text(generate_cpp(load(document(NESTED_FUNCTIONS), "test")))
+    shutil.copy(ROOT / ".clang-format", tmp_path / ".clang-format")
+    done = subprocess.run([clang_format, "--dry-run", "--Werror", "--style=file", str(header)],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_signature_alias_too_long_to_align_breaks_after_the_equals_sign() -> None:
+    cpp = generate_cpp(load(document([("counts", [map_(STRING, INT32)],
+                                       map_(INT64, vector(FLOAT64)))]), "test")).splitlines()
+    at = cpp.index("  using CountsSignature =")
+    assert cpp[at + 1] == ("      std::map<std::int64_t, std::vector<double>>("
+                           "const std::map<std::string, std::int32_t>&);")
 
 
 def test_output_depends_on_the_schema_alone() -> None:
