@@ -137,29 +137,28 @@ int main(int argc, char** argv) {
     }
     {
       const bench::Rounds rounds = bench::measure_rounds(
-          bench::kRounds,
-          {{n,
-            [&] {
-              const auto start = bench::Clock::now();
-              std::optional<shmrpc::SharedArray<double>> fresh(client.zeros<double>(count));
-              sum += length(fresh->span());
-              const auto end = bench::Clock::now();
-              fresh.reset();
-              settle();
-              return std::chrono::duration<double, std::nano>(end - start).count();
-            }},
-           {n,
-            [&] {
-              const auto start = bench::Clock::now();
-              std::optional<shmrpc::SharedArray<double>> fresh(client.zeros<double>(count));
-              touch_pages(fresh->span());
-              sum += length(fresh->span());
-              const auto end = bench::Clock::now();
-              fresh.reset();
-              settle();
-              return std::chrono::duration<double, std::nano>(end - start).count();
-            }},
-           {n, [&] { return make_and_touch(bytes); }}});
+          bench::kRounds, {{n,
+                            [&] {
+                              const auto start = bench::Clock::now();
+                              shmrpc::SharedArray<double> fresh = client.zeros<double>(count);
+                              sum += length(fresh.span());
+                              const auto end = bench::Clock::now();
+                              { const auto dropped = std::move(fresh); }
+                              settle();
+                              return std::chrono::duration<double, std::nano>(end - start).count();
+                            }},
+                           {n,
+                            [&] {
+                              const auto start = bench::Clock::now();
+                              shmrpc::SharedArray<double> fresh = client.zeros<double>(count);
+                              touch_pages(fresh.span());
+                              sum += length(fresh.span());
+                              const auto end = bench::Clock::now();
+                              { const auto dropped = std::move(fresh); }
+                              settle();
+                              return std::chrono::duration<double, std::nano>(end - start).count();
+                            }},
+                           {n, [&] { return make_and_touch(bytes); }}});
       const std::string base = "making and touching the bytes in one process";
       bench::report({"shmrpc new buffer (zeros), first call", "shmrpc first call", bytes}, n,
                     rounds.figures[0], bench::RoundRatio{base, rounds.ratio(0, 2)});
@@ -178,10 +177,10 @@ int main(int argc, char** argv) {
         return bench::RoundCase{
             n, [&] {
               const auto start = bench::Clock::now();
-              std::optional<shmrpc::SharedArray<double>> result(function(count));
+              shmrpc::SharedArray<double> result = function(count);
               const auto end = bench::Clock::now();
-              sum += static_cast<std::int64_t>(result->size());
-              result.reset();
+              sum += static_cast<std::int64_t>(result.size());
+              { const auto dropped = std::move(result); }
               settle();
               return std::chrono::duration<double, std::nano>(end - start).count();
             }};

@@ -130,8 +130,9 @@ Status dispatch(const std::vector<FunctionDefinition>& functions, layout::Comman
     }
     const FunctionDefinition& function = functions[index];
     try {
-      if (is_variable(function.return_type->kind)) {
-        // Before the function runs, so that a bad window cannot follow its side effects.
+      if (function.return_type->indirect) {
+        // Before the function runs, so that a bad window cannot follow its side effects. A
+        // nested result's pieces check the alignment they need again when they are placed.
         const TypeInfo* element = function.return_type->element;
         check_result_window(call, element != nullptr ? element->align : 1);
       }

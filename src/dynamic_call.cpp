@@ -38,8 +38,10 @@ DynamicCall::~DynamicCall() {
   for (SharedBlock& scratch : scratch_) {
     connection_.return_scratch(std::move(scratch));
   }
-  if (result_buffer_) {
-    connection_.free_block(*result_buffer_);
+  for (ResultBuffer& buffer : result_buffers_) {
+    if (!buffer.kept) {
+      connection_.free_block(buffer.block);
+    }
   }
 }
 
@@ -269,7 +271,9 @@ void DynamicCall::put_ndarray(std::size_t index, const TypeInfo& element, void* 
 void DynamicCall::put_span(std::size_t index, const TypeInfo& element, void* data,
                            std::size_t count, bool writable) {
   const TypeInfo& wanted = parameter(index);
-  if (wanted.kind != TypeKind::kSpan || !same_type(*wanted.element, element)) {
+  const bool takes_range = wanted.kind == TypeKind::kSpan ||
+                           (wanted.kind == TypeKind::kVector && is_fixed(wanted.element->kind));
+  if (!takes_range || !same_type(*wanted.element, element)) {
     type_error(index, fmt::format("a range of {}", type_name(element)));
   }
   if (wanted.is_mutable && !writable) {
@@ -304,9 +308,24 @@ void DynamicCall::put_string(std::size_t index, std::string_view text) {
   store(slot(index), var);
 }
 
+void DynamicCall::put_pieces(std::size_t index, const TypeInfo& type, std::byte* slot_bytes,
+                             const PieceWriter& pieces) {
+  if (!same_type(parameter(index), type)) {
+    type_error(index, fmt::format("a {}", type_name(type)));
+  }
+  if (pieces.size() == 0) {
+    pieces.place(layout::kHeapBuffer, 0, nullptr);
+  } else {
+    // Heap blocks and scratch buffers start at 64 bytes or more, aligned for every piece.
+    const Staged staged = stage(nullptr, pieces.size());
+    pieces.place(staged.slot.buffer, staged.slot.offset, staged.bytes);
+  }
+  std::memcpy(slot(index), slot_bytes, type.size);
+}
+
 void DynamicCall::execute() {
   layout::CommandBlock& block = connection_.block();
-  if (is_variable(function_.return_type->kind)) {
+  if (function_.return_type->indirect) {
     const auto window = connection_.allocator().allocate_largest();
     if (window) {
       blocks_.push_back(window->first);
@@ -334,40 +353,138 @@ void DynamicCall::execute() {
       in += copy.element_size;
     });
   }
-  if (is_variable(function_.return_type->kind)) {
+  if (function_.return_type->indirect) {
     resolve_result();
   }
 }
 
+namespace {
+
+// Bytes of one element a handle of `type` counts: a string's byte, a vector's element, a map's
+// entry, an ndarray's number.
+std::uint64_t unit_size(const TypeInfo& type) {
+  if (type.kind == TypeKind::kMap) {
+    return map_entry_layout(type).size;
+  }
+  return type.element != nullptr ? type.element->size : 1;
+}
+
+}  // namespace
+
 void DynamicCall::resolve_result() {
-  layout::VarSlot var{};
-  std::memcpy(&var, result_slot(), sizeof var);
-  const std::uint64_t element_size =
-      function_.return_type->element != nullptr ? function_.return_type->element->size : 1;
-  if (var.buffer == layout::kHeapBuffer) {
-    const std::uint64_t capacity = connection_.block().result_capacity;
-    const bool valid = window_ && var.offset == *window_ && var.length <= capacity / element_size;
-    if (!valid && var.length != 0) {
-      throw ProtocolError(fmt::format(
-          "shmrpc: server '{}' returned a result of {} elements outside the offered window",
-          connection_.server_name(), var.length));
-    }
-    result_ = {var.length == 0 ? nullptr : connection_.heap() + var.offset,
-               var.length * element_size};
+  const TypeInfo& type = *function_.return_type;
+  try {
+    claim_pieces(type, result_slot());
+  } catch (const InvalidValue& error) {
+    throw ProtocolError(fmt::format("shmrpc: {} returned an invalid {}: {}", function_.name,
+                                    type_name(type), error.what()));
+  }
+  if (is_variable(type.kind)) {
+    layout::VarSlot var{};
+    std::memcpy(&var, result_slot(), sizeof var);
+    result_ = result_piece(var, unit_size(type));
+  }
+}
+
+void DynamicCall::claim_pieces(const TypeInfo& type, const std::byte* bytes) {
+  if (!type.indirect) {
     return;
   }
-  // A buffer the server made for this client: ours to free from here on, whatever else fails.
-  result_buffer_ = SharedBlock{.buffer = var.buffer, .offset = 0, .data = nullptr, .mapping = {}};
-  if (var.offset != 0 || var.length > std::numeric_limits<std::uint64_t>::max() / element_size) {
-    throw ProtocolError(
-        fmt::format("shmrpc: server '{}' returned a result buffer {} with offset "
-                    "{} and {} elements",
-                    connection_.server_name(), var.buffer, var.offset, var.length));
+  if (is_variable(type.kind)) {
+    layout::VarSlot var{};
+    std::memcpy(&var, bytes, sizeof var);
+    const std::uint64_t unit = unit_size(type);
+    const std::span<const std::byte> piece = claim_piece(var, unit);
+    const std::byte* at = piece.data();
+    const bool nested = (type.kind == TypeKind::kVector && type.element->indirect) ||
+                        (type.kind == TypeKind::kMap &&
+                         (type.members[0].type->indirect || type.members[1].type->indirect));
+    for (std::uint64_t i = 0; nested && i < var.length; ++i, at += unit) {
+      if (type.kind == TypeKind::kVector) {
+        claim_pieces(*type.element, at);
+      } else {
+        claim_pieces(*type.members[0].type, at + type.members[0].value);
+        claim_pieces(*type.members[1].type, at + type.members[1].value);
+      }
+    }
+    return;
+  }
+  if (type.kind == TypeKind::kOptional) {
+    if (const std::byte* value = optional_value(type, bytes)) {
+      claim_pieces(*type.element, value);
+    }
+    return;
+  }
+  for (const MemberInfo& member : type.members) {  // a tuple
+    claim_pieces(*member.type, bytes + member.value);
+  }
+}
+
+std::span<const std::byte> DynamicCall::claim_piece(const layout::VarSlot& var,
+                                                    std::size_t element_size) {
+  const bool known =
+      var.buffer == layout::kHeapBuffer ||
+      std::any_of(result_buffers_.begin(), result_buffers_.end(),
+                  [&](const ResultBuffer& b) { return b.block.buffer == var.buffer; });
+  if (!known && var.length != 0) {
+    // A buffer the server made for this client: ours to free from here on, whatever else fails.
+    ResultBuffer& made = result_buffers_.emplace_back();
+    made.block = SharedBlock{.buffer = var.buffer, .offset = 0, .data = nullptr, .mapping = {}};
+    made.block.mapping = connection_.map_buffer(var.buffer, 0);
+    made.block.data = made.block.mapping->data();
+  }
+  const auto found = find_piece(var, element_size);
+  if (!found) {
+    throw ProtocolError(fmt::format(
+        "shmrpc: server '{}' returned {} elements of {} bytes at offset {} of {}, outside the "
+        "memory it was given for the result",
+        connection_.server_name(), var.length, element_size, var.offset,
+        var.buffer == layout::kHeapBuffer ? "the heap" : fmt::format("buffer {}", var.buffer)));
+  }
+  if (var.buffer == layout::kHeapBuffer && var.length != 0) {
+    window_used_ = std::max(window_used_, var.offset - *window_ + found->size());
+  }
+  return *found;
+}
+
+std::optional<std::span<const std::byte>> DynamicCall::find_piece(const layout::VarSlot& var,
+                                                                  std::size_t element_size) const {
+  if (var.length == 0) {
+    return std::span<const std::byte>{};
+  }
+  if (var.length > std::numeric_limits<std::uint64_t>::max() / element_size) {
+    return std::nullopt;
   }
   const std::uint64_t bytes = var.length * element_size;
-  result_buffer_->mapping = connection_.map_buffer(var.buffer, bytes);
-  result_buffer_->data = result_buffer_->mapping->data();
-  result_ = {result_buffer_->data, bytes};
+  if (var.buffer == layout::kHeapBuffer) {
+    const std::uint64_t capacity = connection_.block().result_capacity;
+    if (!window_ || var.offset < *window_ || var.offset - *window_ > capacity ||
+        bytes > capacity - (var.offset - *window_)) {
+      return std::nullopt;
+    }
+    return std::span<const std::byte>(connection_.heap() + var.offset, bytes);
+  }
+  for (const ResultBuffer& buffer : result_buffers_) {
+    if (buffer.block.buffer == var.buffer) {
+      const std::uint64_t size = buffer.block.mapping->size();
+      if (var.offset > size || bytes > size - var.offset) {
+        return std::nullopt;
+      }
+      return std::span<const std::byte>(buffer.block.data + var.offset, bytes);
+    }
+  }
+  return std::nullopt;
+}
+
+std::span<const std::byte> DynamicCall::result_piece(const layout::VarSlot& slot,
+                                                     std::size_t element_size) const {
+  const auto found = find_piece(slot, element_size);
+  if (!found) {
+    throw ProtocolError(
+        fmt::format("shmrpc: server '{}' changed the result of '{}' while it was read",
+                    connection_.server_name(), function_.name));
+  }
+  return *found;
 }
 
 const std::byte* DynamicCall::result_slot() const noexcept {
@@ -379,29 +496,41 @@ std::span<const std::byte> DynamicCall::result_bytes() const {
 }
 
 SharedBlock DynamicCall::keep_result_block() {
-  if (result_buffer_) {
-    SharedBlock kept = std::move(*result_buffer_);
-    result_buffer_.reset();
-    return kept;
+  layout::VarSlot var{};
+  std::memcpy(&var, result_slot(), sizeof var);
+  return keep_result_block(var.buffer);
+}
+
+SharedBlock DynamicCall::keep_result_block(std::uint64_t buffer) {
+  if (buffer != layout::kHeapBuffer) {
+    for (ResultBuffer& made : result_buffers_) {
+      if (made.block.buffer == buffer && !made.kept) {
+        made.kept = true;
+        return made.block;
+      }
+    }
+    throw std::logic_error(fmt::format("shmrpc: the result holds no buffer {} to keep", buffer));
   }
-  const std::uint64_t offset = window_.value();
+  if (!window_ || window_kept_) {
+    throw std::logic_error("shmrpc: the result holds no heap block to keep");
+  }
+  window_kept_ = true;
+  const std::uint64_t offset = *window_;
   std::erase(blocks_, offset);
-  connection_.allocator().shrink(offset, result_.size());
-  window_.reset();
+  connection_.allocator().shrink(offset, window_used_);
   return {.buffer = layout::kHeapBuffer,
           .offset = offset,
           .data = connection_.heap() + offset,
           .mapping = {}};
 }
 
-namespace detail {
-
-std::array<std::size_t, layout::kMaxRank> checked_c_shape(const DynamicCall& call,
-                                                          const layout::NdSlot& slot) {
-  const std::uint64_t element_size = call.function().return_type->element->size;
+std::array<std::size_t, layout::kMaxRank> result_shape(const FunctionSchema& function,
+                                                       const TypeInfo& type,
+                                                       const layout::NdSlot& slot,
+                                                       std::size_t bytes) {
+  const std::uint64_t element_size = type.element->size;
   std::array<std::size_t, layout::kMaxRank> shape{};
-  const std::uint64_t wanted_rank = call.function().return_type->count;
-  bool valid = slot.rank <= layout::kMaxRank && (wanted_rank == 0 || slot.rank == wanted_rank);
+  bool valid = slot.rank <= layout::kMaxRank && (type.count == 0 || slot.rank == type.count);
   std::uint64_t count = 1;
   auto stride = static_cast<std::int64_t>(element_size);
   for (std::size_t i = valid ? slot.rank : 0; i-- > 0;) {
@@ -410,13 +539,31 @@ std::array<std::size_t, layout::kMaxRank> checked_c_shape(const DynamicCall& cal
     valid = valid && (slot.shape.at(i) <= 1 || slot.strides.at(i) == stride);
     stride *= static_cast<std::int64_t>(std::max<std::uint64_t>(slot.shape.at(i), 1));
   }
-  if (!valid || count * element_size != call.result_bytes().size()) {
+  if (!valid || count * element_size != bytes) {
     throw ProtocolError(
         fmt::format("shmrpc: {} returned an array of rank {} whose shape and "
                     "strides do not describe its {} bytes in C order",
-                    call.function().name, slot.rank, call.result_bytes().size()));
+                    function.name, slot.rank, bytes));
   }
   return shape;
+}
+
+namespace detail {
+
+void ResultMemory::repeated_key(std::size_t entry) {
+  throw InvalidValue(fmt::format("entry {} of a map repeats the key of an earlier entry", entry));
+}
+
+std::shared_ptr<const KeptBlock> ResultMemory::keep(std::uint64_t buffer) {
+  for (const auto& [id, block] : kept) {
+    if (id == buffer) {
+      return block;
+    }
+  }
+  auto block = std::make_shared<const KeptBlock>(call.connection().shared_from_this(),
+                                                 call.keep_result_block(buffer));
+  kept.emplace_back(buffer, block);
+  return block;
 }
 
 }  // namespace detail

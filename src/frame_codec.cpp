@@ -153,4 +153,30 @@ layout::VarSlot write_result_bytes(const CallFrame& call, const void* bytes, std
   return {.offset = 0, .length = size, .buffer = buffer.id};
 }
 
+void place_result_pieces(const CallFrame& call, const PieceWriter& pieces) {
+  if (pieces.size() == 0) {
+    pieces.place(layout::kHeapBuffer, 0, nullptr);
+    return;
+  }
+  check_result_window(call, pieces.align());
+  if (pieces.size() <= call.result_capacity) {
+    pieces.place(layout::kHeapBuffer, call.result_offset, call.heap + call.result_offset);
+    return;
+  }
+  if (call.buffers == nullptr || call.buffers->table == nullptr) {
+    throw ResultTooLarge(fmt::format(
+        "the result needs {} bytes but only {} bytes of the channel heap were free for it (heap "
+        "size {} bytes)",
+        pieces.size(), call.result_capacity, call.heap_size));
+  }
+  const Buffer buffer = call.buffers->table->make(call.buffers->client, pieces.size());
+  call.buffers->made.push_back(buffer.id);
+  call.buffers->given.push_back(buffer.id);
+  pieces.place(buffer.id, 0, buffer.data());
+}
+
+void ArgumentMemory::repeated_key(std::size_t entry) {
+  throw BadRequest(fmt::format("entry {} of a map repeats the key of an earlier entry", entry));
+}
+
 }  // namespace shmrpc::detail

@@ -180,8 +180,9 @@ class TypeReader {
       } else {
         member.type = earlier(entry.type, built, "member type");
         depth = std::max(depth, depths_[entry.type] + 1);
-        if (!is_fixed(member.type->kind)) {
-          bad(fmt::format("member {} is not a fixed-size type", m));
+        const bool fields = traits.members == Members::kFields;
+        if (fields ? !is_fixed(member.type->kind) : !is_value_kind(member.type->kind)) {
+          bad(fmt::format("member {} is not a {} type", m, fields ? "fixed-size" : "value"));
         }
         if (member.name.empty() != (traits.members == Members::kElements)) {
           bad("struct fields have names, tuple elements none");
@@ -214,9 +215,19 @@ class TypeReader {
         expect(desc, sizeof(layout::NdSlot), alignof(layout::NdSlot));
         return;
       case SizeRule::kHeapSlot:
-        if (type.element != nullptr && !is_fixed(type.element->kind)) {
-          bad("element type is not a fixed-size type");
+        if (type.kind == TypeKind::kSpan && !is_fixed(type.element->kind)) {
+          bad("span of a type that is not fixed-size");
         }
+        if (type.element != nullptr && !is_value_kind(type.element->kind)) {
+          bad("vector of void or of spans");
+        }
+        expect(desc, sizeof(layout::VarSlot), alignof(layout::VarSlot));
+        return;
+      case SizeRule::kEntries:
+        if (type.members.size() != 2) {
+          bad(fmt::format("a map has a key and a value, not {} members", type.members.size()));
+        }
+        check_tuple_offsets(type);
         expect(desc, sizeof(layout::VarSlot), alignof(layout::VarSlot));
         return;
       case SizeRule::kRepeated: {
@@ -230,8 +241,8 @@ class TypeReader {
       }
       case SizeRule::kOptional: {
         const TypeInfo& value = *type.element;
-        if (!is_fixed(value.kind)) {
-          bad("optional of a type that is not fixed-size");
+        if (!is_value_kind(value.kind)) {
+          bad("optional of void or of a span");
         }
         const ValueLayout wire = optional_layout({value.size, value.align});
         expect(desc, wire.size, wire.align);
@@ -255,14 +266,20 @@ class TypeReader {
 
   // Elements one after the other, each at its alignment: std::tuple's layout as shmrpc writes it.
   void check_tuple(const TypeDesc& desc, const TypeInfo& type) const {
+    const ValueLayout total = check_tuple_offsets(type);
+    expect(desc, total.size, total.align);
+  }
+
+  // The members at the offsets TupleLayout gives them (a tuple's elements, a map's entry).
+  ValueLayout check_tuple_offsets(const TypeInfo& type) const {
     TupleLayout tuple;
     for (const MemberInfo& member : type.members) {
       const std::uint64_t offset = tuple.add({member.type->size, member.type->align});
       if (member.value != offset) {
-        bad(fmt::format("tuple element at offset {} should be at {}", member.value, offset));
+        bad(fmt::format("element at offset {} should be at {}", member.value, offset));
       }
     }
-    expect(desc, tuple.total().size, tuple.total().align);
+    return tuple.total();
   }
 
   // Fields in increasing, non-overlapping, aligned order inside the struct's size: what a

@@ -29,6 +29,14 @@ bool same_type(const TypeInfo& a, const TypeInfo& b) noexcept {
   return true;
 }
 
+ValueLayout map_entry_layout(const TypeInfo& map) noexcept {
+  TupleLayout entry;
+  for (const MemberInfo& member : map.members) {
+    entry.add({member.type->size, member.type->align});
+  }
+  return entry.total();
+}
+
 TypeInfo finish_type(TypeInfo type) {
   bool checked = kind_traits(type.kind).is_checked;
   checked = checked || (type.element != nullptr && type.element->checked);
@@ -36,6 +44,12 @@ TypeInfo finish_type(TypeInfo type) {
     checked = checked || (member.type != nullptr && member.type->checked);
   }
   type.checked = checked;
+  bool indirect = is_variable(type.kind);
+  indirect = indirect || (type.element != nullptr && type.element->indirect);
+  for (const MemberInfo& member : type.members) {
+    indirect = indirect || (member.type != nullptr && member.type->indirect);
+  }
+  type.indirect = indirect;
   return type;
 }
 

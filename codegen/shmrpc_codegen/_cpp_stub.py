@@ -186,6 +186,11 @@ def _signature_alias(function: Function, schema: Schema) -> tuple[str, list[str]
     after = f"      {_value(function.returns)}(" + ", ".join(parameters) + ");"
     if len(lines) > 1 and lines[0] == head.rstrip() and len(after) <= COLUMNS:
         lines = [f"  using {alias} =", after]
+    elif len(lines[0]) > COLUMNS:
+        # Not even the result type fits after the "=": the function type starts on the next line,
+        # its parameters wrapped after it.
+        lines = [f"  using {alias} =",
+                 *wrap_list(f"      {_value(function.returns)}(", parameters, ");")]
     return alias, lines
 
 

@@ -73,7 +73,7 @@ class Client {
   template <class T>
   SharedArray<T> zeros(std::size_t size) {
     SharedArray<T> array = empty<T>(size);
-    if (array.block_.in_heap()) {
+    if (array.in_heap()) {
       std::memset(static_cast<void*>(array.data()), 0, size * sizeof(T));
     }
     return array;

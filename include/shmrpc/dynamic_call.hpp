@@ -18,6 +18,7 @@
 /// section 6.6): copied arguments through scratch buffers the connection reuses, large results in
 /// buffers the server makes for this client.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "shmrpc/connection.hpp"
+#include "shmrpc/piece_writer.hpp"
 #include "shmrpc/schema.hpp"
 #include "shmrpc/shared_block.hpp"
 #include "shmrpc/types.hpp"
@@ -59,13 +61,20 @@ class DynamicCall {
   /// A slot value (struct, enum, complex, optional, tuple, array) of wire type `type` in its wire
   /// form, `type.size` bytes at `bytes`; the parameter must have exactly that type.
   void put_value(std::size_t index, const TypeInfo& type, const void* bytes);
-  /// `count` elements of type `element`; zero copy when they already lie in shared memory this
+  /// `count` elements of type `element`, for a span or a vector parameter of fixed elements;
+  /// zero copy when they already lie in shared memory this
   /// client can name (its heap, a buffer it holds). Others are copied once: into the heap when
   /// small, else into a scratch buffer (made on first use, then reused by later calls). A copied
   /// mutable range is copied back after the call.
   void put_span(std::size_t index, const TypeInfo& element, void* data, std::size_t count,
                 bool writable);
   void put_string(std::size_t index, std::string_view text);
+  /// A nested value (strings, vectors or maps inside; docs/SPEC.md, section 6.7) of wire type
+  /// `type`: its slot bytes at `slot` (type.size bytes), whose handles `pieces` completes. The
+  /// pieces are copied into one heap block or scratch buffer. The parameter must have exactly
+  /// that type.
+  void put_pieces(std::size_t index, const TypeInfo& type, std::byte* slot,
+                  const PieceWriter& pieces);
   /// An n-dimensional array of `element` for an ndarray parameter: element [0, ..., 0] at
   /// `data`, `shape`, and `strides` in elements (any sign). Zero copy, strides kept, when every
   /// element it reaches lies in shared memory this client can name; else copied once, C-ordered
@@ -89,6 +98,17 @@ class DynamicCall {
   /// Hands the result's block (heap or buffer) to the caller: it is not freed with the call. The
   /// caller frees it with Connection::free_block.
   SharedBlock keep_result_block();
+  /// The elements a handle inside the result points to: `slot.length` elements of
+  /// `element_size` bytes in the result window or a buffer the server made for this result
+  /// (valid after execute(), while the call lives). Every handle of the result was checked in
+  /// execute(); ProtocolError for one that was not (the server rewrote it since).
+  std::span<const std::byte> result_piece(const layout::VarSlot& slot,
+                                          std::size_t element_size) const;
+  /// Hands the block of memory `buffer` of the result (layout::kHeapBuffer: the result window,
+  /// cut to what the result uses) to the caller, as keep_result_block(). Once per block.
+  SharedBlock keep_result_block(std::uint64_t buffer);
+  /// Bytes of the result window the result's pieces reach: the size of its kept heap block.
+  std::uint64_t result_window_used() const noexcept { return window_used_; }
 
   const FunctionSchema& function() const noexcept { return function_; }
   Connection& connection() const noexcept { return connection_; }
@@ -108,8 +128,13 @@ class DynamicCall {
   };
   // Copies `bytes` into the heap or a scratch buffer (nullptr `data`: reserves them only).
   Staged stage(const void* data, std::size_t bytes);
-  // Checks and maps the variable-length result the server wrote.
+  // Checks and maps the variable-length result the server wrote, and every piece it points to.
   void resolve_result();
+  void claim_pieces(const TypeInfo& type, const std::byte* bytes);
+  std::span<const std::byte> claim_piece(const layout::VarSlot& slot, std::size_t element_size);
+  // Where a result piece lies, or nullopt when the result owns no such memory.
+  std::optional<std::span<const std::byte>> find_piece(const layout::VarSlot& slot,
+                                                       std::size_t element_size) const;
 
   struct CopyBack {
     const std::byte* source;  // the copy in shared memory
@@ -131,9 +156,23 @@ class DynamicCall {
     std::size_t element_size;
   };
   std::vector<NdCopyBack> nd_copy_backs_;
-  std::optional<std::uint64_t> window_;       // block offered for a variable-length result
-  std::optional<SharedBlock> result_buffer_;  // a result buffer, freed unless kept
+  std::optional<std::uint64_t> window_;  // block offered for a variable-length result
+  std::uint64_t window_used_ = 0;        // bytes of the window the result's pieces reach
+  bool window_kept_ = false;
+  struct ResultBuffer {
+    SharedBlock block;  // freed with the call unless kept
+    bool kept = false;
+  };
+  std::vector<ResultBuffer> result_buffers_;  // buffers the server made for the result
   std::span<const std::byte> result_;         // the variable-length result's bytes
 };
+
+/// The shape of an ndarray of type `type` in the result of `function`, whose handle is `slot` and
+/// whose elements were found to be `bytes` bytes, after checking that the shape and strides
+/// describe them in C order. Throws ProtocolError.
+std::array<std::size_t, layout::kMaxRank> result_shape(const FunctionSchema& function,
+                                                       const TypeInfo& type,
+                                                       const layout::NdSlot& slot,
+                                                       std::size_t bytes);
 
 }  // namespace shmrpc

@@ -24,7 +24,7 @@ namespace shmrpc::layout {
 
 /// "SHMRPC1\x01" read as a little-endian 64-bit integer.
 inline constexpr std::uint64_t kMagic = 0x0131'4350'524D'4853ULL;
-inline constexpr std::uint32_t kFormatVersion = 3;
+inline constexpr std::uint32_t kFormatVersion = 4;
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint32_t kNoType = 0xFFFF'FFFFU;
 
@@ -134,12 +134,13 @@ enum class TypeKind : std::uint8_t {
   kArray = 16,       ///< std::array<element, count>, stored inline in the frame
   kSpan = 17,        ///< std::span<element>, a VarSlot into the heap or a buffer
   kString = 18,      ///< UTF-8 bytes, a VarSlot into the heap or a buffer
-  kVector = 19,      ///< std::vector<element> result, a VarSlot into the heap or a buffer
+  kVector = 19,      ///< std::vector<element>, a VarSlot to `length` element slots
   kStruct = 20,      ///< an aggregate: count fields from first_member, laid out by the compiler
   kEnum = 21,        ///< element is the underlying integer; count enumerators from first_member
   kOptional = 22,    ///< [has_value: uint8][pad to element's alignment][element]
   kTuple = 23,       ///< count elements from first_member, each at its member's offset
   kNdArray = 24,     ///< an n-dimensional array of element: an NdSlot; count = rank, 0 = any
+  kMap = 25,         ///< std::map<key, value>: a VarSlot to `length` entries; 2 members
 };
 
 /// Type flags.

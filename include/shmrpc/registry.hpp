@@ -54,9 +54,9 @@ constexpr void check_argument_type() {
   static_assert(!std::is_lvalue_reference_v<A> || std::is_const_v<std::remove_reference_t<A>>,
                 "shmrpc: a function parameter is a non-const reference; take std::span<T> for "
                 "values the function writes in place");
-  static_assert(!IsVector<V>::value && !IsResultArray<V>::value,
-                "shmrpc: std::vector and ResultArray are result types; take arguments as "
-                "std::span<const T>");
+  static_assert(!IsResultArray<V>::value,
+                "shmrpc: ResultArray is a result type; take arrays as std::span<const T> (a view, "
+                "no copy) or std::vector<T> (a copy)");
   static_assert(!std::is_void_v<V>);
   (void)type_info_of<V>();  // unsupported types fail here, naming the type
 }

@@ -20,7 +20,27 @@ class DynamicCall;
 namespace detail {
 template <class R>
 R read_result(DynamicCall& call);
+struct ResultMemory;
 }  // namespace detail
+
+/// A block of shared memory a client keeps (SharedBlock), freed through its connection when the
+/// last array over it goes. Arrays of one nested result may share one.
+class KeptBlock {
+ public:
+  KeptBlock(std::shared_ptr<Connection> connection, SharedBlock block) noexcept
+      : connection_(std::move(connection)), block_(std::move(block)) {}
+  ~KeptBlock() { connection_->free_block(block_); }
+  KeptBlock(const KeptBlock&) = delete;
+  KeptBlock& operator=(const KeptBlock&) = delete;
+  KeptBlock(KeptBlock&&) = delete;
+  KeptBlock& operator=(KeptBlock&&) = delete;
+
+  const SharedBlock& block() const noexcept { return block_; }
+
+ private:
+  std::shared_ptr<Connection> connection_;
+  SharedBlock block_;
+};
 
 /// An array in shared memory the client holds. Passing it (or a span of it) to a call copies
 /// nothing, and a function that takes std::span<T> writes into it in place. Keeps the connection
@@ -32,23 +52,18 @@ class SharedArray {
   using value_type = T;
 
   SharedArray(SharedArray&& other) noexcept
-      : connection_(std::move(other.connection_)),
-        block_(std::move(other.block_)),
+      : block_(std::move(other.block_)),
         data_(std::exchange(other.data_, nullptr)),
         size_(std::exchange(other.size_, 0)) {}
   SharedArray& operator=(SharedArray&& other) noexcept {
-    if (this != &other) {
-      release();
-      connection_ = std::move(other.connection_);
-      block_ = std::move(other.block_);
-      data_ = std::exchange(other.data_, nullptr);
-      size_ = std::exchange(other.size_, 0);
-    }
+    block_ = std::move(other.block_);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
     return *this;
   }
   SharedArray(const SharedArray&) = delete;
   SharedArray& operator=(const SharedArray&) = delete;
-  ~SharedArray() { release(); }
+  ~SharedArray() = default;
 
   T* data() const noexcept { return data_; }
   std::size_t size() const noexcept { return size_; }
@@ -61,22 +76,19 @@ class SharedArray {
   friend class Client;
   template <class R>
   friend R detail::read_result(DynamicCall& call);
+  friend struct detail::ResultMemory;
   template <class U, std::size_t Rank>
   friend class SharedNdArray;
   SharedArray(std::shared_ptr<Connection> connection, SharedBlock block, std::size_t size)
-      : connection_(std::move(connection)),
-        block_(std::move(block)),
-        data_(reinterpret_cast<T*>(block_.data)),
+      : block_(std::make_shared<const KeptBlock>(std::move(connection), std::move(block))),
+        data_(reinterpret_cast<T*>(block_->block().data)),
         size_(size) {}
-  void release() noexcept {
-    if (connection_) {
-      connection_->free_block(block_);
-      connection_.reset();
-    }
-  }
+  // `size` elements at `data`, inside `block` (null for an empty array).
+  SharedArray(std::shared_ptr<const KeptBlock> block, T* data, std::size_t size) noexcept
+      : block_(std::move(block)), data_(data), size_(size) {}
+  bool in_heap() const noexcept { return !block_ || block_->block().in_heap(); }
 
-  std::shared_ptr<Connection> connection_;
-  SharedBlock block_;
+  std::shared_ptr<const KeptBlock> block_;
   T* data_ = nullptr;
   std::size_t size_ = 0;
 };
@@ -101,6 +113,7 @@ class SharedNdArray {
  private:
   template <class R>
   friend R detail::read_result(DynamicCall& call);
+  friend struct detail::ResultMemory;
   SharedNdArray(SharedArray<T> elements, std::span<const std::size_t> shape)
       : elements_(std::move(elements)), view_(elements_.data(), shape) {}
 

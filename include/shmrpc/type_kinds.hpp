@@ -37,19 +37,20 @@ enum class KindClass : std::uint8_t {
   kString,    ///< UTF-8 text
   kArray,     ///< `count` elements inline (std::array)
   kSpan,      ///< elements in the heap, an argument (std::span)
-  kVector,    ///< elements in the heap, a result (std::vector)
+  kVector,    ///< elements in the heap or a buffer (std::vector)
   kStruct,    ///< fields at the offsets the compiler chose
   kEnum,      ///< one of the declared enumerators of an integer type
   kOptional,  ///< a value or none
   kTuple,     ///< elements in order, each at the next offset its alignment allows
   kNdArray,   ///< elements in the heap or a buffer, with a shape and strides (ArrayView)
+  kMap,       ///< key-value entries in the heap or a buffer, ordered by key (std::map)
 };
 
 /// What TypeInfo::members holds for types of a kind.
 enum class Members : std::uint8_t {
   kNone,
   kFields,       ///< named, typed, at the offsets the compiler chose (struct)
-  kElements,     ///< unnamed, typed, at the offsets TupleLayout gives (tuple)
+  kElements,     ///< unnamed, typed, at the offsets TupleLayout gives (tuple; map: key, value)
   kEnumerators,  ///< named values of no type (enum)
 };
 
@@ -58,12 +59,13 @@ enum class Members : std::uint8_t {
 enum class SizeRule : std::uint8_t {
   kEmpty,        ///< 0 bytes aligned to 1 (void)
   kScalar,       ///< scalar_size, aligned to scalar_align()
-  kHeapSlot,     ///< a layout::VarSlot; the element, if any, is a fixed type
+  kHeapSlot,     ///< a layout::VarSlot; a span's element is fixed, a vector's any value type
   kRepeated,     ///< `count` elements of a fixed type, aligned as one (array)
-  kOptional,     ///< optional_layout() of a fixed value
+  kOptional,     ///< optional_layout() of a value type
   kUnderlying,   ///< that of its element, an integer (enum)
   kFieldLayout,  ///< a compiler's layout of fixed fields (struct)
-  kTupleLayout,  ///< TupleLayout of fixed elements
+  kTupleLayout,  ///< TupleLayout of value types
+  kEntries,      ///< a layout::VarSlot to entries: a key and a value at TupleLayout offsets
   kNdSlot,       ///< a layout::NdSlot; the element is a number, the count (rank) at most 8
 };
 
@@ -82,7 +84,7 @@ struct KindTraits {
   bool has_count;       ///< TypeInfo::count is the TypeDesc::count of the type table (array)
   bool can_be_mutable;  ///< TypeInfo::is_mutable may be set: the callee writes into it (span)
   bool is_checked;      ///< some bytes of such a value are invalid (bool, enum, optional flag)
-  bool in_arguments;    ///< a function may take one (all but vector, a result)
+  bool in_arguments;    ///< a function may take one (all but void)
   bool in_results;      ///< a function may return one (all but span, an argument)
   SizeRule size_rule;
   /// The display name (type_name) as a fmt pattern of named arguments: {element} and {members}
@@ -98,7 +100,7 @@ struct KindTraits {
 };
 
 /// The kinds, in TypeKind order.
-inline constexpr std::array<KindTraits, 23> kKinds = [] {
+inline constexpr std::array<KindTraits, 24> kKinds = [] {
   using enum Members;
   using enum SizeRule;
   // Column shorthands.
@@ -109,7 +111,7 @@ inline constexpr std::array<KindTraits, 23> kKinds = [] {
   constexpr bool kArg = true;    // in_arguments
   constexpr bool kRes = true;    // in_results
   constexpr bool kNo = false;
-  return std::array<KindTraits, 23>{{
+  return std::array<KindTraits, 24>{{
       // clang-format off
       // kind                  name          class                       storage              size elem   members       count   mutable checked args  results size rule      display                      layout text                             numpy         python     cxx
       {TypeKind::kVoid,       "void",       KindClass::kVoid,            Storage::kNone,      0,  kNo,   kNone,        kNo,    kNo,    kNo,    kNo,  kRes,   kEmpty,       "",                          "",                                     "",           "None",    "void"},
@@ -129,12 +131,13 @@ inline constexpr std::array<KindTraits, 23> kKinds = [] {
       {TypeKind::kArray,      "array",      KindClass::kArray,           Storage::kFixed,     0,  kElem, kNone,        kCount, kNo,    kNo,    kArg, kRes,   kRepeated,    "array<{element}, {count}>", "",                                     "",           "",        ""},
       {TypeKind::kSpan,       "span",       KindClass::kSpan,            Storage::kVariable,  0,  kElem, kNone,        kNo,    kMut,   kNo,    kArg, kNo,    kHeapSlot,    "span<{const}{element}>",    "",                                     "",           "",        ""},
       {TypeKind::kString,     "string",     KindClass::kString,          Storage::kVariable,  0,  kNo,   kNone,        kNo,    kNo,    kNo,    kArg, kRes,   kHeapSlot,    "",                          "",                                     "",           "str",     "std::string"},
-      {TypeKind::kVector,     "vector",     KindClass::kVector,          Storage::kVariable,  0,  kElem, kNone,        kNo,    kNo,    kNo,    kNo,  kRes,   kHeapSlot,    "vector<{element}>",         "",                                     "",           "",        ""},
+      {TypeKind::kVector,     "vector",     KindClass::kVector,          Storage::kVariable,  0,  kElem, kNone,        kNo,    kNo,    kNo,    kArg, kRes,   kHeapSlot,    "vector<{element}>",         "",                                     "",           "",        ""},
       {TypeKind::kStruct,     "struct",     KindClass::kStruct,          Storage::kFixed,     0,  kNo,   kFields,      kNo,    kNo,    kNo,    kArg, kRes,   kFieldLayout, "{name}",                    "struct {name} {{{members}}}{size}",    "",           "",        ""},
       {TypeKind::kEnum,       "enum",       KindClass::kEnum,            Storage::kFixed,     0,  kElem, kEnumerators, kNo,    kNo,    kChk,   kArg, kRes,   kUnderlying,  "{name}",                    "enum {name}: {element} {{{members}}}", "",           "",        ""},
       {TypeKind::kOptional,   "optional",   KindClass::kOptional,        Storage::kComposite, 0,  kElem, kNone,        kNo,    kNo,    kChk,   kArg, kRes,   kOptional,    "optional<{element}>",       "",                                     "",           "",        ""},
       {TypeKind::kTuple,      "tuple",      KindClass::kTuple,           Storage::kComposite, 0,  kNo,   kElements,    kNo,    kNo,    kNo,    kArg, kRes,   kTupleLayout, "tuple<{members}>",          "tuple<{members}>{size}",               "",           "",        ""},
       {TypeKind::kNdArray,    "ndarray",    KindClass::kNdArray,         Storage::kVariable,  0,  kElem, kNone,        kCount, kMut,   kNo,    kArg, kRes,   kNdSlot,      "ndarray<{const}{element}{rank}>", "",                               "",           "",        ""},
+      {TypeKind::kMap,        "map",        KindClass::kMap,             Storage::kVariable,  0,  kNo,   kElements,    kNo,    kNo,    kNo,    kArg, kRes,   kEntries,     "map<{members}>",            "map<{members}>",                       "",           "",        ""},
       // clang-format on
   }};
 }();
@@ -196,6 +199,12 @@ constexpr bool is_variable(TypeKind kind) {
   return kind_traits(kind).storage == Storage::kVariable;
 }
 
+/// What a vector, optional, tuple or map may hold: any kind but void and span (an argument
+/// that is a view of the caller's memory, never a part of a value).
+constexpr bool is_value_kind(TypeKind kind) {
+  return kind != TypeKind::kVoid && kind != TypeKind::kSpan;
+}
+
 /// What an ndarray may hold: plain numbers (integers, floats, complex; not bool, which has
 /// invalid bytes that a strided view would make costly to check).
 constexpr bool is_nd_element(TypeKind kind) {
@@ -212,10 +221,10 @@ constexpr bool is_named(TypeKind kind) {
 
 /// The name of a kind class in the JSON schema's "kinds" table: "signed_integer", ...
 constexpr std::string_view kind_class_name(KindClass kind_class) {
-  constexpr std::array<std::string_view, 15> kNames{
-      "void",     "bool",  "signed_integer", "unsigned_integer", "float",  "complex",
-      "string",   "array", "span",           "vector",           "struct", "enum",
-      "optional", "tuple", "ndarray"};
+  constexpr std::array<std::string_view, 16> kNames{
+      "void",    "bool", "signed_integer", "unsigned_integer", "float", "complex",  "string",
+      "array",   "span", "vector",         "struct",           "enum",  "optional", "tuple",
+      "ndarray", "map"};
   return kNames.at(static_cast<std::size_t>(kind_class));
 }
 

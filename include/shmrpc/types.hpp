@@ -8,15 +8,17 @@
 ///
 /// Fixed types are copied as the compiler lays them out (sizeof, alignof, and the field offsets
 /// Boost.PFR finds): scalars, std::complex, enums declared with SHMRPC_ENUM, std::array of fixed
-/// types, and aggregates whose fields are fixed types. std::optional and std::tuple/std::pair of
-/// fixed types have a wire form of their own (docs/SPEC.md), because the standard leaves their
-/// layout to the implementation.
+/// types, and aggregates whose fields are fixed types. std::optional and std::tuple/std::pair
+/// have a wire form of their own (docs/SPEC.md), because the standard leaves their layout to the
+/// implementation. Strings, vectors, maps and ndarrays are a handle in the slot to memory
+/// outside it (the heap or a buffer); they nest: a vector of strings is a handle to handles.
 
 #include <array>
 #include <bit>
 #include <boost/pfr/core.hpp>
 #include <complex>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -58,10 +60,17 @@ struct TypeInfo {
   const TypeInfo* element = nullptr;
   std::string name;                 ///< the C++ name of a struct or enum, e.g. "demo::Particle"
   std::vector<MemberInfo> members;  ///< struct fields, tuple elements or enumerators
-  /// Some bytes are no valid value of this type: it holds a bool, an enum or an optional
-  /// (value_codec.hpp checks those). Derived from the rest by finish_type().
+  /// Some bytes of its slot are no valid value of this type: it holds a bool, an enum or an
+  /// optional (value_codec.hpp checks those). Derived from the rest by finish_type().
   bool checked = false;
+  /// The value, or a part of it, lies outside its slot: the slot holds handles (layout::VarSlot)
+  /// to the heap or a buffer (strings, vectors, maps, ndarrays, and optionals or tuples of them).
+  /// Derived by finish_type().
+  bool indirect = false;
 };
+
+/// The layout of one entry of map type `map`: its key and value where a tuple puts them.
+ValueLayout map_entry_layout(const TypeInfo& map) noexcept;
 
 /// Sets the derived fields of `type`, whose element and member types are finished.
 TypeInfo finish_type(TypeInfo type);
@@ -130,6 +139,11 @@ struct NdArrayTraits<ResultNdArray<T, Rank>> {
   using Element = T;
   static constexpr std::size_t kRank = Rank;
 };
+
+template <class T>
+struct IsMap : std::false_type {};
+template <class K, class V>
+struct IsMap<std::map<K, V>> : std::true_type {};
 
 template <class T>
 struct IsOptional : std::false_type {};
@@ -242,6 +256,83 @@ constexpr bool is_slot_type() {
 }
 
 template <class T>
+constexpr bool is_value_type();
+
+template <class T>
+constexpr bool all_value_types(std::type_identity<T> /*type*/) {
+  return false;
+}
+template <class... T>
+constexpr bool all_value_types(std::type_identity<std::tuple<T...>> /*type*/) {
+  return sizeof...(T) > 0 && (is_value_type<T>() && ...);
+}
+template <class A, class B>
+constexpr bool all_value_types(std::type_identity<std::pair<A, B>> /*type*/) {
+  return is_value_type<A>() && is_value_type<B>();
+}
+
+/// A vector of elements that are not fixed: each element is a slot of its own (a vector of
+/// strings is a handle to string handles). std::vector<bool>, which packs its bits, is refused.
+template <class T>
+constexpr bool is_vector_of_values() {
+  if constexpr (IsVector<T>::value) {
+    using Element = typename T::value_type;
+    return !std::is_same_v<Element, bool> && is_value_type<Element>();
+  } else {
+    return false;
+  }
+}
+
+/// A vector of fixed elements: its elements are copied byte for byte.
+template <class T>
+constexpr bool is_vector_of_fixed() {
+  if constexpr (IsVector<T>::value) {
+    return is_fixed_type<typename T::value_type>() && !std::is_same_v<typename T::value_type, bool>;
+  } else {
+    return false;
+  }
+}
+
+/// Values whose slot holds handles to memory outside it, built of other values: vectors of any
+/// value type (other than bool), optionals and tuples of value types, maps. The rest of
+/// is_value_type (fixed and composite values, strings, ResultArray, ndarrays) has a form of its
+/// own.
+template <class T>
+constexpr bool is_nested_type() {
+  if constexpr (is_slot_type<T>()) {
+    return false;
+  } else if constexpr (IsVector<T>::value) {
+    return is_vector_of_values<T>() && !is_vector_of_fixed<T>();
+  } else if constexpr (IsOptional<T>::value) {
+    return is_value_type<typename T::value_type>();
+  } else if constexpr (IsTuple<T>::value) {
+    return all_value_types(std::type_identity<T>{});
+  } else if constexpr (IsMap<T>::value) {
+    return is_value_type<typename T::key_type>() && is_value_type<typename T::mapped_type>();
+  } else {
+    return false;
+  }
+}
+
+/// Types that cross as an argument, a result, or a part of either (an element, a member):
+/// everything but void, spans (arguments only, never nested) and types shmrpc does not know.
+template <class T>
+constexpr bool is_value_type() {
+  if constexpr (is_slot_type<T>() || std::is_same_v<T, std::string> ||
+                std::is_same_v<T, std::string_view>) {
+    return true;
+  } else if constexpr (IsVector<T>::value) {
+    return is_vector_of_values<T>();
+  } else if constexpr (IsResultArray<T>::value) {
+    return is_fixed_type<typename T::value_type>() && !std::is_same_v<typename T::value_type, bool>;
+  } else if constexpr (NdArrayTraits<T>::kIsNdArray) {
+    return kIsNdElement<std::remove_const_t<typename NdArrayTraits<T>::Element>>;
+  } else {
+    return is_nested_type<T>();
+  }
+}
+
+template <class T>
 constexpr TypeKind scalar_kind() {
   if constexpr (std::is_same_v<T, bool>) {
     return TypeKind::kBool;
@@ -275,9 +366,37 @@ struct UnsupportedType {
                 "with SHMRPC_ENUM, std::array<T, N> of those, and aggregates (structs with public "
                 "fields only: no constructors, bases, virtual functions or pointers) whose fields "
                 "are any of these; std::span<const T> / std::span<T> of those as arguments (read "
-                "and written in place); std::string_view / std::string arguments; "
-                "std::optional<T> and std::tuple / std::pair of those; std::string, "
-                "std::vector<T> and void results.");
+                "and written in place); shmrpc::ArrayView<T, Rank> arguments; std::string, "
+                "std::string_view arguments; and, nesting freely, std::vector<T> (not bool), "
+                "std::optional<T>, std::tuple / std::pair, std::map<K, V> of any of these and of "
+                "std::string; void results. A struct's fields must be fixed-size: for "
+                "std::string or std::vector fields use a std::tuple.");
+  static TypeInfo make() { return {}; }
+};
+
+/// An aggregate that is not fixed, all of whose fields are value types: one with a string or
+/// vector field, which its compiler layout cannot carry.
+template <class T>
+constexpr bool fields_are_values() {
+  if constexpr (Aggregate<T> && !is_fixed_type<T>()) {
+    return []<std::size_t... I>(std::index_sequence<I...> /*fields*/) {
+      return (is_value_type<boost::pfr::tuple_element_t<I, T>>() && ...);
+    }
+    (std::make_index_sequence<boost::pfr::tuple_size_v<T>>{});
+  } else {
+    return false;
+  }
+}
+
+/// Instantiated for an aggregate with a field that is not fixed-size; the compiler names T.
+template <class T>
+struct StructWithIndirectField {
+  static_assert(kAlwaysFalse<T>,
+                "shmrpc: a struct crosses only when every field is fixed-size (copied byte for "
+                "byte: numbers, enums, std::array, structs of those); a std::string, "
+                "std::vector or std::optional field cannot be laid out in place. Use a "
+                "std::tuple of the fields instead, or pass them as separate arguments (the "
+                "struct is the T of shmrpc::detail::StructWithIndirectField<T> in this error).");
   static TypeInfo make() { return {}; }
 };
 
@@ -408,16 +527,29 @@ struct TupleInfo<std::pair<A, B>> {
   static TypeInfo make() { return make_tuple_info<A, B>(); }
 };
 
-// std::vector and ResultArray results: a vector of a fixed type other than bool.
+// std::vector (of any value type) and ResultArray (of a fixed type); not of bool.
 template <class T>
 TypeInfo make_vector_type_info() {
   using Element = typename T::value_type;
-  if constexpr (is_fixed_type<Element>() && !std::is_same_v<Element, bool>) {
+  if constexpr (is_value_type<T>()) {
     return basic_type(TypeKind::kVector, sizeof(layout::VarSlot), alignof(layout::VarSlot),
                       &type_info_of<Element>());
   } else {
     return UnsupportedType<T>::make();
   }
+}
+
+// std::map<K, V>: a handle to entries laid out as a tuple<K, V> is.
+template <class T>
+TypeInfo make_map_type_info() {
+  TypeInfo info = basic_type(TypeKind::kMap, sizeof(layout::VarSlot), alignof(layout::VarSlot));
+  TupleLayout entry;
+  const auto add = [&](const TypeInfo& part) {
+    info.members.push_back({"", entry.add({part.size, part.align}), &part});
+  };
+  add(type_info_of<typename T::key_type>());
+  add(type_info_of<typename T::mapped_type>());
+  return info;
 }
 
 // ArrayView and ResultNdArray: an ndarray of numbers.
@@ -454,13 +586,17 @@ TypeInfo make_type_info() {
     return make_struct_info<T>();
   } else if constexpr (is_fixed_type<T>()) {
     return basic_type(scalar_kind<T>(), sizeof(T), alignof(T));
-  } else if constexpr (is_composite_type<T>() && IsOptional<T>::value) {
+  } else if constexpr (fields_are_values<T>()) {
+    return StructWithIndirectField<T>::make();
+  } else if constexpr ((is_composite_type<T>() || is_nested_type<T>()) && IsOptional<T>::value) {
     const TypeInfo& value = type_info_of<typename T::value_type>();
     const ValueLayout wire = optional_layout({value.size, value.align});
     return basic_type(TypeKind::kOptional, static_cast<std::uint32_t>(wire.size), wire.align,
                       &value);
-  } else if constexpr (is_composite_type<T>()) {
+  } else if constexpr ((is_composite_type<T>() || is_nested_type<T>()) && IsTuple<T>::value) {
     return TupleInfo<T>::make();
+  } else if constexpr (is_nested_type<T>() && IsMap<T>::value) {
+    return make_map_type_info<T>();
   } else if constexpr (IsDynamicSpan<T>::value) {
     using Element = typename T::element_type;
     if constexpr (is_fixed_type<std::remove_const_t<Element>>()) {

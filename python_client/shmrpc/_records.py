@@ -10,6 +10,7 @@ enum becomes an :class:`enum.IntEnum`.
 from __future__ import annotations
 
 import enum
+import types
 from typing import Any, ClassVar
 
 import numpy as np
@@ -133,6 +134,11 @@ def annotation(description: dict[str, Any], classes: dict[str, type]) -> Any:
     if category == "tuple":
         elements = tuple(annotation(element, classes) for element in description["elements"])
         return tuple[elements]  # type: ignore[valid-type]
+    if category == "map":
+        key, value = (annotation(part, classes) for part in description["elements"])
+        return types.GenericAlias(dict, (key, value))
+    if category == "vector" and description["dtype"] is None:
+        return types.GenericAlias(list, (annotation(description["element"], classes),))
     if category in _SIMPLE:
         return _SIMPLE[category]
     # Any other kind with a dtype (array, span, vector) is a numpy array of it.

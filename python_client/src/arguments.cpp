@@ -10,6 +10,7 @@
 #include <string>
 
 #include "converters.hpp"
+#include "nested_arguments.hpp"
 #include "numpy_types.hpp"
 #include "values.hpp"
 
@@ -165,7 +166,8 @@ void put_array_like(DynamicCall& call, std::size_t index, py::handle value,
                     ArgumentContext& context) {
   TypeMapper& types = context.types;
   const TypeInfo& wanted = parameter(call, index);
-  const bool span = wanted.kind == TypeKind::kSpan;
+  // A vector of fixed elements is passed like a span<const T>.
+  const bool span = wanted.kind == TypeKind::kSpan || wanted.kind == TypeKind::kVector;
   const NumpyShape shape = numpy_shape(span ? *wanted.element : wanted);
   const py::dtype& dtype = types.dtype(*shape.scalar);
   // Not a default-constructed py::array and then an assignment: that makes an empty numpy array,
@@ -297,6 +299,30 @@ void put_value(DynamicCall& call, std::size_t index, py::handle value, TypeMappe
   call.put_value(index, wanted, bytes);
 }
 
+// A value with parts outside its slot (strings, vectors, maps) at any depth below the argument.
+void put_nested(DynamicCall& call, std::size_t index, py::handle value, TypeMapper& types) {
+  const TypeInfo& wanted = parameter(call, index);
+  std::vector<std::byte> slot(wanted.size);
+  NestedArgument nested(types);
+  nested.encode(wanted, value, slot.data(), describe_argument(call, index));
+  call.put_pieces(index, wanted, slot.data(), nested.pieces());
+}
+
+// Arguments that put_nested encodes: every indirect type but those with a primitive of their own
+// (string, span, ndarray, vector of fixed elements).
+bool is_nested(const TypeInfo& type) {
+  switch (type.kind) {
+    case TypeKind::kString:
+    case TypeKind::kSpan:
+    case TypeKind::kNdArray:
+      return false;
+    case TypeKind::kVector:
+      return !is_fixed(type.element->kind);
+    default:
+      return type.indirect;
+  }
+}
+
 // Slot values that encode_value converts: every fixed or composite kind but bools, integers and
 // floats, which put_argument passes by their Python type without converting them.
 bool is_encoded_value(TypeKind kind) {
@@ -322,8 +348,10 @@ void put_argument(DynamicCall& call, std::size_t index, py::handle value,
   PyObject* object = value.ptr();
   const TypeInfo& type = parameter(call, index);
   const TypeKind kind = type.kind;
-  if (kind == TypeKind::kSpan ||
-      (kind == TypeKind::kArray && is_plain_number(*numpy_shape(type).scalar))) {
+  if (is_nested(type)) {
+    put_nested(call, index, value, context.types);
+  } else if (kind == TypeKind::kSpan || kind == TypeKind::kVector ||
+             (kind == TypeKind::kArray && is_plain_number(*numpy_shape(type).scalar))) {
     put_array_like(call, index, value, context);
   } else if (kind == TypeKind::kNdArray) {
     put_ndarray(call, index, value, context);

@@ -109,7 +109,7 @@ py::dict describe_type(const TypeInfo& type, TypeMapper& types) {
   const TypeInfo* fixed = nullptr;
   if (is_fixed(type.kind)) {
     fixed = &type;
-  } else if (is_variable(type.kind)) {
+  } else if (is_variable(type.kind) && type.element != nullptr && is_fixed(type.element->kind)) {
     fixed = type.element;  // the elements in the heap; a string has none
   }
   if (fixed != nullptr) {
@@ -120,7 +120,7 @@ py::dict describe_type(const TypeInfo& type, TypeMapper& types) {
       description["type"] = shape.scalar->name;
     }
   }
-  if (traits.storage == Storage::kComposite && type.element != nullptr) {
+  if (type.element != nullptr && (traits.storage == Storage::kComposite || fixed == nullptr)) {
     description["element"] = describe_type(*type.element, types);
   } else if (traits.members == Members::kElements) {
     py::list elements;

@@ -6,10 +6,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "heap_block.hpp"
-#include "numpy_types.hpp"
 #include "shmrpc/errors.hpp"
 #include "values.hpp"
 
@@ -18,88 +18,149 @@ namespace py = pybind11;
 namespace shmrpc::python {
 namespace {
 
-py::object vector(DynamicCall& call, const std::shared_ptr<Connection>& connection,
-                  TypeMapper& types) {
-  const NumpyShape element = numpy_shape(*call.function().return_type->element);
-  const py::dtype& dtype = types.dtype(*element.scalar);
-  const auto bytes = call.result_bytes();
-  const std::uint64_t element_size = call.function().return_type->element->size;
-  std::vector<py::ssize_t> shape{static_cast<py::ssize_t>(bytes.size() / element_size)};
-  shape.insert(shape.end(), element.dims.begin(), element.dims.end());
-  if (bytes.empty()) {
-    return py::array(dtype, shape);  // nothing to keep in the heap
-  }
-  // Elements that hold bools or enums are checked as the C++ client checks them.
-  check_values(*call.function().return_type->element, bytes.data(), bytes.size() / element_size);
-  // Own the block before anything else can throw, so that it is freed on every path.
-  auto block = std::make_unique<HeapBlock>(connection, call.keep_result_block(), bytes.size());
-  return heap_array(std::move(block), dtype, shape);
+template <class T>
+T load(const std::byte* bytes) {
+  T value{};
+  std::memcpy(&value, bytes, sizeof value);
+  return value;
 }
 
-// An ndarray result: a numpy array of its shape over the block the server filled, C-ordered.
-py::object ndarray(DynamicCall& call, const std::shared_ptr<Connection>& connection,
-                   TypeMapper& types) {
-  const TypeInfo& element = *call.function().return_type->element;
-  const py::dtype& dtype = types.dtype(element);
-  layout::NdSlot slot{};
-  std::memcpy(&slot, call.result_slot(), sizeof slot);
-  const auto bytes = call.result_bytes();  // data.length elements, checked against the memory
-  if (slot.rank > layout::kMaxRank) {
-    throw ProtocolError(
-        fmt::format("shmrpc: {} returned an array of rank {}", call.function().name, slot.rank));
+// Reads a result whose parts lie outside its slot, which DynamicCall::execute() checked. Arrays
+// are numpy arrays over the result's memory; those in one block share one HeapBlock.
+class ResultReader {
+ public:
+  ResultReader(DynamicCall& call, const std::shared_ptr<Connection>& connection, TypeMapper& types)
+      : call_(call), connection_(connection), types_(types) {}
+
+  py::object read(const TypeInfo& type, const std::byte* bytes) {
+    if (!type.indirect) {
+      check_value(type, bytes);  // bools, enums and optional flags, as the C++ client checks
+      return decode_value(type, bytes, types_);
+    }
+    switch (type.kind) {
+      case TypeKind::kString:
+        return string(bytes);
+      case TypeKind::kVector:
+        return vector(type, bytes);
+      case TypeKind::kMap:
+        return map(type, bytes);
+      case TypeKind::kNdArray:
+        return ndarray(type, bytes);
+      case TypeKind::kOptional: {
+        const std::byte* value = optional_value(type, bytes);
+        return value == nullptr ? py::none() : read(*type.element, value);
+      }
+      default: {  // a tuple
+        py::tuple items(type.members.size());
+        for (std::size_t i = 0; i < type.members.size(); ++i) {
+          items[i] = read(*type.members[i].type, bytes + type.members[i].value);
+        }
+        return items;
+      }
+    }
   }
-  std::vector<py::ssize_t> shape(slot.rank);
-  std::uint64_t count = 1;
-  auto stride = static_cast<std::int64_t>(element.size);
-  bool c_ordered = true;
-  for (std::size_t i = slot.rank; i-- > 0;) {
-    shape[i] = static_cast<py::ssize_t>(slot.shape.at(i));
-    count *= slot.shape.at(i);
-    c_ordered = c_ordered && (slot.shape.at(i) <= 1 || slot.strides.at(i) == stride);
-    stride *= static_cast<std::int64_t>(std::max<std::uint64_t>(slot.shape.at(i), 1));
+
+ private:
+  py::object string(const std::byte* bytes) {
+    const auto slot = load<layout::VarSlot>(bytes);
+    const auto text = call_.result_piece(slot, 1);
+    // surrogateescape: a result that is not UTF-8 (the server does not check) still reads;
+    // passed back as an argument such text is refused, since arguments must be UTF-8.
+    PyObject* decoded =
+        PyUnicode_DecodeUTF8(reinterpret_cast<const char*>(text.data()),
+                             static_cast<Py_ssize_t>(text.size()), "surrogateescape");
+    if (decoded == nullptr) {
+      throw py::error_already_set();
+    }
+    return py::reinterpret_steal<py::object>(decoded);
   }
-  if (!c_ordered || count * element.size != bytes.size()) {
-    throw ProtocolError(fmt::format(
-        "shmrpc: {} returned an array whose shape and strides do not describe its {} bytes in C "
-        "order",
-        call.function().name, bytes.size()));
+
+  // A vector of fixed elements is a numpy array over the result's memory (records, enums and
+  // arrays as numpy dtypes); of any other element, a list.
+  py::object vector(const TypeInfo& type, const std::byte* bytes) {
+    const TypeInfo& element = *type.element;
+    const auto slot = load<layout::VarSlot>(bytes);
+    const auto piece = call_.result_piece(slot, element.size);
+    if (!is_fixed(element.kind)) {
+      py::list items(static_cast<py::ssize_t>(slot.length));
+      for (std::size_t i = 0; i < slot.length; ++i) {
+        items[i] = read(element, piece.data() + i * element.size);
+      }
+      return items;
+    }
+    const NumpyShape shape = numpy_shape(element);
+    std::vector<py::ssize_t> dims{static_cast<py::ssize_t>(slot.length)};
+    dims.insert(dims.end(), shape.dims.begin(), shape.dims.end());
+    check_values(element, piece.data(), slot.length);
+    return array_over(slot.buffer, piece.data(), types_.dtype(*shape.scalar), dims);
   }
-  if (bytes.empty()) {
-    return py::array(dtype, shape);
+
+  py::object map(const TypeInfo& type, const std::byte* bytes) {
+    const ValueLayout entry = map_entry_layout(type);
+    const auto slot = load<layout::VarSlot>(bytes);
+    const auto piece = call_.result_piece(slot, entry.size);
+    py::dict entries;
+    for (std::size_t i = 0; i < slot.length; ++i) {
+      const std::byte* at = piece.data() + i * entry.size;
+      py::object key = read(*type.members[0].type, at + type.members[0].value);
+      if (entries.contains(key)) {
+        throw ProtocolError(fmt::format("shmrpc: {} returned a map whose entry {} repeats a key",
+                                        call_.function().name, i));
+      }
+      entries[key] = read(*type.members[1].type, at + type.members[1].value);
+    }
+    return entries;
   }
-  auto block = std::make_unique<HeapBlock>(connection, call.keep_result_block(), bytes.size());
-  return heap_array(std::move(block), dtype, shape);
-}
+
+  // An ndarray: a numpy array of its shape over the memory the server filled, C-ordered.
+  py::object ndarray(const TypeInfo& type, const std::byte* bytes) {
+    const auto slot = load<layout::NdSlot>(bytes);
+    const auto piece = call_.result_piece(slot.data, type.element->size);
+    const auto shape = result_shape(call_.function(), type, slot, piece.size());
+    return array_over(slot.data.buffer, piece.data(), types_.dtype(*type.element),
+                      std::vector<py::ssize_t>(shape.begin(), shape.begin() + slot.rank));
+  }
+
+  py::object array_over(std::uint64_t buffer, const std::byte* data, const py::dtype& dtype,
+                        const std::vector<py::ssize_t>& shape) {
+    if (dtype.itemsize() == 0 || std::find(shape.begin(), shape.end(), 0) != shape.end()) {
+      return py::array(dtype, shape);  // nothing to keep
+    }
+    return py::array(dtype, shape, std::vector<py::ssize_t>{}, data, block(buffer));
+  }
+
+  // The HeapBlock of memory `buffer` of the result: kept from the call once, shared by every
+  // array over it.
+  py::object block(std::uint64_t buffer) {
+    for (const auto& [id, kept] : blocks_) {
+      if (id == buffer) {
+        return kept;
+      }
+    }
+    // Owned before anything else can throw, so that it is freed on every path.
+    SharedBlock kept = call_.keep_result_block(buffer);
+    const std::uint64_t size = kept.in_heap() ? call_.result_window_used() : kept.mapping->size();
+    py::object block = py::cast(std::make_unique<HeapBlock>(connection_, std::move(kept), size));
+    blocks_.emplace_back(buffer, block);
+    return block;
+  }
+
+  DynamicCall& call_;
+  const std::shared_ptr<Connection>& connection_;
+  TypeMapper& types_;
+  std::vector<std::pair<std::uint64_t, py::object>> blocks_;
+};
 
 }  // namespace
 
 py::object take_result(DynamicCall& call, const std::shared_ptr<Connection>& connection,
                        TypeMapper& types) {
   const TypeInfo& type = *call.function().return_type;
-  switch (type.kind) {
-    case TypeKind::kVoid:
-      return py::none();
-    case TypeKind::kString: {
-      const auto bytes = call.result_bytes();
-      // surrogateescape: a result that is not UTF-8 (the server does not check) still reads;
-      // passed back as an argument such text is refused, since arguments must be UTF-8.
-      PyObject* text =
-          PyUnicode_DecodeUTF8(reinterpret_cast<const char*>(bytes.data()),
-                               static_cast<Py_ssize_t>(bytes.size()), "surrogateescape");
-      if (text == nullptr) {
-        throw py::error_already_set();
-      }
-      return py::reinterpret_steal<py::object>(text);
-    }
-    case TypeKind::kVector:
-      return vector(call, connection, types);
-    case TypeKind::kNdArray:
-      return ndarray(call, connection, types);
-    default:
-      // Copied out of the frame slot, which the next call overwrites.
-      check_value(type, call.result_slot());
-      return decode_value(type, call.result_slot(), types);
+  if (type.kind == TypeKind::kVoid) {
+    return py::none();
   }
+  // Fixed values are copied out of the frame slot, which the next call overwrites.
+  return ResultReader(call, connection, types).read(type, call.result_slot());
 }
 
 }  // namespace shmrpc::python

@@ -4,6 +4,7 @@
 #include <complex>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -57,5 +58,8 @@ int main() {
       .def("step", [](std::span<Particle> p, Side s) { return std::optional<Side>(s); })
       .def("nested", [](const Unnamed& u) { return std::vector<Unnamed>{u}; })
       .def("pair", [](std::optional<double> d) { return std::pair<double, Side>(*d, Side{}); })
-      .def("tuple", [](std::tuple<std::int8_t, Particle> t) { return t; });
+      .def("tuple", [](std::tuple<std::int8_t, Particle> t) { return t; })
+      .def("words", [](const std::vector<std::string>& w) { return w; })
+      .def("counts", [](const std::map<std::string, std::vector<std::int32_t>>& m) { return m; })
+      .def("maybe", [](std::optional<std::string> s) { return std::tuple(s, std::vector{1.0}); });
 }

@@ -7,14 +7,19 @@
 #include <cctype>
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
+#include "../nested_functions.hpp"
 #include "../rendezvous.hpp"
 #include "server_process.hpp"
 #include "shmrpc/result_array.hpp"
@@ -177,6 +182,7 @@ void define_test_functions(Server& server) {
            })
       .def("fail_int", []() { throw 42; })
       .def("rendezvous", rendezvous, {"parties", "timeout_ms"});
+  define_nested_functions(server);
 }
 
 }  // namespace shmrpc::test

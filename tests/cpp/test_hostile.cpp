@@ -289,5 +289,47 @@ TEST_F(HostileTest, BufferRequestsAreCheckedAndFailAlone) {
   expect_still_serving();
 }
 
+// Nested values: every handle at every level is checked like an argument's (a vector of
+// strings is a handle to string handles).
+TEST_F(HostileTest, NestedHandlesAreCheckedAtEveryLevel) {
+  const std::uint32_t words = argument_offset("join", 0);
+  const std::uint32_t separator = argument_offset("join", 1);
+  const auto join_with = [&](layout::VarSlot list, std::vector<layout::VarSlot> elements) {
+    std::memcpy(heap(), elements.data(), elements.size() * sizeof(layout::VarSlot));
+    std::memcpy(heap() + 1024, "ab", 2);
+    put(words, list);
+    put(separator, layout::VarSlot{});
+    block().result_offset = 4096;
+    block().result_capacity = 4096;
+    return raw_call("join");
+  };
+  const layout::VarSlot two{.offset = 0, .length = 2, .buffer = 0};
+  const layout::VarSlot text{.offset = 1024, .length = 2, .buffer = 0};
+  ASSERT_EQ(join_with(two, {text, text}), CallState::kDone);
+  expect_rejected(join_with(two, {text, {.offset = heap_size(), .length = 1, .buffer = 0}}),
+                  "past the end");
+  expect_rejected(join_with(two, {{.offset = 0, .length = 1, .buffer = 77}, text}), "buffer 77");
+  expect_rejected(join_with({.offset = heap_size() - 8, .length = 1, .buffer = 0}, {}),
+                  "past the end");
+  expect_rejected(join_with({.offset = 4, .length = 1, .buffer = 0}, {}), "not aligned");
+  expect_still_serving();
+}
+
+TEST_F(HostileTest, AMapWithARepeatedKeyIsRefused) {
+  // Two entries {"a": []}: a string handle and a vector handle each, 48 bytes an entry.
+  std::memcpy(heap() + 1024, "a", 1);
+  const layout::VarSlot key{.offset = 1024, .length = 1, .buffer = 0};
+  const layout::VarSlot empty{};
+  for (std::size_t i = 0; i < 2; ++i) {
+    std::memcpy(heap() + i * 48, &key, sizeof key);
+    std::memcpy(heap() + i * 48 + 24, &empty, sizeof empty);
+  }
+  put(argument_offset("totals", 0), layout::VarSlot{.offset = 0, .length = 2, .buffer = 0});
+  block().result_offset = 4096;
+  block().result_capacity = 4096;
+  expect_rejected(raw_call("totals"), "entry 1 of a map repeats the key");
+  expect_still_serving();
+}
+
 }  // namespace
 }  // namespace shmrpc::test

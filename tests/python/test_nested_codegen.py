@@ -330,14 +330,6 @@ def test_map_is_read_with_its_key_and_value() -> None:
     assert schema.kinds["map"].storage == "variable"
 
 
-def test_documents_without_map_in_their_kinds_table_still_load() -> None:
-    schema = load(document([("f", [vector(STRING)], vector(FLOAT64))], kinds(with_map=False)),
-                  "old.json")
-    assert schema.functions[0].arguments[0].type.element is not None
-    with pytest.raises(SchemaError, match="unknown type kind 'map'"):
-        load(document([("f", [map_(STRING, INT32)], INT32)], kinds(with_map=False)), "old.json")
-
-
 def test_fixed_storage_comes_from_the_kinds_table_or_from_the_kind() -> None:
     table = {name: {key: value for key, value in row.items() if key != "storage"}
              for name, row in kinds().items()}

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "../nested_functions.hpp"
 #include "../record_types.hpp"
 #include "../rendezvous.hpp"
 #include "shmrpc/schema_json.hpp"
@@ -151,6 +152,7 @@ void define_functions(shmrpc::Server& server) {
       .def("rendezvous", shmrpc::test::rendezvous, {"parties", "timeout_ms"},
            "True once that many calls are inside at the same time.");
   shmrpc::test::define_record_functions(server);
+  shmrpc::test::define_nested_functions(server);
 }
 
 }  // namespace

@@ -16,8 +16,10 @@
 
 #include "shmrpc/call_frame.hpp"
 #include "shmrpc/detail/call_buffers.hpp"
+#include "shmrpc/detail/nested_codec.hpp"
 #include "shmrpc/detail/slot_codec.hpp"
 #include "shmrpc/layout.hpp"
+#include "shmrpc/piece_writer.hpp"
 #include "shmrpc/result_array.hpp"
 #include "shmrpc/types.hpp"
 #include "shmrpc/value_codec.hpp"
@@ -61,14 +63,72 @@ inline layout::VarSlot read_var_slot(const CallFrame& call, std::uint32_t offset
   return slot;
 }
 
-template <class T>
-auto decode_checked_argument(const CallFrame& call, std::uint32_t offset);
+/// Places the pieces of a nested result (piece_writer.hpp) in the client's result window when
+/// they fit it, else in a buffer made for the client; completes their handles. Throws
+/// BadRequest (a misaligned window), ResultTooLarge (no room, no buffers),
+/// OutOfSharedMemoryError.
+void place_result_pieces(const CallFrame& call, const PieceWriter& pieces);
+
+/// The server's memory for decode_nested (nested_codec.hpp): handles into the heap or a buffer,
+/// which the call holds until it ends; views (spans, string_views, ArrayViews) point there.
+struct ArgumentMemory {
+  const CallFrame& call;
+
+  /// `slot.length` elements of `size` bytes aligned to `align`.
+  const std::byte* piece(const layout::VarSlot& slot, std::size_t size, std::size_t align) const {
+    return var_range(call, slot, size, align);
+  }
+
+  template <class T>
+  static const TypeInfo& info() {
+    return type_info_of<T>();
+  }
+
+  /// Throws BadRequest: an entry of a map argument repeats an earlier entry's key.
+  [[noreturn]] static void repeated_key(std::size_t entry);
+
+  template <class T>
+  T leaf(const std::byte* bytes) const {
+    if constexpr (IsDynamicSpan<T>::value) {
+      using Element = typename T::element_type;
+      using Value = std::remove_const_t<Element>;
+      const auto slot = load_handle<layout::VarSlot>(bytes);
+      std::byte* data = var_range(call, slot, sizeof(Value), alignof(Value));
+      check_values(type_info_of<Value>(), data, static_cast<std::size_t>(slot.length));
+      // The client laid these elements out in shared memory; the server views them there.
+      return T(reinterpret_cast<Element*>(data), static_cast<std::size_t>(slot.length));
+    } else if constexpr (NdArrayTraits<T>::kIsNdArray) {
+      using Element = typename NdArrayTraits<T>::Element;
+      using Value = std::remove_const_t<Element>;
+      constexpr std::size_t kRank = NdArrayTraits<T>::kRank;
+      const auto slot = load_handle<layout::NdSlot>(bytes);
+      const NdRange range =
+          nd_range(call, slot, sizeof(Value), alignof(Value), kRank == kDynamicRank ? 0 : kRank);
+      // Plain numbers only (kIsNdElement): every byte pattern is a value, nothing to check.
+      return T(reinterpret_cast<Element*>(range.data),
+               std::span<const std::size_t>(range.shape.data(), range.rank),
+               std::span<const std::ptrdiff_t>(range.strides.data(), range.rank));
+    } else {
+      return UnsupportedType<T>::make();
+    }
+  }
+};
 
 /// Decodes the argument of value type T (decayed) at `offset` in the frame. Throws BadRequest.
 template <class T>
 auto decode_argument(const CallFrame& call, std::uint32_t offset) {
   try {
-    return decode_checked_argument<T>(call, offset);
+    // Copy first, then check the copy: the client may rewrite the frame meanwhile.
+    if constexpr (is_fixed_type<T>()) {
+      std::array<std::byte, sizeof(T)> bytes{};
+      std::memcpy(bytes.data(), call.frame + offset, sizeof(T));
+      return read_slot<T>(bytes.data(), true);
+    } else {
+      std::vector<std::byte> bytes(type_info_of<T>().size);
+      std::memcpy(bytes.data(), call.frame + offset, bytes.size());
+      ArgumentMemory memory{call};
+      return decode_nested<T>(memory, bytes.data());
+    }
   } catch (const BadRequest&) {
     throw;
   } catch (const InvalidValue& error) {
@@ -76,43 +136,28 @@ auto decode_argument(const CallFrame& call, std::uint32_t offset) {
   }
 }
 
+/// Writes the handle of a ResultArray or ResultNdArray, filled in place in the client's buffer
+/// (C-ordered, strides in bytes), at `out`; the buffer is the client's once the call succeeds.
 template <class T>
-auto decode_checked_argument(const CallFrame& call, std::uint32_t offset) {
-  // Copy first, then check the copy: the client may rewrite the frame meanwhile.
-  if constexpr (is_fixed_type<T>()) {
-    std::array<std::byte, sizeof(T)> bytes{};
-    std::memcpy(bytes.data(), call.frame + offset, sizeof(T));
-    return read_slot<T>(bytes.data(), true);
-  } else if constexpr (is_composite_type<T>()) {
-    std::vector<std::byte> bytes(type_info_of<T>().size);
-    std::memcpy(bytes.data(), call.frame + offset, bytes.size());
-    return read_slot<T>(bytes.data(), true);
-  } else if constexpr (IsDynamicSpan<T>::value) {
-    using Element = typename T::element_type;
-    using Value = std::remove_const_t<Element>;
-    const layout::VarSlot slot = read_var_slot(call, offset);
-    std::byte* data = var_range(call, slot, sizeof(Value), alignof(Value));
-    check_values(type_info_of<Value>(), data, static_cast<std::size_t>(slot.length));
-    // The client laid these elements out in shared memory; the server views them where they lie.
-    return T(reinterpret_cast<Element*>(data), static_cast<std::size_t>(slot.length));
-  } else if constexpr (NdArrayTraits<T>::kIsNdArray) {
+void write_array_handle(const CallFrame& call, std::byte* out, const T& value) {
+  layout::VarSlot data{.offset = 0, .length = value.size(), .buffer = value.buffer_id()};
+  if (data.buffer != layout::kHeapBuffer) {
+    call.buffers->given.push_back(data.buffer);
+  }
+  if constexpr (NdArrayTraits<T>::kIsNdArray) {
     using Element = typename NdArrayTraits<T>::Element;
-    using Value = std::remove_const_t<Element>;
-    constexpr std::size_t kRank = NdArrayTraits<T>::kRank;
     layout::NdSlot slot{};
-    std::memcpy(&slot, call.frame + offset, sizeof slot);  // read once: the client may change it
-    const NdRange range =
-        nd_range(call, slot, sizeof(Value), alignof(Value), kRank == kDynamicRank ? 0 : kRank);
-    // Plain numbers only (kIsNdElement): every byte pattern is a value, nothing to check.
-    return T(reinterpret_cast<Element*>(range.data),
-             std::span<const std::size_t>(range.shape.data(), range.rank),
-             std::span<const std::ptrdiff_t>(range.strides.data(), range.rank));
-  } else if constexpr (std::is_same_v<T, std::string_view> || std::is_same_v<T, std::string>) {
-    const layout::VarSlot slot = read_var_slot(call, offset);
-    const std::byte* data = var_range(call, slot, 1, 1);
-    return T(reinterpret_cast<const char*>(data), static_cast<std::size_t>(slot.length));
+    slot.data = data;
+    const auto& view = value.view();
+    slot.rank = static_cast<std::uint32_t>(view.rank());
+    for (std::size_t i = 0; i < view.rank(); ++i) {
+      slot.shape.at(i) = view.shape(i);
+      slot.strides.at(i) =
+          static_cast<std::int64_t>(view.stride(i)) * static_cast<std::int64_t>(sizeof(Element));
+    }
+    std::memcpy(out, &slot, sizeof slot);
   } else {
-    return UnsupportedType<T>::make();
+    std::memcpy(out, &data, sizeof data);
   }
 }
 
@@ -124,37 +169,28 @@ void encode_result(const CallFrame& call, std::uint32_t offset, const T& value) 
   } else if constexpr (std::is_same_v<T, std::string>) {
     const layout::VarSlot slot = write_result_bytes(call, value.data(), value.size(), 1);
     std::memcpy(call.frame + offset, &slot, sizeof slot);
-  } else if constexpr (NdArrayTraits<T>::kIsNdArray) {
-    // A ResultNdArray, filled in place in the client's buffer: C-ordered, its strides in bytes.
-    using Element = typename NdArrayTraits<T>::Element;
-    layout::NdSlot slot{};
-    slot.data = {.offset = 0, .length = value.size(), .buffer = value.buffer_id()};
-    const auto& view = value.view();
-    slot.rank = static_cast<std::uint32_t>(view.rank());
-    for (std::size_t i = 0; i < view.rank(); ++i) {
-      slot.shape.at(i) = view.shape(i);
-      slot.strides.at(i) =
-          static_cast<std::int64_t>(view.stride(i)) * static_cast<std::int64_t>(sizeof(Element));
-    }
-    if (slot.data.buffer != layout::kHeapBuffer) {
-      call.buffers->given.push_back(slot.data.buffer);
-    }
-    std::memcpy(call.frame + offset, &slot, sizeof slot);
-  } else if constexpr (IsResultArray<T>::value) {
-    // Filled in place in the client's buffer: only the handle is written.
-    const layout::VarSlot slot{.offset = 0, .length = value.size(), .buffer = value.buffer_id()};
-    if (slot.buffer != layout::kHeapBuffer) {
-      call.buffers->given.push_back(slot.buffer);
-    }
-    std::memcpy(call.frame + offset, &slot, sizeof slot);
-  } else if constexpr (IsVector<T>::value) {
+  } else if constexpr (NdArrayTraits<T>::kIsNdArray || IsResultArray<T>::value) {
+    write_array_handle(call, call.frame + offset, value);
+  } else if constexpr (is_vector_of_fixed<T>()) {
     using Element = typename T::value_type;
     layout::VarSlot slot =
         write_result_bytes(call, value.data(), value.size() * sizeof(Element), alignof(Element));
     slot.length = value.size();
     std::memcpy(call.frame + offset, &slot, sizeof slot);
   } else {
-    UnsupportedType<T>::make();
+    // Nested: the slot and its pieces are laid out first, then placed all at once.
+    std::vector<std::byte> slot(type_info_of<T>().size);
+    PieceWriter pieces;
+    auto arrays = [&call]<class Leaf>(std::byte* out, const Leaf& array) {
+      if constexpr (NdArrayTraits<Leaf>::kIsNdArray || IsResultArray<Leaf>::value) {
+        write_array_handle(call, out, array);
+      } else {
+        UnsupportedType<Leaf>::make();
+      }
+    };
+    encode_nested(pieces, slot.data(), value, arrays);
+    place_result_pieces(call, pieces);
+    std::memcpy(call.frame + offset, slot.data(), slot.size());
   }
 }
 

@@ -4,15 +4,20 @@
 
 #include <array>
 #include <cstring>
+#include <map>
+#include <memory>
+#include <optional>
 #include <ranges>
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "shmrpc/connection.hpp"
+#include "shmrpc/detail/nested_codec.hpp"
 #include "shmrpc/detail/slot_codec.hpp"
 #include "shmrpc/dynamic_call.hpp"
 #include "shmrpc/errors.hpp"
@@ -35,18 +40,96 @@ struct IsSharedNdArray<SharedNdArray<T, Rank>> : std::true_type {
   static constexpr std::size_t kRank = Rank;
 };
 
-// The wire type a C++ result type R is read from: a SharedArray<T> is a vector<T> result, a
-// SharedNdArray<T, Rank> an ndarray result.
+// The wire type a C++ result type R is read from: a SharedArray<T> is a vector<T>, a
+// SharedNdArray<T, Rank> an ndarray, wherever they lie in R.
+template <class R>
+struct WireOf {
+  using type = R;
+};
+template <class T>
+struct WireOf<SharedArray<T>> {
+  using type = std::vector<T>;
+};
+template <class T, std::size_t Rank>
+struct WireOf<SharedNdArray<T, Rank>> {
+  using type = ResultNdArray<T, Rank>;
+};
+template <class T>
+struct WireOf<std::vector<T>> {
+  using type = std::vector<typename WireOf<T>::type>;
+};
+template <class T>
+struct WireOf<std::optional<T>> {
+  using type = std::optional<typename WireOf<T>::type>;
+};
+template <class... T>
+struct WireOf<std::tuple<T...>> {
+  using type = std::tuple<typename WireOf<T>::type...>;
+};
+template <class A, class B>
+struct WireOf<std::pair<A, B>> {
+  using type = std::pair<typename WireOf<A>::type, typename WireOf<B>::type>;
+};
+template <class K, class V>
+struct WireOf<std::map<K, V>> {
+  using type = std::map<typename WireOf<K>::type, typename WireOf<V>::type>;
+};
+
 template <class R>
 const TypeInfo& result_type_info() {
-  if constexpr (IsSharedNdArray<R>::value) {
-    return type_info_of<ResultNdArray<typename R::element_type, IsSharedNdArray<R>::kRank>>();
-  } else if constexpr (IsSharedArray<R>::value) {
-    return type_info_of<std::vector<typename R::value_type>>();
-  } else {
-    return type_info_of<R>();
-  }
+  return type_info_of<typename WireOf<R>::type>();
 }
+
+/// The client's memory for decode_nested (nested_codec.hpp): the result's pieces, which
+/// DynamicCall::execute() checked. SharedArrays over one block share it.
+struct ResultMemory {
+  DynamicCall& call;
+  std::vector<std::pair<std::uint64_t, std::shared_ptr<const KeptBlock>>> kept;
+
+  const std::byte* piece(const layout::VarSlot& slot, std::size_t size,
+                         std::size_t /*align*/) const {
+    return call.result_piece(slot, size).data();
+  }
+
+  template <class T>
+  static const TypeInfo& info() {
+    return result_type_info<T>();
+  }
+
+  /// Throws InvalidValue: an entry of a map result repeats an earlier entry's key.
+  [[noreturn]] static void repeated_key(std::size_t entry);
+
+  // The block of memory `buffer` of the result, kept once for all the arrays over it.
+  std::shared_ptr<const KeptBlock> keep(std::uint64_t buffer);
+
+  template <class T>
+  T leaf(const std::byte* bytes) {
+    if constexpr (IsSharedNdArray<T>::value) {
+      using Element = typename T::element_type;
+      const auto slot = load_handle<layout::NdSlot>(bytes);
+      const auto elements = call.result_piece(slot.data, sizeof(Element));
+      const std::array<std::size_t, layout::kMaxRank> shape =
+          result_shape(call.function(), info<T>(), slot, elements.size());
+      return T(leaf<SharedArray<Element>>(bytes),
+               std::span<const std::size_t>(shape.data(), slot.rank));
+    } else if constexpr (IsSharedArray<T>::value) {
+      // Kept where it lies, in the heap or the buffer the server made: no copy.
+      using Element = typename T::value_type;
+      const auto slot = load_handle<layout::VarSlot>(bytes);
+      const auto elements = call.result_piece(slot, sizeof(Element));
+      check_values(type_info_of<Element>(), elements.data(), slot.length);
+      if (elements.empty()) {
+        return T(std::shared_ptr<const KeptBlock>{}, nullptr, 0);
+      }
+      // The result's memory outlives the call only through the kept block.
+      // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast)
+      auto* data = reinterpret_cast<Element*>(const_cast<std::byte*>(elements.data()));
+      return T(keep(slot.buffer), data, slot.length);
+    } else {
+      return UnsupportedType<T>::make();
+    }
+  }
+};
 
 /// Writes one argument of any supported C++ type, checked against the parameter's wire type.
 template <class V>
@@ -85,6 +168,15 @@ void put_argument(DynamicCall& call, std::size_t index, V&& value) {
     std::vector<std::byte> bytes(type_info_of<T>().size);
     write_slot(bytes.data(), value);
     call.put_value(index, type_info_of<T>(), bytes.data());
+  } else if constexpr (is_nested_type<T>()) {
+    const TypeInfo& type = type_info_of<T>();
+    std::vector<std::byte> slot(type.size);
+    PieceWriter pieces;
+    auto no_leaf = []<class Leaf>(std::byte* /*out*/, const Leaf& /*value*/) {
+      UnsupportedType<Leaf>::make();
+    };
+    encode_nested(pieces, slot.data(), value, no_leaf);
+    call.put_pieces(index, type, slot.data(), pieces);
   } else if constexpr (std::ranges::contiguous_range<V> && std::ranges::sized_range<V>) {
     using Element = std::remove_reference_t<std::ranges::range_reference_t<V>>;
     using Value = std::remove_const_t<Element>;
@@ -109,11 +201,6 @@ void check_result_type(const FunctionSchema& function) {
   }
 }
 
-/// The shape of an ndarray result, after checking that it describes its bytes in C order.
-/// Throws ProtocolError.
-std::array<std::size_t, layout::kMaxRank> checked_c_shape(const DynamicCall& call,
-                                                          const layout::NdSlot& slot);
-
 // The result, checked like the server checks arguments (bools, enums, optional flags).
 template <class R>
 R read_result(DynamicCall& call) {
@@ -121,37 +208,9 @@ R read_result(DynamicCall& call) {
     return;
   } else if constexpr (is_slot_type<R>()) {
     return read_slot<R>(call.result_slot(), true);
-  } else if constexpr (std::is_same_v<R, std::string>) {
-    const auto bytes = call.result_bytes();
-    return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  } else if constexpr (IsSharedNdArray<R>::value) {
-    using Element = typename R::element_type;
-    layout::NdSlot slot{};
-    std::memcpy(&slot, call.result_slot(), sizeof slot);
-    const std::array<std::size_t, layout::kMaxRank> shape = checked_c_shape(call, slot);
-    return R(read_result<SharedArray<Element>>(call),
-             std::span<const std::size_t>(shape.data(), slot.rank));
-  } else if constexpr (IsSharedArray<R>::value) {
-    // Kept where it lies, in the heap or the buffer the server made: no copy.
-    using Element = typename R::value_type;
-    const auto bytes = call.result_bytes();
-    check_values(type_info_of<Element>(), bytes.data(), bytes.size() / sizeof(Element));
-    if (bytes.empty()) {
-      return R({}, SharedBlock{}, 0);
-    }
-    return R(call.connection().shared_from_this(), call.keep_result_block(),
-             bytes.size() / sizeof(Element));
-  } else if constexpr (IsVector<R>::value) {
-    using Element = typename R::value_type;
-    const auto bytes = call.result_bytes();
-    check_values(type_info_of<Element>(), bytes.data(), bytes.size() / sizeof(Element));
-    R values(bytes.size() / sizeof(Element));
-    if (!bytes.empty()) {
-      std::memcpy(static_cast<void*>(values.data()), bytes.data(), bytes.size());
-    }
-    return values;
   } else {
-    return UnsupportedType<R>::make();
+    ResultMemory memory{call, {}};
+    return decode_nested<R>(memory, call.result_slot());
   }
 }
 
