@@ -12,7 +12,9 @@
 //   result            filled(count): a std::vector<double> result, which the server copies into a
 //                     buffer it makes; received as a std::vector (copied out once) or kept as a
 //                     SharedArray (not copied); filled_in_place(count): a ResultArray the server
-//                     fills in place, kept as a SharedArray (nothing copied)
+//                     fills in place, kept as a SharedArray (nothing copied);
+//                     halves_in_place(count): the same bytes as two ResultArrays in a tuple (a
+//                     nested result), kept
 //
 // Next to them, in this process and in the same interleaved rounds (harness.hpp, measure_rounds):
 // the null call, memcpy of the same bytes, making the same bytes of shared memory (an O_TMPFILE
@@ -31,6 +33,8 @@
 #include <cstring>
 #include <optional>
 #include <span>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "bench_server.hpp"
@@ -95,6 +99,8 @@ int main(int argc, char** argv) {
   auto filled = client.function<std::vector<double>(std::uint64_t)>("filled");
   auto filled_kept = client.function<shmrpc::SharedArray<double>(std::uint64_t)>("filled");
   auto in_place = client.function<shmrpc::SharedArray<double>(std::uint64_t)>("filled_in_place");
+  using Halves = std::tuple<shmrpc::SharedArray<double>, shmrpc::SharedArray<double>>;
+  auto halves = client.function<Halves(std::uint64_t)>("halves_in_place");
   const bench::RoundCase null_case{options.iterations, bench::timed([&] { (void)add(1, 2); })};
   // Gives the buffers dropped since the last call back to the server (the client does that at the
   // start of its next call), outside the time of the case that dropped them.
@@ -202,7 +208,16 @@ int main(int argc, char** argv) {
                            {n, bench::timed([&] {
                               const std::vector<double> values(count, bench::kFillValue);
                               sum += static_cast<std::int64_t>(values[count / 2]);
-                            })}});
+                            })},
+                           {n, [&] {
+                              const auto start = bench::Clock::now();
+                              Halves result = halves(count);
+                              const auto end = bench::Clock::now();
+                              sum += static_cast<std::int64_t>(std::get<1>(result).size());
+                              { const auto dropped = std::move(result); }
+                              settle();
+                              return std::chrono::duration<double, std::nano>(end - start).count();
+                            }}});
       const std::string base = "null call + filling the std::vector in one process";
       const auto over_work = [&](std::size_t number) {
         return bench::RoundRatio{base,
@@ -222,6 +237,10 @@ int main(int argc, char** argv) {
       bench::report(
           {"std::vector of the result's bytes filled in this process", "fill vector", bytes}, n,
           rounds.figures[4]);
+      bench::report({"shmrpc result: two ResultArrays of half the bytes in a tuple, kept",
+                     "shmrpc nested result", bytes},
+                    n, rounds.figures[5],
+                    bench::RoundRatio{"one ResultArray of the same bytes", rounds.ratio(5, 3)});
     }
   }
   return sum == 0 ? 1 : 0;  // uses sum, so that no call is optimised away

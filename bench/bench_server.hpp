@@ -17,6 +17,8 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "harness.hpp"
@@ -41,6 +43,16 @@ inline void define_functions(shmrpc::Server& server) {
              shmrpc::ResultArray<double> out(count);
              std::fill(out.begin(), out.end(), kFillValue);
              return out;
+           },
+           {"count"})
+      .def("halves_in_place",
+           [](std::uint64_t count) {
+             // Two arrays out of one call (a nested result), as many bytes as filled_in_place.
+             shmrpc::ResultArray<double> first(count / 2);
+             shmrpc::ResultArray<double> second(count - count / 2);
+             std::fill(first.begin(), first.end(), kFillValue);
+             std::fill(second.begin(), second.end(), kFillValue);
+             return std::tuple(std::move(first), std::move(second));
            },
            {"count"});
 }

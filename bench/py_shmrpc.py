@@ -87,6 +87,7 @@ def main() -> int:
             length = client.length
             filled = client.filled
             filled_in_place = client.filled_in_place
+            halves_in_place = client.halves_in_place
             total = 0
 
             def null_call() -> None:
@@ -159,6 +160,7 @@ def main() -> int:
                     (n, lambda: result_case(filled)),
                     (n, lambda: result_case(filled_in_place)),
                     (n, timed(lambda: np.full(count, 1.0))),
+                    (n, lambda: result_case(halves_in_place)),
                 ])
                 base = "null call + np.full of the bytes in one process"
                 report("shmrpc result std::vector, numpy array over its buffer (Python)",
@@ -169,6 +171,9 @@ def main() -> int:
                        (base, rounds.median_over_rounds(lambda m: m[2] / (m[0] + m[3]))))
                 report("np.full of the result's bytes in this process", "fill vector", size, n,
                        rounds.figures[3], "")
+                report("shmrpc result: two ResultArrays of half the bytes in a tuple (Python)",
+                       "shmrpc nested result", size, n, rounds.figures[4], "",
+                       ("one ResultArray of the same bytes", rounds.ratio(4, 2)))
     finally:
         server.terminate()
         server.wait(timeout=30)

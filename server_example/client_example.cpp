@@ -7,11 +7,13 @@
 #include <cmath>
 #include <cstdint>
 #include <iostream>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "particles.hpp"
@@ -106,6 +108,17 @@ int main(int argc, char** argv) {
     check(client.call<double>("total",
                               shmrpc::ArrayView<const double, 3>(cube.data(), {2, 3, 4})) == 12.0,
           "total(2x3x4 of 0.5) = 12");
+
+    // Two images out of one call, and a map: values that nest.
+    const auto [kept, mask] = client.call<
+        std::tuple<shmrpc::SharedNdArray<float, 2>, shmrpc::SharedNdArray<std::uint8_t, 2>>>(
+        "segment", image, 5.0F);
+    check(kept(0, 0) == 10.0F && kept(0, 1) == 0.0F && mask(0, 0) == 1 && mask(3, 5) == 0,
+          "segment(image, 5) keeps the one bright pixel and masks it");
+    const auto counts = client.call<std::map<std::string, std::int64_t>>(
+        "word_counts", std::vector<std::string>{"to", "be", "or", "not", "to", "be"});
+    check(counts.size() == 4 && counts.at("to") == 2 && counts.at("not") == 1,
+          "word_counts(to be or not to be) counts 4 words");
 
     client.call("sleep_ms", 20);
     check(true, "sleep_ms(20) returned");

@@ -42,6 +42,15 @@ def main() -> int:
         energy = client.energy(particles)
         check(energy.potential > 0, f"energy(particles) = {energy}")
 
+        image = np.ones((480, 640), dtype=np.float32)  # any 2-D array: C, Fortran or a view
+        image[100:200, 300:400] = 9.0
+        kept, mask = client.segment(image, 5.0)  # two images out of one call, no copy
+        check(mask.shape == (480, 640) and int(mask.sum()) == 100 * 100,
+              "segment(image, 5) masks the bright square")
+        check(client.word_counts("to be or not to be".split()) == {"to": 2, "be": 2, "or": 1,
+                                                                   "not": 1},
+              "word_counts(a list of str) is a dict")
+
         try:
             client.fail("boom")
             check(False, "fail('boom') raises")

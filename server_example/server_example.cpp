@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <span>
@@ -21,6 +22,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "particles.hpp"
@@ -196,6 +199,34 @@ double total(shmrpc::ArrayView<const double> values) {
   }
 }
 
+// The pixels of an image above a level, and a mask of them: two images out of one call, each
+// filled in place in shared memory made for the caller.
+std::tuple<shmrpc::ResultNdArray<float, 2>, shmrpc::ResultNdArray<std::uint8_t, 2>> segment(
+    shmrpc::ArrayView<const float, 2> image, float level) {
+  shmrpc::ResultNdArray<float, 2> kept({image.shape(0), image.shape(1)});
+  shmrpc::ResultNdArray<std::uint8_t, 2> mask({image.shape(0), image.shape(1)});
+  if (kept.size() == 0) {
+    return {std::move(kept), std::move(mask)};  // no pixel, however many rows
+  }
+  for (std::size_t i = 0; i < image.shape(0); ++i) {
+    for (std::size_t j = 0; j < image.shape(1); ++j) {
+      const bool above = image(i, j) > level;
+      kept(i, j) = above ? image(i, j) : 0.0F;
+      mask(i, j) = above ? 1 : 0;
+    }
+  }
+  return {std::move(kept), std::move(mask)};
+}
+
+// How often each word occurs.
+std::map<std::string, std::int64_t> word_counts(const std::vector<std::string>& words) {
+  std::map<std::string, std::int64_t> counts;
+  for (const std::string& word : words) {
+    ++counts[word];
+  }
+  return counts;
+}
+
 // Registers the example's functions.
 void define_functions(shmrpc::Server& server) {
   server.def("add", add, {"a", "b"}, "Sum of two integers.")
@@ -212,7 +243,10 @@ void define_functions(shmrpc::Server& server) {
       .def("sleep_ms", sleep_ms, {"milliseconds"}, "Sleeps, then returns.")
       .def("fail", fail, {"message"}, "Throws std::runtime_error(message).")
       .def("blur", blur, {"image"}, "3x3 box blur of an image, the border clamped.")
-      .def("total", total, {"values"}, "Sum of an array of any shape.");
+      .def("total", total, {"values"}, "Sum of an array of any shape.")
+      .def("segment", segment, {"image", "level"},
+           "The pixels of image above level (others 0), and a mask of them.")
+      .def("word_counts", word_counts, {"words"}, "How often each word occurs.");
 }
 
 // `--schema [FILE|-] [NAME]`: the JSON schema that server NAME publishes, written without

@@ -49,6 +49,22 @@ std::byte* buffer_range(const CallFrame& call, const layout::VarSlot& slot,
   return range.data;
 }
 
+// A result of `size` bytes too large for the window: a buffer of its own, the client's once the
+// call succeeds. Throws ResultTooLarge when the server takes no buffers, OutOfSharedMemoryError
+// when /dev/shm (or the client's quota) has no room.
+Buffer make_buffer_for_result(const CallFrame& call, std::uint64_t size) {
+  if (call.buffers == nullptr || call.buffers->table == nullptr) {
+    throw ResultTooLarge(fmt::format(
+        "the result is {} bytes but only {} bytes of the channel heap were free for it (heap size "
+        "{} bytes)",
+        size, call.result_capacity, call.heap_size));
+  }
+  const Buffer buffer = call.buffers->table->make(call.buffers->client, size);
+  call.buffers->made.push_back(buffer.id);
+  call.buffers->given.push_back(buffer.id);
+  return buffer;
+}
+
 }  // namespace
 
 std::byte* var_range(const CallFrame& call, const layout::VarSlot& slot, std::size_t element_size,
@@ -138,17 +154,7 @@ layout::VarSlot write_result_bytes(const CallFrame& call, const void* bytes, std
     }
     return {.offset = call.result_offset, .length = size, .buffer = layout::kHeapBuffer};
   }
-  if (call.buffers == nullptr || call.buffers->table == nullptr) {
-    throw ResultTooLarge(fmt::format(
-        "the result is {} bytes but only {} bytes of the channel heap were free for it (heap size "
-        "{} bytes)",
-        size, call.result_capacity, call.heap_size));
-  }
-  // Too large for the window: a buffer of its own, the client's once the call succeeds. Throws
-  // OutOfSharedMemoryError when /dev/shm (or the client's quota) has no room.
-  const Buffer buffer = call.buffers->table->make(call.buffers->client, size);
-  call.buffers->made.push_back(buffer.id);
-  call.buffers->given.push_back(buffer.id);
+  const Buffer buffer = make_buffer_for_result(call, size);
   std::memcpy(buffer.data(), bytes, size);
   return {.offset = 0, .length = size, .buffer = buffer.id};
 }
@@ -163,15 +169,7 @@ void place_result_pieces(const CallFrame& call, const PieceWriter& pieces) {
     pieces.place(layout::kHeapBuffer, call.result_offset, call.heap + call.result_offset);
     return;
   }
-  if (call.buffers == nullptr || call.buffers->table == nullptr) {
-    throw ResultTooLarge(fmt::format(
-        "the result needs {} bytes but only {} bytes of the channel heap were free for it (heap "
-        "size {} bytes)",
-        pieces.size(), call.result_capacity, call.heap_size));
-  }
-  const Buffer buffer = call.buffers->table->make(call.buffers->client, pieces.size());
-  call.buffers->made.push_back(buffer.id);
-  call.buffers->given.push_back(buffer.id);
+  const Buffer buffer = make_buffer_for_result(call, pieces.size());
   pieces.place(buffer.id, 0, buffer.data());
 }
 

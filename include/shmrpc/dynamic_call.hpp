@@ -131,9 +131,9 @@ class DynamicCall {
   // Checks and maps the variable-length result the server wrote, and every piece it points to.
   void resolve_result();
   void claim_pieces(const TypeInfo& type, const std::byte* bytes);
-  std::span<const std::byte> claim_piece(const layout::VarSlot& slot, std::size_t element_size);
+  std::span<const std::byte> claim_piece(const layout::VarSlot& var, std::size_t element_size);
   // Where a result piece lies, or nullopt when the result owns no such memory.
-  std::optional<std::span<const std::byte>> find_piece(const layout::VarSlot& slot,
+  std::optional<std::span<const std::byte>> find_piece(const layout::VarSlot& var,
                                                        std::size_t element_size) const;
 
   struct CopyBack {

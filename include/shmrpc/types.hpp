@@ -299,14 +299,12 @@ constexpr bool is_vector_of_fixed() {
 /// own.
 template <class T>
 constexpr bool is_nested_type() {
-  if constexpr (is_slot_type<T>()) {
-    return false;
-  } else if constexpr (IsVector<T>::value) {
+  if constexpr (IsVector<T>::value) {
     return is_vector_of_values<T>() && !is_vector_of_fixed<T>();
   } else if constexpr (IsOptional<T>::value) {
-    return is_value_type<typename T::value_type>();
+    return !is_slot_type<T>() && is_value_type<typename T::value_type>();
   } else if constexpr (IsTuple<T>::value) {
-    return all_value_types(std::type_identity<T>{});
+    return !is_slot_type<T>() && all_value_types(std::type_identity<T>{});
   } else if constexpr (IsMap<T>::value) {
     return is_value_type<typename T::key_type>() && is_value_type<typename T::mapped_type>();
   } else {
@@ -552,6 +550,23 @@ TypeInfo make_map_type_info() {
   return info;
 }
 
+// Optionals, tuples, maps and vectors of values that are not fixed.
+template <class T>
+TypeInfo make_container_info() {
+  if constexpr (IsOptional<T>::value) {
+    const TypeInfo& value = type_info_of<typename T::value_type>();
+    const ValueLayout wire = optional_layout({value.size, value.align});
+    return basic_type(TypeKind::kOptional, static_cast<std::uint32_t>(wire.size), wire.align,
+                      &value);
+  } else if constexpr (IsTuple<T>::value) {
+    return TupleInfo<T>::make();
+  } else if constexpr (IsMap<T>::value) {
+    return make_map_type_info<T>();
+  } else {
+    return make_vector_type_info<T>();
+  }
+}
+
 // ArrayView and ResultNdArray: an ndarray of numbers.
 template <class T>
 TypeInfo make_nd_type_info() {
@@ -588,15 +603,8 @@ TypeInfo make_type_info() {
     return basic_type(scalar_kind<T>(), sizeof(T), alignof(T));
   } else if constexpr (fields_are_values<T>()) {
     return StructWithIndirectField<T>::make();
-  } else if constexpr ((is_composite_type<T>() || is_nested_type<T>()) && IsOptional<T>::value) {
-    const TypeInfo& value = type_info_of<typename T::value_type>();
-    const ValueLayout wire = optional_layout({value.size, value.align});
-    return basic_type(TypeKind::kOptional, static_cast<std::uint32_t>(wire.size), wire.align,
-                      &value);
-  } else if constexpr ((is_composite_type<T>() || is_nested_type<T>()) && IsTuple<T>::value) {
-    return TupleInfo<T>::make();
-  } else if constexpr (is_nested_type<T>() && IsMap<T>::value) {
-    return make_map_type_info<T>();
+  } else if constexpr (is_composite_type<T>() || is_nested_type<T>()) {
+    return make_container_info<T>();
   } else if constexpr (IsDynamicSpan<T>::value) {
     using Element = typename T::element_type;
     if constexpr (is_fixed_type<std::remove_const_t<Element>>()) {

@@ -85,7 +85,7 @@ TEST(ExampleTest, ClientExampleCallsEveryFunctionAndServerStopsOnSigterm) {
     }
     EXPECT_EQ(names, (std::vector<std::string>{"add", "dot", "scale", "stats", "greet", "range",
                                                "step", "energy", "heaviest", "sleep_ms", "fail",
-                                               "blur", "total"}));
+                                               "blur", "total", "segment", "word_counts"}));
   }
   EXPECT_EQ(wait_exit_code(spawn(SHMRPC_CLIENT_EXAMPLE, server.name)), 0);
 

@@ -127,7 +127,8 @@ def test_docs_and_names(client: shmrpc.Client) -> None:
 def test_functions_describes_everything(client: shmrpc.Client) -> None:
     infos = {info.name: info for info in client.functions()}
     assert list(infos) == ["add", "dot", "scale", "stats", "greet", "range", "step", "energy",
-                           "heaviest", "sleep_ms", "fail", "blur", "total"]
+                           "heaviest", "sleep_ms", "fail", "blur", "total", "segment",
+                           "word_counts"]
     add = infos["add"]
     assert add.signature == "add(a: int64, b: int64) -> int64"
     assert add.doc == "Sum of two integers."
@@ -173,7 +174,7 @@ def test_a_function_outlives_attribute_lookup(client: shmrpc.Client) -> None:
 
 
 def test_repr_names_the_server(client: shmrpc.Client, demo) -> None:  # type: ignore[no-untyped-def]
-    assert repr(client) == f"<shmrpc.Client of server {demo.name!r}, 13 functions>"
+    assert repr(client) == f"<shmrpc.Client of server {demo.name!r}, 15 functions>"
     assert client.name == demo.name
     assert client.server_pid == demo.pid
 

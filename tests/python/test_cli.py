@@ -22,7 +22,7 @@ COMMANDS = ["ls", "info", "call", "stats", "schema", "clean"]
 
 # server_example's functions, in the order it registers them.
 FUNCTIONS = ["add", "dot", "scale", "stats", "greet", "range", "step", "energy", "heaviest",
-             "sleep_ms", "fail", "blur", "total"]
+             "sleep_ms", "fail", "blur", "total", "segment", "word_counts"]
 
 # One demo::Particle as JSON, 1 m up, moving at 1 m/s along x.
 PARTICLE = '{"pos": [0, 0, 1], "vel": [1, 0, 0], "mass": 2}'
@@ -345,11 +345,29 @@ def test_call_steps_records_in_place_and_prints_them(demo: ServerProcess, floor:
         (["opposite", "kBuy"], "kSell"),
         (["count_side", "[1, 2, 1]", "kBuy"], 2),
         (["swap_anonymous", '{"f0": 1, "f1": 2.5}'], {"f0": 2, "f1": 1.0}),
+        (["join", '["a", "b"]', "-"], "a-b"),
+        (["split", "to be"], ["to", "be"]),
+        (["echo_groups", '[["x"], []]'], [["x"], []]),
+        (["totals", '{"a": [1, 2], "b": []}'], {"a": 3.0, "b": 0.0}),
+        (["number_names", '[[2, "two"], [-1, "minus one"]]'], [[-1, "minus one"], [2, "two"]]),
+        (["shout", '"hi"'], "HI"),
+        (["shout", "null"], None),
+        (["describe", "[1, 3]"], ["2 values", [3.0, 1.0], 3.0]),
+        (["threshold", "[[0.5, 2]]", "1"], [[[0.0, 2.0]], [[0, 1]]]),
     ],
 )
 def test_call_parses_and_prints_every_kind_of_type(type_server: ServerProcess,
                                                    arguments: list[str], data: object) -> None:
     assert run_json("call", type_server.name, *arguments, "--json") == data
+
+
+def test_call_names_the_part_of_a_nested_value_that_is_wrong(type_server: ServerProcess) -> None:
+    result = run("call", type_server.name, "join", '["a", 1]', "-")
+    assert result.returncode == 2
+    assert "[1] (string) takes a JSON string; got 1" in result.stderr
+    result = run("call", type_server.name, "number_names", '[1]')
+    assert result.returncode == 2
+    assert "is not a [key, value] pair" in result.stderr
 
 
 def test_call_takes_a_nested_struct_as_an_object(type_server: ServerProcess) -> None:

@@ -57,12 +57,6 @@ void check_result_window(const CallFrame& call, std::size_t element_align);
 layout::VarSlot write_result_bytes(const CallFrame& call, const void* bytes, std::size_t size,
                                    std::size_t element_align);
 
-inline layout::VarSlot read_var_slot(const CallFrame& call, std::uint32_t offset) {
-  layout::VarSlot slot{};
-  std::memcpy(&slot, call.frame + offset, sizeof slot);  // read once: the client may change it
-  return slot;
-}
-
 /// Places the pieces of a nested result (piece_writer.hpp) in the client's result window when
 /// they fit it, else in a buffer made for the client; completes their handles. Throws
 /// BadRequest (a misaligned window), ResultTooLarge (no room, no buffers),
