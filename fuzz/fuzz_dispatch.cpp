@@ -16,6 +16,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -139,6 +140,143 @@ bool has_mutable_span(const FunctionDefinition& function) {
   return false;
 }
 
+// True when [offset, offset + size) lies inside [0, limit), without overflow.
+bool fits(std::uint64_t offset, std::uint64_t size, std::uint64_t limit) {
+  return offset <= limit && size <= limit - offset;
+}
+
+// A string, an ndarray or a vector of fixed-size elements: one piece, copied into the window or a
+// buffer (or made in a buffer), which the slot's handle points to.
+bool is_flat_result(const shmrpc::TypeInfo& type) {
+  return type.kind == shmrpc::TypeKind::kString || type.kind == shmrpc::TypeKind::kNdArray ||
+         (type.kind == shmrpc::TypeKind::kVector && shmrpc::is_fixed(type.element->kind));
+}
+
+// Section 6.7: the handles of a nested result (a vector of strings, a map, a tuple of a string
+// and a vector or of ndarrays, ...), followed to every level as a client follows them. The pieces
+// lie in one block, the result window or one new buffer; an ndarray in a new buffer of its own.
+class ResultHandles {
+ public:
+  ResultHandles(const Buffer& heap, std::uint64_t window_offset, std::uint64_t window_capacity)
+      : heap_(heap), window_offset_(window_offset), window_capacity_(window_capacity) {}
+
+  // Checks the value of `type` whose slot bytes are at `bytes`, and all it points to.
+  void check(const shmrpc::TypeInfo& type, const std::byte* bytes) {
+    using shmrpc::TypeKind;
+    switch (type.kind) {
+      case TypeKind::kString:
+        (void)piece(load<shmrpc::layout::VarSlot>(bytes), 1, 1);
+        return;
+      case TypeKind::kVector: {
+        const shmrpc::TypeInfo& element = *type.element;
+        const auto slot = load<shmrpc::layout::VarSlot>(bytes);
+        const std::byte* data = piece(slot, element.size, element.align);
+        for (std::uint64_t i = 0; element.indirect && i < slot.length; ++i) {
+          check(element, data + i * element.size);
+        }
+        return;
+      }
+      case TypeKind::kMap: {
+        const shmrpc::ValueLayout entry = shmrpc::map_entry_layout(type);
+        const auto slot = load<shmrpc::layout::VarSlot>(bytes);
+        const std::byte* data = piece(slot, entry.size, entry.align);
+        for (std::uint64_t i = 0; i < slot.length; ++i) {
+          members(type, data + i * entry.size);
+        }
+        return;
+      }
+      case TypeKind::kOptional: {
+        const auto flag = std::to_integer<std::uint8_t>(bytes[0]);
+        require(flag <= 1, "an optional result's flag is 0 or 1");
+        if (flag == 1 && type.element->indirect) {
+          check(*type.element, bytes + shmrpc::optional_value_offset(type.element->align));
+        }
+        return;
+      }
+      case TypeKind::kTuple:
+        members(type, bytes);
+        return;
+      case TypeKind::kNdArray: {
+        const auto slot = load<shmrpc::layout::NdSlot>(bytes);
+        if (slot.data.length != 0 || slot.data.buffer != shmrpc::layout::kHeapBuffer) {
+          require(slot.data.buffer > 2 && slot.data.offset == 0 &&
+                      (!block_ || slot.data.buffer != *block_),
+                  "an ndarray in a result is a new buffer of its own, the array at its start");
+          (void)find(slot.data.buffer, 0, slot.data.length * type.element->size,
+                     type.element->align);
+        }
+        return;
+      }
+      default:
+        require(!type.indirect, "a result's handles are those of its type");
+        return;
+    }
+  }
+
+  // The pieces lie in the result window (so the server may have written all of it).
+  bool in_heap() const { return block_ == shmrpc::layout::kHeapBuffer; }
+
+ private:
+  template <class T>
+  static T load(const std::byte* bytes) {
+    T value{};
+    std::memcpy(&value, bytes, sizeof value);
+    return value;
+  }
+
+  void members(const shmrpc::TypeInfo& type, const std::byte* bytes) {
+    for (const shmrpc::MemberInfo& member : type.members) {
+      if (member.type->indirect) {
+        check(*member.type, bytes + member.value);
+      }
+    }
+  }
+
+  // `slot.length` elements of `size` bytes aligned to `align`: where they are.
+  const std::byte* piece(const shmrpc::layout::VarSlot& slot, std::uint64_t size,
+                         std::uint64_t align) {
+    if (slot.length == 0) {
+      require(slot.offset == 0 && slot.buffer == 0, "an empty piece's handle is {0, 0, 0}");
+      return nullptr;
+    }
+    if (!block_) {
+      block_ = slot.buffer;
+      require(slot.buffer == shmrpc::layout::kHeapBuffer || slot.buffer > 2,
+              "a nested result's block is the result window or a new buffer");
+    }
+    require(slot.buffer == *block_, "the pieces of a nested result lie in one block");
+    require(slot.length <= UINT64_MAX / size, "a piece's length in bytes fits 64 bits");
+    const std::uint64_t bytes = slot.length * size;
+    if (slot.buffer != shmrpc::layout::kHeapBuffer) {
+      return find(slot.buffer, slot.offset, bytes, align);
+    }
+    require(slot.offset >= window_offset_ &&
+                fits(slot.offset - window_offset_, bytes, window_capacity_) &&
+                fits(slot.offset, bytes, heap_.size()),
+            "a piece of a nested result in the heap lies in the result window");
+    require(slot.offset % align == 0, "a piece of a nested result is aligned");
+    return heap_.data() + slot.offset;
+  }
+
+  const std::byte* find(std::uint64_t id, std::uint64_t offset, std::uint64_t bytes,
+                        std::uint64_t align) {
+    shmrpc::detail::BufferRange range;
+    try {
+      range = buffer_table().find(id, offset, bytes, align);
+    } catch (const std::exception&) {
+      violation("a handle of a result into a buffer lies inside it");
+    }
+    held_.push_back(range.mapping);
+    return range.data;
+  }
+
+  const Buffer& heap_;
+  std::uint64_t window_offset_;
+  std::uint64_t window_capacity_;
+  std::optional<std::uint64_t> block_;  // kHeapBuffer or a buffer id, once a piece is seen
+  std::vector<std::shared_ptr<const shmrpc::Segment>> held_;
+};
+
 // The rules for a call that ended with `status`, given the request it was handed.
 void check_outcome(const FunctionDefinition* function, Status status,
                    const shmrpc::layout::CommandBlock& block, std::uint64_t result_offset,
@@ -185,8 +323,16 @@ void check_outcome(const FunctionDefinition* function, Status status,
   // Only the result (at most the window) and what mutable spans point at may change in the heap.
   std::size_t written_begin = 0;
   std::size_t written_end = 0;
-  if (status == Status::kOk && function != nullptr &&
-      shmrpc::is_variable(function->return_type->kind)) {
+  if (status == Status::kOk && function != nullptr && function->return_type->indirect &&
+      !is_flat_result(*function->return_type)) {
+    ResultHandles handles(heap, result_offset, result_capacity);
+    handles.check(*function->return_type, frame.data() + function->return_slot.offset);
+    if (handles.in_heap()) {
+      written_begin = result_offset;
+      written_end = result_offset + result_capacity;  // inside the heap: window checked
+    }
+  } else if (status == Status::kOk && function != nullptr &&
+             shmrpc::is_variable(function->return_type->kind)) {
     // Section 10.4: what a client accepts as a string or vector result.
     shmrpc::layout::VarSlot slot{};
     std::memcpy(&slot, frame.data() + function->return_slot.offset, sizeof slot);

@@ -4,12 +4,15 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <map>
 #include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "../server_example/particles.hpp"
@@ -436,6 +439,150 @@ void add_records(FunctionRegistry& r) {
       "sides", [](std::uint8_t count) { return sides(count); }, Names{"count"});
 }
 
+// Values that nest (docs/SPEC.md, section 6.7): handles to arrays of handles, as arguments
+// (decode_nested checks every handle at every level, a map's keys for repeats) and as results
+// (laid out by PieceWriter, placed in the window or a buffer made for them). Handles of one
+// argument may all point at the same bytes, so what a handler visits is bounded here too.
+void add_nested(FunctionRegistry& r) {
+  using Words = std::vector<std::string>;
+  r.def(
+      "join_words",
+      [](const Words& words, std::string_view separator) {
+        std::string text;
+        for (const std::string& word : words) {
+          if (text.size() + separator.size() + word.size() > kMaxResultBytes) {
+            break;
+          }
+          text += (text.empty() ? std::string_view() : separator);
+          text += word;
+        }
+        return text;
+      },
+      Names{"words", "separator"});
+  r.def(
+      "count_words",
+      [](const Words& words) {
+        std::uint64_t bytes = 0;
+        for (const std::string& word : words) {
+          bytes += word.size();
+        }
+        return std::array<std::uint64_t, 2>{words.size(), bytes};
+      },
+      Names{"words"});
+  r.def(
+      "row_sums",
+      [](const std::vector<std::vector<std::int32_t>>& rows) {
+        std::vector<std::int64_t> sums;  // at most 2^12 / 4 elements a row: no overflow
+        sums.reserve(rows.size());
+        for (const auto& row : rows) {
+          std::int64_t sum = 0;
+          for (const std::int32_t x : row) {
+            sum += x;
+          }
+          sums.push_back(sum);
+        }
+        return sums;
+      },
+      Names{"rows"});
+  r.def(
+      "series_totals",
+      [](const std::map<std::string, std::vector<double>>& series) {
+        std::map<std::string, double> totals;
+        for (const auto& [name, values] : series) {
+          double sum = 0;
+          for (const double x : values) {
+            sum += x;
+          }
+          totals.emplace(name, sum);
+        }
+        return totals;
+      },
+      Names{"series"});
+  r.def(
+      "number_names",
+      [](const std::map<std::int32_t, std::string>& names) {
+        std::map<std::int32_t, std::string> out;
+        for (const auto& [number, name] : names) {
+          out.emplace(bump(number), name.substr(0, 64));
+        }
+        return out;
+      },
+      Names{"names"});
+  r.def(
+      "shout",
+      [](std::optional<std::string> name) {
+        if (name) {
+          for (char& c : *name) {
+            if (c >= 'a' && c <= 'z') {
+              c = static_cast<char>(c - 'a' + 'A');
+            }
+          }
+        }
+        return name;
+      },
+      Names{"name"});
+  r.def(
+      "describe",
+      [](const std::vector<double>& values) {
+        std::optional<double> largest;
+        for (const double x : values) {
+          largest = largest && *largest >= x ? *largest : x;
+        }
+        return std::tuple(std::to_string(values.size()) + " values",
+                          std::vector<double>(values.rbegin(), values.rend()), largest);
+      },
+      Names{"values"});
+  r.def(
+      "split_words",
+      [](std::string_view text) {
+        Words words;  // at most 2^12 + 1 words: a result larger than any window
+        for (std::size_t start = 0; start <= text.size();) {
+          const std::size_t end = std::min(text.find(' ', start), text.size());
+          words.emplace_back(text.substr(start, end - start));
+          start = end + 1;
+        }
+        return words;
+      },
+      Names{"text"});
+  r.def(
+      "repeat_word",
+      [](const std::string& word, std::uint16_t times) {
+        const std::size_t n =
+            word.empty() ? times % 512U
+                         : std::min<std::size_t>(times % 512U, kMaxResultBytes / word.size());
+        return Words(n, word);
+      },
+      Names{"word", "times"});
+  r.def(
+      "tag", [](std::pair<std::string, std::int32_t> tag) { return tag; }, Names{"tag"});
+  r.def(
+      "maybe_words",
+      [](std::optional<Words> words, std::map<std::string, std::int64_t> extra) {
+        std::size_t count = words ? words->size() : 0;
+        return std::tuple(std::move(words), count + extra.size(), std::move(extra));
+      },
+      Names{"words", "extra"});
+  r.def(
+      "threshold",
+      [](ArrayView<const float, 2> image, float level) {
+        check_work(image.size());
+        // An image and its mask, each made in a buffer of its own for the caller.
+        ResultNdArray<float, 2> clipped({image.shape(0), image.shape(1)});
+        ResultNdArray<std::uint8_t, 2> mask({image.shape(0), image.shape(1)});
+        if (!image.empty()) {
+          for (std::size_t i = 0; i < image.shape(0); ++i) {
+            for (std::size_t j = 0; j < image.shape(1); ++j) {
+              const bool above = image(i, j) > level;
+              clipped(i, j) = above ? image(i, j) : 0.0F;
+              mask(i, j) = above ? 1 : 0;
+            }
+          }
+        }
+        return std::tuple(std::move(clipped), std::move(mask));
+      },
+      Names{"image", "level"});
+}
+
 FunctionRegistry make_fuzz_registry() {
   FunctionRegistry r;
   add_scalars(r);
@@ -446,6 +593,7 @@ FunctionRegistry make_fuzz_registry() {
   add_ndarrays(r);
   add_void_and_throwing(r);
   add_records(r);
+  add_nested(r);  // last: the indices of the others are those of older corpus inputs
   return r;
 }
 

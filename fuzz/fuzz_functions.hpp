@@ -2,8 +2,9 @@
 /// The functions fuzz_dispatch serves and make_seeds writes requests and segments for: at least
 /// one of every wire type a server can publish (scalars of every width, bool, arrays and nested
 /// arrays, read-only and mutable spans, spans of bools, string_view and std::string arguments,
-/// string and vector results, void) and functions that throw. Both programs link this file, so a
-/// function's index in a seed is its index in the fuzz target.
+/// string and vector results, void, values that nest: vectors of strings and vectors, maps,
+/// optionals and tuples of them, a tuple of ndarrays) and functions that throw. Both programs link
+/// this file, so a function's index in a seed is its index in the fuzz target.
 
 #include <vector>
 

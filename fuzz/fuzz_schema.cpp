@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <set>
 #include <string>
 
 #include "shmrpc/detail/stats.hpp"
@@ -41,15 +42,45 @@ bool fits(std::uint64_t offset, std::uint64_t size, std::uint64_t limit) {
   return offset <= limit && size <= limit - offset;
 }
 
-void check_type(const shmrpc::TypeInfo* type) {
+// The promises a client relies on when it follows a value of `type` through its handles, for
+// the type and every type it holds (each once: a table's types may share element types).
+void check_type(const shmrpc::TypeInfo* type, std::set<const shmrpc::TypeInfo*>& checked) {
+  using shmrpc::TypeKind;
   require(type != nullptr, "every type is set");
+  if (!checked.insert(type).second) {
+    return;
+  }
   require(type->align != 0 && (type->align & (type->align - 1)) == 0,
           "a type's alignment is a power of two");
-  if (type->kind == shmrpc::TypeKind::kArray || type->kind == shmrpc::TypeKind::kSpan ||
-      type->kind == shmrpc::TypeKind::kVector) {
-    require(type->element != nullptr, "arrays, spans and vectors have an element type");
+  if (type->kind == TypeKind::kArray || type->kind == TypeKind::kSpan ||
+      type->kind == TypeKind::kVector || type->kind == TypeKind::kOptional ||
+      type->kind == TypeKind::kNdArray) {
+    require(type->element != nullptr,
+            "arrays, spans, vectors, optionals, ndarrays have an element");
     require(type->element->size != 0, "an element has a size");
+    require(shmrpc::is_value_kind(type->element->kind),
+            "an element is a value, not void or a span");
+    check_type(type->element, checked);
   }
+  if (type->kind == TypeKind::kMap) {
+    require(type->members.size() == 2, "a map has a key and a value");
+    const shmrpc::ValueLayout entry = shmrpc::map_entry_layout(*type);
+    require(entry.size != 0 && entry.align != 0, "a map's entry has a size and an alignment");
+  }
+  if (type->kind == TypeKind::kMap || type->kind == TypeKind::kTuple ||
+      type->kind == TypeKind::kStruct) {
+    std::uint64_t end = 0;  // members at increasing offsets, inside the value
+    for (const shmrpc::MemberInfo& member : type->members) {
+      check_type(member.type, checked);
+      require(shmrpc::is_value_kind(member.type->kind), "a member is a value, not void or a span");
+      require(member.value >= end && member.value % member.type->align == 0,
+              "members are aligned, one after the other");
+      end = member.value + member.type->size;
+      require(type->kind == TypeKind::kMap || end <= type->size,
+              "a struct's or tuple's members lie inside it");
+    }
+  }
+  require(type->kind != TypeKind::kStruct || !type->indirect, "a struct holds no handles");
 }
 
 void check_geometry(const shmrpc::ChannelGeometry& channels, std::size_t size) {
@@ -73,7 +104,8 @@ void check_function(const shmrpc::Schema& schema, const shmrpc::FunctionSchema& 
   require(schema.find(function.name) == &function, what + ": find() returns it");
   require(function.frame_size <= schema.channels().frame_size,
           what + ": frame_size <= SegmentHeader::frame_size");
-  check_type(function.return_type);
+  std::set<const shmrpc::TypeInfo*> checked;
+  check_type(function.return_type, checked);
   require(function.return_type->kind != shmrpc::TypeKind::kSpan, what + ": no span result");
   require(function.return_size == function.return_type->size,
           what + ": return_size is the result type's size");
@@ -84,10 +116,8 @@ void check_function(const shmrpc::Schema& schema, const shmrpc::FunctionSchema& 
   for (std::size_t a = 0; a < function.arguments.size(); ++a) {
     const shmrpc::ArgumentSchema& argument = function.arguments[a];
     const std::string arg = what + " argument " + std::to_string(a);
-    check_type(argument.type);
-    require(argument.type->kind != shmrpc::TypeKind::kVector &&
-                argument.type->kind != shmrpc::TypeKind::kVoid,
-            arg + ": not a vector or void");
+    check_type(argument.type, checked);
+    require(argument.type->kind != shmrpc::TypeKind::kVoid, arg + ": not void");
     require(argument.size == argument.type->size && argument.size != 0,
             arg + ": size is the type's size, not 0");
     require(argument.offset % argument.type->align == 0, arg + ": the slot is aligned");

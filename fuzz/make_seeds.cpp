@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -124,37 +125,30 @@ class Request {
 
   Request& text(std::size_t index, const std::string& text) {
     std::vector<std::byte> bytes(text.size());
-    std::memcpy(bytes.data(), text.data(), text.size());
+    if (!text.empty()) {
+      std::memcpy(bytes.data(), text.data(), text.size());
+    }
     return heap_argument(index, bytes, text.size());
   }
 
+  // `bytes` placed in the heap at the next multiple of `align`; returns their offset.
+  std::uint64_t place(const std::vector<std::byte>& bytes, std::uint64_t align) {
+    const std::uint64_t offset = shmrpc::layout::align_up(heap_.size(), align);
+    heap_.resize(offset);
+    heap_.insert(heap_.end(), bytes.begin(), bytes.end());
+    return offset;
+  }
+
   // A valid value for every argument: fixed values filled with 1 (a valid bool) or 2, spans of
-  // kSpanLength such elements, strings "hello".
+  // kSpanLength such elements, strings "hello", a 2 x 2 ndarray; nested values (section 6.7)
+  // with their pieces in the heap, handles to handles: vectors of kSpanLength elements, maps of
+  // two entries with different keys, optionals that hold a value.
   Request& valid_arguments() {
     for (std::size_t i = 0; i < function_->argument_types.size(); ++i) {
       const TypeInfo& type = *function_->argument_types[i];
-      if (type.kind == TypeKind::kString) {
-        text(i, "hello");
-      } else if (type.kind == TypeKind::kNdArray) {
-        // A 2 x 2 array, C-ordered, in the heap.
-        const std::uint64_t offset = shmrpc::layout::align_up(heap_.size(), 64);
-        heap_.resize(offset + 4 * type.element->size, std::byte{2});
-        shmrpc::layout::NdSlot nd{};
-        nd.data = {offset, 4, 0};
-        nd.rank = 2;
-        nd.shape = {2, 2};
-        const auto size = static_cast<std::int64_t>(type.element->size);
-        nd.strides = {2 * size, size};
-        value(i, nd);
-      } else if (type.kind == TypeKind::kSpan) {
-        const auto fill = std::byte{holds_bool(type) ? std::uint8_t{1} : std::uint8_t{2}};
-        heap_argument(i, std::vector<std::byte>(kSpanLength * type.element->size, fill),
-                      kSpanLength);
-      } else {
-        const auto fill = std::byte{holds_bool(type) ? std::uint8_t{1} : std::uint8_t{2}};
-        const std::vector<std::byte> bytes(type.size, fill);
-        raw(i, bytes.data(), bytes.size());
-      }
+      std::vector<std::byte> slot(type.size);
+      encode(type, slot.data(), 0, 64);
+      raw(i, slot.data(), slot.size());
     }
     return *this;
   }
@@ -172,6 +166,87 @@ class Request {
   }
 
  private:
+  // Writes a valid value of `type` into its slot bytes at `out` (outside the heap) and the pieces
+  // it points to into the heap, the outermost at a multiple of `align` (64 for an argument, as a
+  // client's heap blocks are; an element's own alignment inside a value). `variant` makes keys
+  // of one map differ.
+  void encode(const TypeInfo& type, std::byte* out, std::uint64_t variant, std::uint64_t align) {
+    switch (type.kind) {
+      case TypeKind::kString: {
+        const std::string text = variant == 0 ? "hello" : "key" + std::to_string(variant);
+        std::vector<std::byte> bytes(text.size());
+        std::memcpy(bytes.data(), text.data(), text.size());
+        store(out, shmrpc::layout::VarSlot{place(bytes, align), text.size(), 0});
+        return;
+      }
+      case TypeKind::kNdArray: {
+        // A 2 x 2 array, C-ordered, in the heap.
+        const std::vector<std::byte> bytes(4 * type.element->size, std::byte{2});
+        shmrpc::layout::NdSlot nd{};
+        nd.data = {place(bytes, align), 4, 0};
+        nd.rank = 2;
+        nd.shape = {2, 2};
+        const auto size = static_cast<std::int64_t>(type.element->size);
+        nd.strides = {2 * size, size};
+        store(out, nd);
+        return;
+      }
+      case TypeKind::kSpan:
+      case TypeKind::kVector: {
+        const TypeInfo& element = *type.element;
+        std::vector<std::byte> elements(kSpanLength * element.size);
+        for (std::uint64_t i = 0; i < kSpanLength; ++i) {
+          encode(element, elements.data() + i * element.size, 0, element.align);
+        }
+        const std::uint64_t at = place(elements, std::max<std::uint64_t>(align, element.align));
+        store(out, shmrpc::layout::VarSlot{at, kSpanLength, 0});
+        return;
+      }
+      case TypeKind::kMap: {
+        const shmrpc::ValueLayout entry = shmrpc::map_entry_layout(type);
+        constexpr std::uint64_t kEntries = 2;
+        std::vector<std::byte> entries(kEntries * entry.size);
+        for (std::uint64_t i = 0; i < kEntries; ++i) {
+          std::byte* at = entries.data() + i * entry.size;
+          encode(*type.members[0].type, at + type.members[0].value, i + 1, 1);
+          encode(*type.members[1].type, at + type.members[1].value, 0, 1);
+        }
+        const std::uint64_t at = place(entries, std::max<std::uint64_t>(align, entry.align));
+        store(out, shmrpc::layout::VarSlot{at, kEntries, 0});
+        return;
+      }
+      case TypeKind::kOptional:
+        std::memset(out, 0, type.size);
+        out[0] = std::byte{1};
+        encode(*type.element, out + shmrpc::optional_value_offset(type.element->align), variant,
+               type.element->align);
+        return;
+      case TypeKind::kTuple:
+        if (type.indirect) {
+          std::memset(out, 0, type.size);
+          for (const shmrpc::MemberInfo& member : type.members) {
+            encode(*member.type, out + member.value, variant, member.type->align);
+          }
+          return;
+        }
+        [[fallthrough]];
+      default: {
+        // Fixed: every byte 1 or 2, the first one changed for another key of a map.
+        const auto fill = std::byte{holds_bool(type) ? std::uint8_t{1} : std::uint8_t{2}};
+        std::memset(out, std::to_integer<int>(fill), type.size);
+        if (variant != 0 && (shmrpc::is_integer(type.kind) || shmrpc::is_floating(type.kind))) {
+          out[0] = static_cast<std::byte>(2 + variant);
+        }
+        return;
+      }
+    }
+  }
+
+  template <class T>
+  static void store(std::byte* out, const T& value) {
+    std::memcpy(out, &value, sizeof value);
+  }
+
   const FunctionDefinition* function_;
   std::uint8_t index_byte_ = 0;
   std::uint8_t heap_selector_ = 0;
@@ -188,6 +263,171 @@ std::uint32_t index_of(const std::vector<FunctionDefinition>& functions, const s
     throw std::logic_error("make_seeds: no function '" + name + "' in fuzz_functions()");
   }
   return static_cast<std::uint32_t>(it - functions.begin());
+}
+
+// The bytes of `slots`, for an array of handles in the heap.
+template <class T>
+std::vector<std::byte> bytes_of(const std::vector<T>& slots) {
+  std::vector<std::byte> bytes(slots.size() * sizeof(T));
+  if (!bytes.empty()) {
+    std::memcpy(bytes.data(), slots.data(), bytes.size());
+  }
+  return bytes;
+}
+
+std::vector<std::byte> bytes_of(const std::string& text) {
+  std::vector<std::byte> bytes(text.size());
+  if (!text.empty()) {
+    std::memcpy(bytes.data(), text.data(), text.size());
+  }
+  return bytes;
+}
+
+using shmrpc::layout::VarSlot;
+
+// One map<int32, string> entry (TupleLayout: the key at 0, the string's handle at 8).
+struct NumberName {
+  std::int32_t number;
+  std::uint32_t padding;
+  VarSlot name;
+};
+
+// Requests for the functions of nested values (section 6.7): handles to handles that are valid
+// in ways valid_arguments() does not take (in buffers, shared by several handles, empty), each
+// check of decode_nested once, and results that take each path of place_result_pieces.
+std::size_t write_nested_seeds(const std::vector<FunctionDefinition>& functions,
+                               const fs::path& dir) {
+  std::size_t written = 0;
+  const auto save = [&](const std::string& name, const Request& request) {
+    write_file(dir / (name + ".bin"), request.bytes());
+    ++written;
+  };
+  const auto request = [&](const std::string& name) {
+    return Request(functions, index_of(functions, name));
+  };
+  // A vector<string> argument of `words`, each string placed on its own.
+  const auto words = [](Request& r, std::size_t index, const std::vector<std::string>& list) {
+    std::vector<VarSlot> slots;
+    for (const std::string& word : list) {
+      slots.push_back({r.place(bytes_of(word), 1), word.size(), 0});
+    }
+    r.value(index, VarSlot{r.place(bytes_of(slots), 64), slots.size(), 0});
+  };
+  {
+    Request r = request("join_words");
+    words(r, 0, {"a", "bc", "", "def"});
+    save("nested_words_ok", r.text(1, ", "));
+  }
+  {
+    // 160 handles to the same string: the server copies it 160 times.
+    Request r = request("join_words");
+    const std::uint64_t word = r.place(bytes_of(std::string("shared")), 1);
+    const std::vector<VarSlot> slots(160, VarSlot{word, 6, 0});
+    r.value(0, VarSlot{r.place(bytes_of(slots), 64), slots.size(), 0});
+    save("nested_handles_shared", r.text(1, "-"));
+  }
+  {
+    // The array of handles in buffer 2 (zeros: empty strings), a string in buffer 1.
+    Request r = request("count_words");
+    save("nested_handles_in_buffer", r.value(0, VarSlot{0, 100, 2}));
+    const std::vector<VarSlot> slots{{0, 255, 1}, {16, 8, 2}, {0, 0, 0}};
+    Request s = request("count_words");
+    save("nested_strings_in_buffer", s.value(0, VarSlot{s.place(bytes_of(slots), 64), 3, 0}));
+  }
+  // A vector<string> whose second handle is bad.
+  const auto bad_words = [&](const std::string& name, const std::vector<VarSlot>& slots) {
+    Request r = request("count_words");
+    r.place(bytes_of(std::string("text")), 1);
+    save(name, r.value(0, VarSlot{r.place(bytes_of(slots), 64), slots.size(), 0}));
+  };
+  bad_words("nested_string_past_heap", {{0, 4, 0}, {4000, 200, 0}});
+  bad_words("nested_string_huge_length", {{0, 4, 0}, {0, ~std::uint64_t{0}, 0}});
+  bad_words("nested_string_unknown_buffer", {{0, 4, 0}, {0, 1, 77}});
+  {
+    // The array of handles itself misaligned (VarSlots are 8-byte aligned).
+    Request r = request("count_words");
+    const std::vector<VarSlot> slots{{0, 0, 0}};
+    const std::uint64_t at = r.place(bytes_of(slots), 64);
+    save("nested_handles_misaligned", r.value(0, VarSlot{at + 4, 1, 0}));
+    Request h = request("count_words");
+    save("nested_handles_huge_length", h.value(0, VarSlot{0, 0x0AAA'AAAA'AAAA'AAABULL, 0}));
+  }
+  {
+    // vector<vector<int32>>: rows of 1, 0 and 3 elements; then one misaligned, one past the heap.
+    Request r = request("row_sums");
+    const std::uint64_t a = r.place(bytes_of(std::vector<std::int32_t>{7}), 4);
+    const std::uint64_t b = r.place(bytes_of(std::vector<std::int32_t>{1, -2, 3}), 4);
+    const std::vector<VarSlot> rows{{a, 1, 0}, {0, 0, 0}, {b, 3, 0}};
+    save("nested_rows_ok", r.value(0, VarSlot{r.place(bytes_of(rows), 64), rows.size(), 0}));
+    Request m = request("row_sums");
+    const std::vector<VarSlot> misaligned{{2, 1, 0}};
+    save("nested_row_misaligned", m.value(0, VarSlot{m.place(bytes_of(misaligned), 64), 1, 0}));
+    Request p = request("row_sums");
+    const std::vector<VarSlot> past{{4092, 2, 0}};
+    save("nested_row_past_heap", p.value(0, VarSlot{p.place(bytes_of(past), 64), 1, 0}));
+  }
+  {
+    // map<int32, string>: two entries, then two that repeat a key.
+    const auto names = [&](const std::string& name, std::int32_t first, std::int32_t second) {
+      Request r = request("number_names");
+      const std::uint64_t one = r.place(bytes_of(std::string("one")), 1);
+      const std::uint64_t two = r.place(bytes_of(std::string("two")), 1);
+      const std::vector<NumberName> entries{{first, 0, {one, 3, 0}}, {second, 0, {two, 3, 0}}};
+      save(name, r.value(0, VarSlot{r.place(bytes_of(entries), 64), entries.size(), 0}));
+    };
+    names("map_ok", 1, 2);
+    names("map_repeated_key", 5, 5);
+    Request h = request("number_names");
+    save("map_huge_length", h.value(0, VarSlot{64, 0x0AAA'AAAA'AAAA'AAABULL, 0}));
+    Request b = request("number_names");
+    save("map_entries_in_buffer", b.value(0, VarSlot{0, 3, 2}));  // zeros: key 0 three times
+  }
+  {
+    // map<string, vector<double>> whose two keys are the same string, in two places.
+    Request r = request("series_totals");
+    const std::uint64_t key1 = r.place(bytes_of(std::string("xy")), 1);
+    const std::uint64_t key2 = r.place(bytes_of(std::string("xy")), 1);
+    const std::uint64_t values = r.place(std::vector<std::byte>(16, std::byte{0x40}), 8);
+    const std::vector<VarSlot> entries{{key1, 2, 0}, {values, 2, 0}, {key2, 2, 0}, {0, 0, 0}};
+    save("map_repeated_string_key", r.value(0, VarSlot{r.place(bytes_of(entries), 64), 2, 0}));
+  }
+  {
+    // optional<string>: none, a bad flag, a value whose handle is past the heap.
+    save("optional_none", request("shout").value(0, std::array<std::uint8_t, 32>{}));
+    std::array<std::uint8_t, 32> bad{};
+    bad[0] = 2;
+    save("optional_bad_flag", request("shout").value(0, bad));
+    Request r = request("shout");
+    const VarSlot past{4096, 1, 0};
+    std::array<std::byte, 32> some{};
+    some[0] = std::byte{1};
+    std::memcpy(some.data() + 8, &past, sizeof past);
+    save("optional_string_past_heap", r.value(0, some));
+  }
+  // Results: pieces that fit the window, that do not (a buffer made for them), no window at all,
+  // a misaligned window, and ndarrays in a tuple.
+  save("nested_result_split", request("split_words").text(0, "one two  three"));
+  save("nested_result_into_buffer",
+       request("repeat_word").text(0, "abcdefgh").value(1, std::uint16_t{400}));
+  save("nested_result_no_window", request("split_words").text(0, "a b c").window(0, 0));
+  save("nested_result_window_misaligned", request("describe").valid_arguments().window(2052, 1024));
+  save("nested_result_empty", request("repeat_word").text(0, "").value(1, std::uint16_t{0}));
+  {
+    Request r = request("threshold");
+    const std::vector<float> image{0.5F, 2.0F, 1.5F, -1.0F, 3.0F, 0.0F};
+    std::vector<std::byte> bytes(image.size() * sizeof(float));
+    std::memcpy(bytes.data(), image.data(), bytes.size());
+    shmrpc::layout::NdSlot nd{};
+    nd.data = {r.place(bytes, 64), 6, 0};
+    nd.rank = 2;
+    nd.shape = {2, 3};
+    nd.strides = {12, 4};
+    save("nd_pair_result", r.value(0, nd).value(1, 1.0F));
+    nd.shape = {0, 3};
+    nd.data.length = 0;
+    save("nd_pair_result_empty", r.value(0, nd));
+  }
+  return written;
 }
 
 std::size_t write_dispatch_seeds(const fs::path& dir) {
@@ -271,6 +511,7 @@ std::size_t write_dispatch_seeds(const fs::path& dir) {
   save("mutable_overlap", request("copy_bytes")
                               .heap_argument(0, std::vector<std::byte>(32, std::byte{5}), 32)
                               .value(1, shmrpc::layout::VarSlot{8, 32, 0}));
+  written += write_nested_seeds(functions, dir);
   return written;
 }
 
@@ -326,6 +567,8 @@ std::vector<std::byte> make_duplicate_name_segment() {
 class PatchedExample {
  public:
   PatchedExample() : bytes_(make_segment(fuzz::example_functions(), 1)) {}
+  explicit PatchedExample(const std::vector<FunctionDefinition>& functions)
+      : bytes_(make_segment(functions, 1)) {}
 
   shmrpc::layout::SegmentHeader& header() {
     return *reinterpret_cast<shmrpc::layout::SegmentHeader*>(bytes_.data());
@@ -353,6 +596,85 @@ class PatchedExample {
 
   std::vector<std::byte> bytes_;
 };
+
+// Writes `segment` as defect_NAME.bin, once Schema::read has refused it.
+void save_defect(const fs::path& dir, const std::string& name, const PatchedExample& segment) {
+  try {
+    (void)shmrpc::Schema::read(segment.bytes().data(), segment.bytes().size(), name);
+    throw std::logic_error("make_seeds: Schema::read accepts defect_" + name);
+  } catch (const shmrpc::ProtocolError&) {  // refused, as it must be
+  }
+  write_file(dir / ("defect_" + name + ".bin"), segment.bytes());
+}
+
+// A segment of the nested fuzz functions with one defect each in a type of nested values (the
+// checks of TypeReader for kinds vector, optional, tuple and map). Types are found by kind in the
+// table the writer made; an element or member is replaced by an earlier type, so that only the
+// check named fails.
+std::size_t write_nested_defect_seeds(const fs::path& dir) {
+  // A void result and a span first (earlier types to swap in), then the nested functions.
+  const std::vector<FunctionDefinition>& all = fuzz::fuzz_functions();
+  std::vector<FunctionDefinition> functions{all.at(index_of(all, "nothing")),
+                                            all.at(index_of(all, "sum_u8"))};
+  functions.insert(functions.end(), all.begin() + index_of(all, "join_words"), all.end());
+  PatchedExample probe(functions);
+  const std::uint64_t type_count = probe.header().type_count;
+  const auto kind_of = [&](std::uint32_t i) { return static_cast<TypeKind>(probe.type(i).kind); };
+  // The first type of `kind` (whose element, or a member, is of kind `inner`), after `after`.
+  const auto find = [&](TypeKind kind, TypeKind inner, std::uint32_t after = 0) {
+    for (std::uint32_t i = after; i < type_count; ++i) {
+      if (kind_of(i) != kind) {
+        continue;
+      }
+      const shmrpc::layout::TypeDesc& t = probe.type(i);
+      bool holds = t.element != shmrpc::layout::kNoType && kind_of(t.element) == inner;
+      for (std::uint64_t m = 0; kind != TypeKind::kEnum && m < t.count; ++m) {
+        holds = holds || kind_of(probe.member(t.first_member + m).type) == inner;
+      }
+      if (holds) {
+        return i;
+      }
+    }
+    throw std::logic_error("make_seeds: no such type among the fuzz functions' types");
+  };
+  // The first span and the void type (results of the first functions), earlier than the rest.
+  std::uint32_t span = 0;
+  while (kind_of(span) != TypeKind::kSpan) {
+    ++span;
+  }
+  const std::uint32_t map = find(TypeKind::kMap, TypeKind::kString);
+  const std::uint32_t words = find(TypeKind::kVector, TypeKind::kString, span);
+  const std::uint32_t maybe = find(TypeKind::kOptional, TypeKind::kString, span);
+  const std::uint32_t tuple = find(TypeKind::kTuple, TypeKind::kString, span);
+  std::uint32_t nothing = 0;  // void
+  while (kind_of(nothing) != TypeKind::kVoid) {
+    ++nothing;
+  }
+  using Patch = std::function<void(PatchedExample&)>;
+  const std::uint32_t map_member = probe.type(map).first_member;
+  const std::uint32_t tuple_member = probe.type(tuple).first_member;
+  const std::vector<std::pair<std::string, Patch>> defects{
+      {"map_one_member", [&](PatchedExample& s) { s.type(map).count = 1; }},
+      {"map_three_members",
+       [&](PatchedExample& s) {
+         s.type(map).count = 3;  // the next type's first member: members do not follow on
+       }},
+      {"map_value_misplaced", [&](PatchedExample& s) { s.member(map_member + 1).value += 8; }},
+      {"map_bad_size", [&](PatchedExample& s) { s.type(map).size = 48; }},
+      {"map_key_void", [&](PatchedExample& s) { s.member(map_member).type = nothing; }},
+      {"vector_of_void", [&](PatchedExample& s) { s.type(words).element = nothing; }},
+      {"vector_of_span", [&](PatchedExample& s) { s.type(words).element = span; }},
+      {"optional_of_span", [&](PatchedExample& s) { s.type(maybe).element = span; }},
+      {"tuple_member_void", [&](PatchedExample& s) { s.member(tuple_member).type = nothing; }},
+      {"tuple_member_misplaced", [&](PatchedExample& s) { s.member(tuple_member + 1).value += 8; }},
+  };
+  for (const auto& [name, patch] : defects) {
+    PatchedExample segment(functions);
+    patch(segment);
+    save_defect(dir, name, segment);
+  }
+  return defects.size();
+}
 
 std::size_t write_defect_seeds(const fs::path& dir) {
   using Patch = void (*)(PatchedExample&);
@@ -383,7 +705,7 @@ std::size_t write_defect_seeds(const fs::path& dir) {
       {"frame_over_header", [](PatchedExample& s) { s.function(3).frame_size = 96; }},
       {"arity_outside", [](PatchedExample& s) { s.function(10).arity = 2; }},
       {"argument_misaligned", [](PatchedExample& s) { s.argument(1).offset = 4; }},
-      {"argument_vector", [](PatchedExample& s) { s.argument(0).type = 9; }},
+      {"argument_void", [](PatchedExample& s) { s.argument(0).type = 3; }},
       {"signature_hash_wrong", [](PatchedExample& s) { s.function(0).signature_hash ^= 1U; }},
       {"layout_hash_wrong", [](PatchedExample& s) { s.header().layout_hash ^= 1U; }},
       {"members_outside", [](PatchedExample& s) { s.header().member_count = 1U << 30U; }},
@@ -402,14 +724,9 @@ std::size_t write_defect_seeds(const fs::path& dir) {
   for (const auto& [name, patch] : defects) {
     PatchedExample segment;
     patch(segment);
-    try {
-      (void)shmrpc::Schema::read(segment.bytes().data(), segment.bytes().size(), name);
-      throw std::logic_error("make_seeds: Schema::read accepts defect_" + name);
-    } catch (const shmrpc::ProtocolError&) {  // refused, as it must be
-    }
-    write_file(dir / ("defect_" + name + ".bin"), segment.bytes());
+    save_defect(dir, name, segment);
   }
-  return defects.size();
+  return defects.size() + write_nested_defect_seeds(dir);
 }
 
 std::size_t write_schema_seeds(const fs::path& dir) {
@@ -433,6 +750,9 @@ std::size_t write_schema_seeds(const fs::path& dir) {
     save("segment_fuzz_part" + std::to_string(part), make_segment({begin, end}, 1));
   }
 
+  const auto nested = all.begin() + index_of(all, "join_words");
+  save("segment_nested_functions", make_segment({nested, all.end()}, 1));
+
   save("duplicate_name", make_duplicate_name_segment());
   written += write_defect_seeds(dir);
 
@@ -442,6 +762,10 @@ std::size_t write_schema_seeds(const fs::path& dir) {
   bad = make_segment({}, 1);
   reinterpret_cast<shmrpc::layout::SegmentHeader*>(bad.data())->format_version = 2;
   save("format_version_2", bad);
+  bad = make_segment(example, 1);
+  reinterpret_cast<shmrpc::layout::SegmentHeader*>(bad.data())->format_version =
+      shmrpc::layout::kFormatVersion - 1;  // the format before values that nest
+  save("format_version_3", bad);
   bad = make_segment({}, 1);
   bad.resize(bad.size() - 64);
   save("segment_cut_short", bad);

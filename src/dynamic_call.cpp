@@ -531,15 +531,21 @@ std::array<std::size_t, layout::kMaxRank> result_shape(const FunctionSchema& fun
   const std::uint64_t element_size = type.element->size;
   std::array<std::size_t, layout::kMaxRank> shape{};
   bool valid = slot.rank <= layout::kMaxRank && (type.count == 0 || slot.rank == type.count);
+  const std::size_t rank = valid ? slot.rank : 0;
   std::uint64_t count = 1;
-  auto stride = static_cast<std::int64_t>(element_size);
-  for (std::size_t i = valid ? slot.rank : 0; i-- > 0;) {
+  for (std::size_t i = 0; i < rank; ++i) {
     shape.at(i) = slot.shape.at(i);
-    count *= slot.shape.at(i);
-    valid = valid && (slot.shape.at(i) <= 1 || slot.strides.at(i) == stride);
-    stride *= static_cast<std::int64_t>(std::max<std::uint64_t>(slot.shape.at(i), 1));
+    valid = valid && !__builtin_mul_overflow(count, slot.shape.at(i), &count);
   }
-  if (!valid || count * element_size != bytes) {
+  // C order, unless the array is empty (its strides are 0 then: nothing to reach).
+  std::uint64_t stride = element_size;
+  for (std::size_t i = rank; count != 0 && i-- > 0;) {
+    valid =
+        valid && (slot.shape.at(i) <= 1 || slot.strides.at(i) == static_cast<std::int64_t>(stride));
+    stride *= std::max<std::uint64_t>(slot.shape.at(i), 1);  // <= count * element_size: no overflow
+  }
+  std::uint64_t total = 0;
+  if (!valid || __builtin_mul_overflow(count, element_size, &total) || total != bytes) {
     throw ProtocolError(
         fmt::format("shmrpc: {} returned an array of rank {} whose shape and "
                     "strides do not describe its {} bytes in C order",

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -171,6 +172,28 @@ void place_result_pieces(const CallFrame& call, const PieceWriter& pieces) {
   }
   const Buffer buffer = make_buffer_for_result(call, pieces.size());
   pieces.place(buffer.id, 0, buffer.data());
+}
+
+const std::byte* ArgumentMemory::piece(const layout::VarSlot& slot, std::size_t size,
+                                       std::size_t align) {
+  const std::byte* data = var_range(call, slot, size, align);
+  if (slot.length == 0) {
+    return data;
+  }
+  if (std::find(memories.begin(), memories.end(), slot.buffer) == memories.end()) {
+    memories.push_back(slot.buffer);
+    // var_range held the buffer's mapping last.
+    named +=
+        slot.buffer == layout::kHeapBuffer ? call.heap_size : call.buffers->held.back()->size();
+  }
+  decoded += slot.length * size;  // var_range checked that this many bytes exist
+  if (decoded > named) {
+    throw BadRequest(fmt::format(
+        "the handles of an argument reach {} bytes, more than the {} bytes of the memory they "
+        "name: its pieces overlap",
+        decoded, named));
+  }
+  return data;
 }
 
 void ArgumentMemory::repeated_key(std::size_t entry) {

@@ -315,6 +315,27 @@ TEST_F(HostileTest, NestedHandlesAreCheckedAtEveryLevel) {
   expect_still_serving();
 }
 
+TEST_F(HostileTest, HandlesThatShareBytesCannotMultiplyTheWork) {
+  // A vector of 1,000 handles to one vector of 1,000 handles to one string: 50 KB of handles
+  // that would decode as 26 MB, more than the heap they lie in holds.
+  constexpr std::size_t kFanOut = 1000;
+  const std::size_t inner = 32 * 1024;
+  const std::size_t text = 64 * 1024;
+  std::memcpy(heap() + text, "ab", 2);
+  for (std::size_t i = 0; i < kFanOut; ++i) {
+    const layout::VarSlot to_inner{.offset = inner, .length = kFanOut, .buffer = 0};
+    const layout::VarSlot to_text{.offset = text, .length = 2, .buffer = 0};
+    std::memcpy(heap() + i * sizeof to_inner, &to_inner, sizeof to_inner);
+    std::memcpy(heap() + inner + i * sizeof to_text, &to_text, sizeof to_text);
+  }
+  put(argument_offset("echo_groups", 0),
+      layout::VarSlot{.offset = 0, .length = kFanOut, .buffer = 0});
+  block().result_offset = 128 * 1024;
+  block().result_capacity = 4096;
+  expect_rejected(raw_call("echo_groups"), "its pieces overlap");
+  expect_still_serving();
+}
+
 TEST_F(HostileTest, AMapWithARepeatedKeyIsRefused) {
   // Two entries {"a": []}: a string handle and a vector handle each, 48 bytes an entry.
   std::memcpy(heap() + 1024, "a", 1);

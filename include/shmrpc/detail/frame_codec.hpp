@@ -67,11 +67,15 @@ void place_result_pieces(const CallFrame& call, const PieceWriter& pieces);
 /// which the call holds until it ends; views (spans, string_views, ArrayViews) point there.
 struct ArgumentMemory {
   const CallFrame& call;
+  /// Bytes of the pieces decoded so far, and of the memories (the heap, each buffer) they lie
+  /// in: handles may share bytes, so without this bound a few KiB of handles to handles could
+  /// make the server decode gigabytes. A client's own encoding never shares (section 6.7).
+  std::uint64_t decoded = 0;
+  std::uint64_t named = 0;
+  std::vector<std::uint64_t> memories;
 
-  /// `slot.length` elements of `size` bytes aligned to `align`.
-  const std::byte* piece(const layout::VarSlot& slot, std::size_t size, std::size_t align) const {
-    return var_range(call, slot, size, align);
-  }
+  /// `slot.length` elements of `size` bytes aligned to `align`. Throws BadRequest.
+  const std::byte* piece(const layout::VarSlot& slot, std::size_t size, std::size_t align);
 
   template <class T>
   static const TypeInfo& info() {
@@ -120,7 +124,7 @@ auto decode_argument(const CallFrame& call, std::uint32_t offset) {
     } else {
       std::vector<std::byte> bytes(type_info_of<T>().size);
       std::memcpy(bytes.data(), call.frame + offset, bytes.size());
-      ArgumentMemory memory{call};
+      ArgumentMemory memory{.call = call, .decoded = 0, .named = 0, .memories = {}};
       return decode_nested<T>(memory, bytes.data());
     }
   } catch (const BadRequest&) {
@@ -146,8 +150,11 @@ void write_array_handle(const CallFrame& call, std::byte* out, const T& value) {
     slot.rank = static_cast<std::uint32_t>(view.rank());
     for (std::size_t i = 0; i < view.rank(); ++i) {
       slot.shape.at(i) = view.shape(i);
-      slot.strides.at(i) =
-          static_cast<std::int64_t>(view.stride(i)) * static_cast<std::int64_t>(sizeof(Element));
+      // An empty array's strides are 0: a shape like {0, 2^62} has no C-ordered strides in
+      // 64 bits, and no element to reach.
+      slot.strides.at(i) = value.size() == 0 ? 0
+                                             : static_cast<std::int64_t>(view.stride(i)) *
+                                                   static_cast<std::int64_t>(sizeof(Element));
     }
     std::memcpy(out, &slot, sizeof slot);
   } else {
