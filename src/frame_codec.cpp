@@ -60,7 +60,7 @@ Buffer make_buffer_for_result(const CallFrame& call, std::uint64_t size) {
         "{} bytes)",
         size, call.result_capacity, call.heap_size));
   }
-  const Buffer buffer = call.buffers->table->make(call.buffers->client, size);
+  Buffer buffer = call.buffers->table->make(call.buffers->client, size);
   call.buffers->made.push_back(buffer.id);
   call.buffers->given.push_back(buffer.id);
   return buffer;
