@@ -295,7 +295,9 @@ TEST_F(HostileTest, NestedHandlesAreCheckedAtEveryLevel) {
   const std::uint32_t words = argument_offset("join", 0);
   const std::uint32_t separator = argument_offset("join", 1);
   const auto join_with = [&](layout::VarSlot list, std::vector<layout::VarSlot> elements) {
-    std::memcpy(heap(), elements.data(), elements.size() * sizeof(layout::VarSlot));
+    for (std::size_t i = 0; i < elements.size(); ++i) {
+      std::memcpy(heap() + i * sizeof(layout::VarSlot), &elements[i], sizeof(layout::VarSlot));
+    }
     std::memcpy(heap() + 1024, "ab", 2);
     put(words, list);
     put(separator, layout::VarSlot{});
