@@ -379,11 +379,6 @@ void DynamicCall::resolve_result() {
     throw ProtocolError(fmt::format("shmrpc: {} returned an invalid {}: {}", function_.name,
                                     type_name(type), error.what()));
   }
-  if (is_variable(type.kind)) {
-    layout::VarSlot var{};
-    std::memcpy(&var, result_slot(), sizeof var);
-    result_ = result_piece(var, unit_size(type));
-  }
 }
 
 void DynamicCall::claim_pieces(const TypeInfo& type, const std::byte* bytes) {
@@ -489,16 +484,6 @@ std::span<const std::byte> DynamicCall::result_piece(const layout::VarSlot& slot
 
 const std::byte* DynamicCall::result_slot() const noexcept {
   return connection_.frame() + function_.return_offset;
-}
-
-std::span<const std::byte> DynamicCall::result_bytes() const {
-  return result_;
-}
-
-SharedBlock DynamicCall::keep_result_block() {
-  layout::VarSlot var{};
-  std::memcpy(&var, result_slot(), sizeof var);
-  return keep_result_block(var.buffer);
 }
 
 SharedBlock DynamicCall::keep_result_block(std::uint64_t buffer) {

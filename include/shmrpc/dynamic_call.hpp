@@ -92,12 +92,6 @@ class DynamicCall {
   /// The fixed-size result slot, function().return_type->size bytes (valid after execute()).
   /// Unchecked: check_value() it before reading it as an object.
   const std::byte* result_slot() const noexcept;
-  /// A variable-length result: its bytes in the heap (validated against the offered window) or
-  /// in the buffer the server made for it (valid after execute(), while the call lives).
-  std::span<const std::byte> result_bytes() const;
-  /// Hands the result's block (heap or buffer) to the caller: it is not freed with the call. The
-  /// caller frees it with Connection::free_block.
-  SharedBlock keep_result_block();
   /// The elements a handle inside the result points to: `slot.length` elements of
   /// `element_size` bytes in the result window or a buffer the server made for this result
   /// (valid after execute(), while the call lives). Every handle of the result was checked in
@@ -105,7 +99,8 @@ class DynamicCall {
   std::span<const std::byte> result_piece(const layout::VarSlot& slot,
                                           std::size_t element_size) const;
   /// Hands the block of memory `buffer` of the result (layout::kHeapBuffer: the result window,
-  /// cut to what the result uses) to the caller, as keep_result_block(). Once per block.
+  /// cut to what the result uses) to the caller: it is not freed with the call. The caller frees
+  /// it with Connection::free_block. Once per block.
   SharedBlock keep_result_block(std::uint64_t buffer);
   /// Bytes of the result window the result's pieces reach: the size of its kept heap block.
   std::uint64_t result_window_used() const noexcept { return window_used_; }
@@ -164,7 +159,6 @@ class DynamicCall {
     bool kept = false;
   };
   std::vector<ResultBuffer> result_buffers_;  // buffers the server made for the result
-  std::span<const std::byte> result_;         // the variable-length result's bytes
 };
 
 /// The shape of an ndarray of type `type` in the result of `function`, whose handle is `slot` and
