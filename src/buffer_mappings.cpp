@@ -54,21 +54,40 @@ std::shared_ptr<const Segment> BufferMappings::map(std::uint64_t id, std::uint64
 
 std::optional<std::pair<std::uint64_t, std::uint64_t>> BufferMappings::locate(
     const void* data, std::size_t bytes) const {
-  const auto* p = static_cast<const std::byte*>(data);
+  LocatedBuffer ignored;
+  return locate(data, bytes, ignored);
+}
+
+std::optional<std::pair<std::uint64_t, std::uint64_t>> BufferMappings::locate(
+    const void* data, std::size_t bytes, LocatedBuffer& last) const {
+  // As integers: p may lie past a mapping, where pointer arithmetic means nothing.
+  const auto p = reinterpret_cast<std::uintptr_t>(data);
+  const auto within = [&](std::uintptr_t begin, std::uint64_t size) {
+    return p >= begin && p - begin <= size && bytes <= size - (p - begin);
+  };
+  // Acquire pairs with the release in forget(): an unchanged count means the mapping `last`
+  // names is still in the cache, so still mapped at the same address.
+  if (last.size != 0 && last.forgets == forgets_.load(std::memory_order_acquire) &&
+      within(last.begin, last.size)) {
+    return std::pair{last.id, p - last.begin};
+  }
   const std::lock_guard lock(mutex_);
-  auto found = by_address_.upper_bound(p);
+  auto found = by_address_.upper_bound(static_cast<const std::byte*>(data));
   if (found == by_address_.begin()) {
     return std::nullopt;
   }
   --found;  // the last mapping starting at or before p
   const Segment& mapping = *mappings_.at(found->second);
-  // As integers: p may lie past the mapping, where pointer arithmetic means nothing.
-  const std::uint64_t offset =
-      reinterpret_cast<std::uintptr_t>(p) - reinterpret_cast<std::uintptr_t>(mapping.data());
-  if (offset > mapping.size() || bytes > mapping.size() - offset) {
+  const auto begin = reinterpret_cast<std::uintptr_t>(mapping.data());
+  if (!within(begin, mapping.size())) {
     return std::nullopt;
   }
-  return std::pair{found->second, offset};
+  // Relaxed: written under mutex_, which this thread holds.
+  last = {.begin = begin,
+          .size = mapping.size(),
+          .id = found->second,
+          .forgets = forgets_.load(std::memory_order_relaxed)};
+  return std::pair{found->second, p - begin};
 }
 
 void BufferMappings::forget(std::uint64_t id) {
@@ -80,6 +99,7 @@ void BufferMappings::forget(std::uint64_t id) {
     dropped = std::move(found->second);
     by_address_.erase(dropped->data());
     mappings_.erase(found);
+    forgets_.fetch_add(1, std::memory_order_release);
   }
 }
 

@@ -139,19 +139,29 @@ Buffer BufferTable::publish_new(std::uint64_t owner, std::uint64_t size) {
 
 BufferRange BufferTable::find(std::uint64_t id, std::uint64_t offset, std::uint64_t length,
                               std::uint64_t align) const {
-  assert(align != 0 && (align & (align - 1)) == 0);  // the element type's alignment
-  std::shared_ptr<const Segment> mapping;
+  BufferRange range;
   {
     const std::lock_guard lock(mutex_);
     const auto found = entries_.find(id);
     if (found == entries_.end()) {
       throw_unknown(id);
     }
-    mapping = found->second.mapping;
+    range.mapping = found->second.mapping;
+    // Relaxed: written under mutex_, which this thread holds.
+    range.releases = releases_.load(std::memory_order_relaxed);
   }
+  range.data = checked_range(*range.mapping, id, offset, length, align);
+  range.length = length;
+  return range;
+}
+
+std::byte* BufferTable::checked_range(const Segment& mapping, std::uint64_t id,
+                                      std::uint64_t offset, std::uint64_t length,
+                                      std::uint64_t align) {
+  assert(align != 0 && (align & (align - 1)) == 0);  // the element type's alignment
   // The checks run on the table's own record of the size (the mapping), never on a size the
   // client sent: the file's size does not change, since only the server could change it.
-  const std::uint64_t size = mapping->size();
+  const std::uint64_t size = mapping.size();
   if (length > std::numeric_limits<std::uint64_t>::max() - offset) {
     throw BadRequest(fmt::format(
         "offset {} plus length {} in buffer {} overflows 64 bits; the buffer holds {} bytes",
@@ -167,8 +177,7 @@ BufferRange BufferTable::find(std::uint64_t id, std::uint64_t offset, std::uint6
     throw BadRequest(
         fmt::format("offset {} in buffer {} is not aligned to {} bytes", offset, id, align));
   }
-  std::byte* data = mapping->data() + offset;
-  return {std::move(mapping), data, length};
+  return mapping.data() + offset;
 }
 
 BufferTable::Entry& BufferTable::owned_entry(std::uint64_t id, std::uint64_t owner,
@@ -200,6 +209,7 @@ void BufferTable::release(std::uint64_t id, std::uint64_t owner) {
     const std::lock_guard lock(mutex_);
     mapping = std::move(owned_entry(id, owner, "release it").mapping);
     entries_.erase(id);
+    releases_.fetch_add(1, std::memory_order_release);
     refund(owner, mapping->size());
   }
   // Outside the lock: unlink and munmap take time, and other threads' calls need the table. The
@@ -219,6 +229,7 @@ std::size_t BufferTable::release_owner(std::uint64_t owner) {
       if (it->second.owner == owner) {
         released.push_back(std::move(it->second.mapping));
         it = entries_.erase(it);
+        releases_.fetch_add(1, std::memory_order_release);
       } else {
         ++it;
       }

@@ -404,7 +404,7 @@ std::optional<layout::VarSlot> Connection::locate(const void* data, std::size_t 
   if (p >= begin && p - begin <= heap_size() && bytes <= heap_size() - (p - begin)) {
     return layout::VarSlot{.offset = p - begin, .length = 0, .buffer = layout::kHeapBuffer};
   }
-  if (const auto found = mappings_.locate(data, bytes)) {
+  if (const auto found = mappings_.locate(data, bytes, located_)) {
     return layout::VarSlot{.offset = found->second, .length = 0, .buffer = found->first};
   }
   return std::nullopt;

@@ -43,11 +43,8 @@ std::byte* buffer_range(const CallFrame& call, const layout::VarSlot& slot,
     throw BadRequest(fmt::format("{} elements of {} bytes is more bytes than a buffer can hold",
                                  slot.length, element_size));
   }
-  BufferRange range = call.buffers->table->find(slot.buffer, slot.offset,
-                                                slot.length * element_size, element_align);
-  // Held until the call ends: the client may release the buffer while the function reads it.
-  call.buffers->held.push_back(std::move(range.mapping));
-  return range.data;
+  // Mapped until the call ends: the client may release the buffer while the function reads it.
+  return call.buffers->find(slot.buffer, slot.offset, slot.length * element_size, element_align);
 }
 
 // A result of `size` bytes too large for the window: a buffer of its own, the client's once the
@@ -182,9 +179,9 @@ const std::byte* ArgumentMemory::piece(const layout::VarSlot& slot, std::size_t 
   }
   if (std::find(memories.begin(), memories.end(), slot.buffer) == memories.end()) {
     memories.push_back(slot.buffer);
-    // var_range held the buffer's mapping last.
+    // var_range found the buffer last.
     named +=
-        slot.buffer == layout::kHeapBuffer ? call.heap_size : call.buffers->held.back()->size();
+        slot.buffer == layout::kHeapBuffer ? call.heap_size : call.buffers->found_last().size();
   }
   decoded += slot.length * size;  // var_range checked that this many bytes exist
   if (decoded > named) {

@@ -298,6 +298,8 @@ void Server::Serving::serve(std::uint32_t channel) {
       state = detail::spin_for_state(cb.state, detail::WaitFor::kRequest, spin_);
     }
     if (!state) {
+      // Idle: a buffer released meanwhile must not stay mapped here for as long as that lasts.
+      call_buffers_[channel].unpin();
       state = detail::sleep_for_state(cb.state, detail::WaitFor::kRequest,
                                       std::chrono::steady_clock::now() + kIdleWakeInterval);
     }

@@ -10,8 +10,14 @@ bool same_type(const TypeInfo& a, const TypeInfo& b) noexcept {
   if (&a == &b) {
     return true;
   }
-  if (a.kind != b.kind || a.is_mutable != b.is_mutable || a.count != b.count || a.size != b.size ||
-      a.align != b.align || a.name != b.name || a.members.size() != b.members.size()) {
+  if (a.kind != b.kind || a.is_mutable != b.is_mutable) {
+    return false;
+  }
+  if (is_scalar(a.kind)) {
+    return true;  // size, alignment and name follow from the kind; elements and members are none
+  }
+  if (a.count != b.count || a.size != b.size || a.align != b.align || a.name != b.name ||
+      a.members.size() != b.members.size()) {
     return false;
   }
   if ((a.element == nullptr) != (b.element == nullptr) ||

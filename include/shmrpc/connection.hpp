@@ -80,6 +80,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   /// Where [data, data + bytes) lies in shared memory this client can name to the server: a slot
   /// (offset and buffer; length 0) for the channel heap or one of its buffer mappings, or nullopt.
+  /// The calling thread's, as a call is: it remembers the buffer it found last.
   std::optional<layout::VarSlot> locate(const void* data, std::size_t bytes) const;
   /// Buffer `id`, which must hold at least `bytes` bytes, mapped (cached after the first time).
   /// Throws ProtocolError when it cannot be mapped or is smaller.
@@ -157,6 +158,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::byte* heap_ = nullptr;
   detail::HeapAllocator allocator_;
   detail::BufferMappings mappings_;
+  mutable detail::LocatedBuffer located_;    // the buffer locate() found last; the calling thread's
   std::chrono::nanoseconds spin_;            // options_.spin, at most check_interval_
   std::chrono::nanoseconds check_interval_;  // options_.liveness_interval / 2
   bool gone_ = false;

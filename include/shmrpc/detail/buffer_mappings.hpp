@@ -10,6 +10,7 @@
 /// one BufferMappings serves one connection to one server instance; a reconnection starts a new
 /// one.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -23,6 +24,16 @@
 #include "shmrpc/segment.hpp"
 
 namespace shmrpc::detail {
+
+/// The buffer one thread located last (BufferMappings::locate with a LocatedBuffer): locating
+/// bytes in it again takes no lock while no buffer has been forgotten since. One per calling
+/// thread, never shared.
+struct LocatedBuffer {
+  std::uintptr_t begin = 0;  // the mapping's first byte
+  std::uint64_t size = 0;    // its bytes; 0: none yet
+  std::uint64_t id = 0;
+  std::uint64_t forgets = 0;  // the cache's forget count when it was located
+};
 
 class BufferMappings {
  public:
@@ -49,6 +60,12 @@ class BufferMappings {
   std::optional<std::pair<std::uint64_t, std::uint64_t>> locate(const void* data,
                                                                 std::size_t bytes) const;
 
+  /// The same, remembering the buffer found in `last`: bytes in the buffer located before are
+  /// found without the lock while no buffer has been forgotten since (passing the same array
+  /// again costs little more than passing none).
+  std::optional<std::pair<std::uint64_t, std::uint64_t>> locate(const void* data, std::size_t bytes,
+                                                                LocatedBuffer& last) const;
+
   /// Number of buffers in the cache. Any thread.
   std::size_t count() const;
 
@@ -59,6 +76,8 @@ class BufferMappings {
   mutable std::mutex mutex_;
   std::unordered_map<std::uint64_t, std::shared_ptr<const Segment>> mappings_;  // guarded by mutex_
   std::map<const std::byte*, std::uint64_t> by_address_;  // mapping start -> id; guarded by mutex_
+  // Buffers forgotten so far: written under mutex_, read without it by locate()'s fast path.
+  std::atomic<std::uint64_t> forgets_{0};
 };
 
 }  // namespace shmrpc::detail

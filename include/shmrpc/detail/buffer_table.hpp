@@ -17,6 +17,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -49,6 +50,8 @@ struct BufferRange {
   std::shared_ptr<const Segment> mapping;
   std::byte* data = nullptr;
   std::uint64_t length = 0;
+  /// The table's releases() when the buffer was found.
+  std::uint64_t releases = 0;
 };
 
 class BufferTable {
@@ -86,6 +89,15 @@ class BufferTable {
   /// bits, or a misaligned offset, saying what was wrong and what is allowed.
   BufferRange find(std::uint64_t id, std::uint64_t offset, std::uint64_t length,
                    std::uint64_t align) const;
+
+  /// [offset, offset + length) of `mapping`, buffer `id`, checked as find() checks it: for a
+  /// mapping find() returned before. Throws BadRequest.
+  static std::byte* checked_range(const Segment& mapping, std::uint64_t id, std::uint64_t offset,
+                                  std::uint64_t length, std::uint64_t align);
+
+  /// How many buffers have been released so far. While it has not changed, every buffer find()
+  /// returned since is still in the table (ids are never reused). Any thread, no lock.
+  std::uint64_t releases() const noexcept { return releases_.load(std::memory_order_acquire); }
 
   /// Hands buffer `id` from `owner` to `new_owner` (a result handed to a client becomes the
   /// client's). Server side, any thread. Throws BadRequest when there is no such buffer or
@@ -140,6 +152,8 @@ class BufferTable {
   mutable std::mutex mutex_;
   std::uint64_t next_id_ = 1;                         // guarded by mutex_
   std::unordered_map<std::uint64_t, Entry> entries_;  // guarded by mutex_
+  // Buffers released so far: written under mutex_ (release pairs with the acquire in releases()).
+  std::atomic<std::uint64_t> releases_{0};
   std::uint64_t quota_;
   std::unordered_map<std::uint64_t, std::uint64_t> held_bytes_;  // by owner; guarded by mutex_
 };

@@ -27,12 +27,48 @@ struct CallBuffers {
   std::vector<std::uint64_t> made;
   /// Those of `made` the call's result names: the client learns of these alone.
   std::vector<std::uint64_t> given;
+  /// The buffer this channel's calls found last, and the table's releases() then. Kept across
+  /// calls, so that a call passing the same buffer again takes no lock and no reference count.
+  /// Dropped at the end of a call once any buffer has been released, and when the channel goes
+  /// idle (unpin()): a released buffer stays mapped by the server no longer than that.
+  std::shared_ptr<const Segment> pinned;
+  std::uint64_t pinned_id = 0;
+  std::uint64_t pinned_releases = 0;
+
+  /// `length` bytes at `offset` in buffer `id`, checked (BufferTable::find), mapped at least
+  /// until the call ends. Throws BadRequest. Server side, the channel's thread.
+  std::byte* find(std::uint64_t id, std::uint64_t offset, std::uint64_t length,
+                  std::uint64_t align) {
+    if (pinned != nullptr && id == pinned_id && pinned_releases == table->releases()) {
+      return detail::BufferTable::checked_range(*pinned, id, offset, length, align);
+    }
+    detail::BufferRange range = table->find(id, offset, length, align);
+    if (pinned != nullptr) {
+      held.push_back(std::move(pinned));  // an earlier argument of this call may lie in it
+    }
+    pinned = std::move(range.mapping);
+    pinned_id = id;
+    pinned_releases = range.releases;
+    return range.data;
+  }
+
+  /// The mapping of the buffer find() returned last.
+  const Segment& found_last() const noexcept { return *pinned; }
+
+  /// Drops the pinned mapping. Server side, the channel's thread, between calls.
+  void unpin() noexcept {
+    pinned.reset();
+    pinned_id = 0;
+  }
 
   /// After a call: drops the held mappings and releases the made buffers the client does not
   /// get: all of them if the call failed, else those its result does not name (a ResultArray
   /// the function made and dropped). Server side, the channel's thread.
   void end_call(bool succeeded) noexcept {
     held.clear();
+    if (pinned != nullptr && pinned_releases != table->releases()) {
+      unpin();  // it may be released: the next call finds it again
+    }
     if (table != nullptr) {
       for (const std::uint64_t id : made) {
         if (succeeded && std::find(given.begin(), given.end(), id) != given.end()) {

@@ -92,7 +92,9 @@ struct ArgumentMemory {
       using Value = std::remove_const_t<Element>;
       const auto slot = load_handle<layout::VarSlot>(bytes);
       std::byte* data = var_range(call, slot, sizeof(Value), alignof(Value));
-      check_values(type_info_of<Value>(), data, static_cast<std::size_t>(slot.length));
+      if constexpr (!std::is_arithmetic_v<Value> || std::is_same_v<Value, bool>) {
+        check_values(type_info_of<Value>(), data, static_cast<std::size_t>(slot.length));
+      }  // every byte pattern of a number is a value: nothing to check
       // The client laid these elements out in shared memory; the server views them there.
       return T(reinterpret_cast<Element*>(data), static_cast<std::size_t>(slot.length));
     } else if constexpr (NdArrayTraits<T>::kIsNdArray) {
@@ -112,6 +114,9 @@ struct ArgumentMemory {
   }
 };
 
+/// Slots up to this size are copied to the stack to be decoded (an NdSlot is 160 bytes).
+inline constexpr std::size_t kStackSlotBytes = 512;
+
 /// Decodes the argument of value type T (decayed) at `offset` in the frame. Throws BadRequest.
 template <class T>
 auto decode_argument(const CallFrame& call, std::uint32_t offset) {
@@ -121,11 +126,24 @@ auto decode_argument(const CallFrame& call, std::uint32_t offset) {
       std::array<std::byte, sizeof(T)> bytes{};
       std::memcpy(bytes.data(), call.frame + offset, sizeof(T));
       return read_slot<T>(bytes.data(), true);
+    } else if constexpr (IsDynamicSpan<T>::value || NdArrayTraits<T>::kIsNdArray) {
+      // A view: leaf() reads its handle once and checks it; nothing else lies outside the slot.
+      const ArgumentMemory memory{.call = call, .decoded = 0, .named = 0, .memories = {}};
+      return memory.leaf<T>(call.frame + offset);
     } else {
-      std::vector<std::byte> bytes(type_info_of<T>().size);
-      std::memcpy(bytes.data(), call.frame + offset, bytes.size());
+      // A handle or a tuple of a few: on the stack unless it is unusually large, since every
+      // call with such an argument copies it.
+      const std::size_t size = type_info_of<T>().size;
+      alignas(std::max_align_t) std::array<std::byte, kStackSlotBytes> small;
+      std::vector<std::byte> large;
+      std::byte* bytes = small.data();
+      if (size > small.size()) {
+        large.resize(size);
+        bytes = large.data();
+      }
+      std::memcpy(bytes, call.frame + offset, size);
       ArgumentMemory memory{.call = call, .decoded = 0, .named = 0, .memories = {}};
-      return decode_nested<T>(memory, bytes.data());
+      return decode_nested<T>(memory, bytes);
     }
   } catch (const BadRequest&) {
     throw;
