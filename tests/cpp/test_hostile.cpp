@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <csignal>
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -261,6 +263,45 @@ TEST_F(HostileTest, BufferHandlesAreCheckedBeforeTheirBytesAreRead) {
   std::memcpy(buffer.data() + 128, bools.data(), bools.size());
   put(argument_offset("count_true", 0), layout::VarSlot{128, bools.size(), id});
   expect_rejected(raw_call("count_true"), "a bool holds byte 2");
+  expect_still_serving();
+}
+
+// The server remembers the buffer a channel's calls found last, so that passing it again takes
+// no lock: one call may still name several buffers, and a released one is unknown at once.
+TEST_F(HostileTest, ABufferFoundBeforeIsUnknownOnceReleased) {
+  const auto make = [&] {
+    block().result_capacity = 4096;
+    EXPECT_EQ(raw_call(layout::kMakeBufferIndex), CallState::kDone) << error_message();
+    return block().result_offset;
+  };
+  const std::uint64_t first = make();
+  const std::uint64_t second = make();
+  const Segment first_bytes = Segment::open_buffer(server_.name(), first);
+  const Segment second_bytes = Segment::open_buffer(server_.name(), second);
+  std::memcpy(first_bytes.data(), "ab", 2);
+  std::memcpy(second_bytes.data(), "cd", 2);
+  // join(words, separator) with each word in its own buffer.
+  const std::array words{layout::VarSlot{.offset = 0, .length = 2, .buffer = first},
+                         layout::VarSlot{.offset = 0, .length = 2, .buffer = second}};
+  std::memcpy(heap(), words.data(), sizeof words);
+  put(argument_offset("join", 0), layout::VarSlot{.offset = 0, .length = 2, .buffer = 0});
+  put(argument_offset("join", 1), layout::VarSlot{});
+  block().result_offset = 4096;
+  block().result_capacity = 4096;
+  ASSERT_EQ(raw_call("join"), CallState::kDone) << error_message();
+  const auto text = get<layout::VarSlot>(function("join").return_offset);
+  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(heap() + text.offset), text.length),
+            "abcd");
+
+  put(argument_offset("sum_i16", 0), layout::VarSlot{.offset = 0, .length = 1, .buffer = first});
+  ASSERT_EQ(raw_call("sum_i16"), CallState::kDone) << error_message();
+  ASSERT_EQ(raw_call("sum_i16"), CallState::kDone) << error_message();  // found again
+  block().result_offset = first;
+  ASSERT_EQ(raw_call(layout::kReleaseBufferIndex), CallState::kDone) << error_message();
+  put(argument_offset("sum_i16", 0), layout::VarSlot{.offset = 0, .length = 1, .buffer = first});
+  expect_rejected(raw_call("sum_i16"), "does not exist");
+  put(argument_offset("sum_i16", 0), layout::VarSlot{.offset = 0, .length = 1, .buffer = second});
+  ASSERT_EQ(raw_call("sum_i16"), CallState::kDone) << error_message();
   expect_still_serving();
 }
 

@@ -134,6 +134,7 @@ auto decode_argument(const CallFrame& call, std::uint32_t offset) {
       // A handle or a tuple of a few: on the stack unless it is unusually large, since every
       // call with such an argument copies it.
       const std::size_t size = type_info_of<T>().size;
+      // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init): the memcpy below fills it.
       alignas(std::max_align_t) std::array<std::byte, kStackSlotBytes> small;
       std::vector<std::byte> large;
       std::byte* bytes = small.data();
