@@ -2,7 +2,7 @@
 // the functions of bench_server.hpp until SIGTERM or SIGINT. Every case runs it with the default
 // ServerOptions but for the spin; --arena is there for trying other heap sizes by hand.
 //
-//   bench_server NAME [--arena BYTES] [--spin-ns NS]
+//   bench_server NAME [--arena BYTES] [--spin-ns NS] [--channels N]
 
 #include <chrono>
 #include <cstdint>
@@ -16,7 +16,7 @@
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_server NAME [--arena BYTES] [--spin-ns NS]\n");
+    std::fprintf(stderr, "usage: bench_server NAME [--arena BYTES] [--spin-ns NS] [--channels N]\n");
     return 2;
   }
   shmrpc::ServerOptions options;
@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
     const std::uint64_t value = std::strtoull(argv[i + 1], nullptr, 10);
     if (flag == "--arena") {
       options.arena_size = value;
+    } else if (flag == "--channels") {
+      options.channels = static_cast<std::uint32_t>(value);
     } else if (flag == "--spin-ns") {
       options.spin = std::chrono::nanoseconds(value);
     } else {

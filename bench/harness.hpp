@@ -287,17 +287,22 @@ inline void report(const Case& c, int iterations, Figures figures,
                figures.p99_ns);
 }
 
-/// Prints the result line of a throughput case: `calls` by `clients` processes in `seconds`.
-inline void report_throughput(const Case& c, int clients, std::uint64_t calls, double seconds) {
+/// Prints the result line of a throughput case: `calls` by `clients` processes (or threads) in
+/// `seconds`, with its ratio to a base case when given (calls per second over the base's).
+inline void report_throughput(const Case& c, int clients, std::uint64_t calls, double seconds,
+                              const std::optional<RoundRatio>& ratio = std::nullopt) {
   const double per_s = static_cast<double>(calls) / seconds;
+  const std::string in_rounds = ratio ? ", \"round_ratio\": " + std::to_string(ratio->value) +
+                                            ", \"ratio_base\": " + json_string(ratio->base)
+                                      : "";
   std::printf(
       "{\"case\": %s, \"transport\": %s, \"client\": \"C++\", \"payload_bytes\": %llu, "
       "\"clients\": %d, \"iterations\": %llu, \"calls_per_s\": %.0f, \"pinned\": %s, "
-      "\"note\": %s}\n",
+      "\"note\": %s%s}\n",
       json_string(c.name).c_str(), json_string(c.transport).c_str(),
       static_cast<unsigned long long>(c.payload_bytes), clients,
       static_cast<unsigned long long>(calls), per_s, json_string("not pinned").c_str(),
-      json_string(c.note).c_str());
+      json_string(c.note).c_str(), in_rounds.c_str());
   std::fflush(stdout);
   std::fprintf(stderr, "%-48s %10.0f calls/s\n", c.name.c_str(), per_s);
 }

@@ -1,7 +1,8 @@
 // Throughput: calls per second of the null call with 1, 2, 4 and 8 client processes calling one
-// shmrpc server at once (8 channels, one serving thread each), in the default waiting mode
-// (spin 50 us, then sleep). Processes are not pinned: with more clients than CPUs the kernel
-// spreads them.
+// shmrpc server at once (default options: a serving thread per channel), in the default waiting
+// mode (spin 50 us, then sleep); and 8 threads of one process sharing one Client, next to 8
+// client processes in interleaved rounds. Nothing is pinned: with more clients than CPUs the
+// kernel spreads them.
 //
 //   throughput [--iterations N] [--smoke]   (N calls per client, default 200000; harness.hpp)
 
@@ -9,10 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <new>
+#include <thread>
 #include <vector>
 
 #include "bench_server.hpp"
@@ -27,6 +30,59 @@ struct StartLine {
   std::atomic<int> ready;
   std::atomic<int> go;
 };
+
+// Calls `calls` null calls on each of `threads` threads sharing one Client, in a child process
+// (as the client processes of run_clients are); returns the seconds from the start line to the
+// last call's end.
+double run_shared_client(const std::string& server, int threads, int calls) {
+  void* memory =
+      mmap(nullptr, sizeof(double), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  auto* seconds = new (memory) double{0};
+  const pid_t pid = fork();
+  if (pid == 0) {
+    int status = 1;
+    try {
+      shmrpc::ClientOptions options;
+      options.connect_timeout = std::chrono::seconds(10);
+      shmrpc::Client client(server, options);
+      auto add = client.function<std::int64_t(std::int64_t, std::int64_t)>("add");
+      std::atomic<int> wrong{0};
+      std::atomic<bool> go{false};
+      std::vector<std::thread> workers;
+      for (int t = 0; t < threads; ++t) {
+        workers.emplace_back([&] {
+          while (!go.load()) {
+            std::this_thread::yield();
+          }
+          std::int64_t sum = 0;
+          for (int c = 0; c < calls; ++c) {
+            sum = add(sum, 1);
+          }
+          wrong += sum == calls ? 0 : 1;
+        });
+      }
+      const auto start = bench::Clock::now();
+      go.store(true);
+      for (std::thread& worker : workers) {
+        worker.join();
+      }
+      *seconds = std::chrono::duration<double>(bench::Clock::now() - start).count();
+      status = wrong.load() == 0 ? 0 : 1;
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "throughput shared client: %s\n", error.what());
+    }
+    _exit(status);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  const double result = *seconds;
+  munmap(memory, sizeof(double));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "throughput: the shared client failed\n");
+    std::exit(1);
+  }
+  return result;
+}
 
 double run_clients(const std::string& server, int clients, int calls) {
   void* memory =
@@ -89,5 +145,30 @@ int main(int argc, char** argv) {
         {"shmrpc null calls, " + std::to_string(clients) + " clients", "shmrpc throughput"},
         clients, static_cast<std::uint64_t>(clients * options.iterations), seconds);
   }
+  // 8 threads sharing one Client against 8 client processes, in interleaved rounds: the ratio
+  // of their calls per second is read per round (the VM is noisy), its median reported.
+  constexpr int kThreads = 8;
+  const int calls = std::max(1, options.iterations / bench::kRounds);
+  std::vector<double> ratios;
+  double shared_seconds = 0;
+  double separate_seconds = 0;
+  for (int round = 0; round < bench::kRounds; ++round) {
+    const double separate = run_clients(server.name(), kThreads, calls);
+    const double shared = run_shared_client(server.name(), kThreads, calls);
+    separate_seconds += separate;
+    shared_seconds += shared;
+    ratios.push_back(separate / shared);
+  }
+  std::sort(ratios.begin(), ratios.end());
+  const auto total = static_cast<std::uint64_t>(kThreads * calls * bench::kRounds);
+  bench::report_throughput(
+      {"shmrpc null calls, 8 threads sharing one client", "shmrpc shared client"}, kThreads, total,
+      shared_seconds,
+      bench::RoundRatio{.base = "8 client processes", .value = ratios[ratios.size() / 2]});
+  std::fprintf(stderr, "shared client / 8 processes per round: %.2f .. %.2f\n", ratios.front(),
+               ratios.back());
+  bench::report_throughput(
+      {"shmrpc null calls, 8 client processes (same rounds)", "shmrpc throughput"}, kThreads, total,
+      separate_seconds);
   return 0;
 }

@@ -5,15 +5,15 @@
 namespace shmrpc {
 
 Client::Client(std::string_view name, const ClientOptions& options)
-    : connection_(std::make_shared<Connection>(name, options)) {}
+    : slots_(std::make_shared<CallSlots>(name, options)) {}
 
 const FunctionSchema& Client::checked_function(std::string_view name, std::size_t arity,
                                                const Described& expected) const {
-  const FunctionSchema* function = connection_->schema().find(name);
+  const FunctionSchema* function = schema().find(name);
   if (function == nullptr) {
     throw std::invalid_argument(fmt::format("shmrpc: server '{}' has no function '{}'; it has: {}",
                                             server_name(), name,
-                                            connection_->schema().function_names()));
+                                            schema().function_names()));
   }
   bool same =
       arity == function->arguments.size() && same_type(*expected.result, *function->return_type);
@@ -35,11 +35,10 @@ const FunctionSchema& Client::checked_function(std::string_view name, std::size_
 }
 
 void Client::reconnect() {
-  connection_ = std::make_shared<Connection>(connection_->server_name(), connection_->options());
-}
-
-SharedBlock Client::allocate_array(std::size_t bytes) {
-  return connection_->allocate(bytes);
+  const Connection& first = slots_->first();
+  ClientOptions options = first.options();
+  options.max_slots = slots_->max_slots();
+  slots_ = std::make_shared<CallSlots>(first.server_name(), options);
 }
 
 }  // namespace shmrpc

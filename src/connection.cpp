@@ -141,13 +141,21 @@ Segment open_server_segment(std::string_view name, const ClientOptions& options)
 }  // namespace
 
 Connection::Connection(std::string_view name, const ClientOptions& options)
+    : Connection(name, options, std::make_shared<detail::BufferMappings>(std::string(name)),
+                 nullptr) {}
+
+Connection::Connection(std::string_view name, const ClientOptions& options,
+                       std::shared_ptr<detail::BufferMappings> mappings,
+                       std::shared_ptr<detail::SpinLimit> spin_limit)
     : options_(options),
       segment_(open_server_segment(name, options)),
       header_(&header_of(segment_)),
       server_{header_->server_pid, header_->server_start_time},
       schema_(Schema::read(segment_.data(), segment_.size(), name)),
       allocator_(schema_.channels().heap_size),
-      mappings_(std::string(name)),
+      mappings_(std::move(mappings)),
+      spin_limit_(std::move(spin_limit)),
+      timeout_ns_(options.timeout ? options.timeout->count() : -1),
       spin_(std::min(options.spin, options.liveness_interval / 2)),
       check_interval_(options.liveness_interval / 2) {
   claim_channel();
@@ -286,7 +294,7 @@ void Connection::free_now(const SharedBlock& block) noexcept {
     allocator_.free(block.offset);
     return;
   }
-  mappings_.forget(block.buffer);
+  mappings_->forget(block.buffer);
   try {
     released_.push_back(block.buffer);
     // Relaxed: the calling thread reads released_ under free_mutex_; the flag only says "look".
@@ -404,7 +412,7 @@ std::optional<layout::VarSlot> Connection::locate(const void* data, std::size_t 
   if (p >= begin && p - begin <= heap_size() && bytes <= heap_size() - (p - begin)) {
     return layout::VarSlot{.offset = p - begin, .length = 0, .buffer = layout::kHeapBuffer};
   }
-  if (const auto found = mappings_.locate(data, bytes, located_)) {
+  if (const auto found = mappings_->locate(data, bytes, located_)) {
     return layout::VarSlot{.offset = found->second, .length = 0, .buffer = found->first};
   }
   return std::nullopt;
@@ -412,7 +420,7 @@ std::optional<layout::VarSlot> Connection::locate(const void* data, std::size_t 
 
 std::shared_ptr<const Segment> Connection::map_buffer(std::uint64_t id, std::uint64_t bytes) {
   try {
-    return mappings_.map(id, bytes);
+    return mappings_->map(id, bytes);
   } catch (const std::system_error& error) {
     throw ProtocolError(fmt::format("shmrpc: cannot map buffer {} of server '{}': {}", id,
                                     server_name(), error.what()));
@@ -461,8 +469,35 @@ const FunctionSchema& Connection::function(std::string_view name, std::size_t ar
   return *function;
 }
 
+ClientOptions Connection::options() const {
+  ClientOptions options = options_;
+  const std::int64_t timeout = timeout_ns_.load(std::memory_order_relaxed);
+  options.timeout = timeout < 0 ? std::nullopt : std::optional(std::chrono::nanoseconds(timeout));
+  return options;
+}
+
+void Connection::set_timeout(std::optional<std::chrono::nanoseconds> timeout) noexcept {
+  // Relaxed: a timeout set on one thread applies to calls that start after it, on any thread;
+  // nothing else is published with it.
+  timeout_ns_.store(timeout ? std::max<std::int64_t>(timeout->count(), 0) : -1,
+                    std::memory_order_relaxed);
+}
+
 Connection::Deadline Connection::call_deadline() const {
-  return options_.timeout ? Clock::now() + *options_.timeout : Deadline::max();
+  const std::int64_t timeout = timeout_ns_.load(std::memory_order_relaxed);
+  return timeout < 0 ? Deadline::max() : Clock::now() + std::chrono::nanoseconds(timeout);
+}
+
+bool Connection::late_call_running() noexcept {
+  if (late_call_.empty()) {
+    return false;
+  }
+  // Acquire pairs with the server's release when it posted the call's end.
+  if (!satisfies(state_of(block_->state.load(std::memory_order_acquire)), WaitFor::kCompletion)) {
+    return true;
+  }
+  end_late_call();
+  return false;
 }
 
 void Connection::server_gone(std::string_view during) {
@@ -471,6 +506,10 @@ void Connection::server_gone(std::string_view during) {
   const std::string call = during.empty() ? "" : fmt::format(" during the call to '{}'", during);
   throw ServerGoneError(fmt::format("shmrpc: server '{}' (pid {}) {}{}", server_name(), server_.pid,
                                     stopped ? "stopped" : "died", call));
+}
+
+bool Connection::server_alive() const noexcept {
+  return server_state(*header_) == ServerState::kReady && segment_.held();
 }
 
 void Connection::check_server(std::string_view during) {
@@ -594,8 +633,18 @@ void Connection::probe_late_call() {
 
 std::optional<layout::CallState> Connection::await(Deadline deadline, std::string_view during,
                                                    bool late) {
-  if (const auto state = spin_for_state(block_->state, WaitFor::kCompletion, spin_, deadline)) {
-    return state;
+  const auto spin = [&](std::chrono::nanoseconds length) {
+    return spin_for_state(block_->state, WaitFor::kCompletion, length, deadline);
+  };
+  std::optional<CallState> spun;
+  if (spin_limit_) {
+    const detail::SpinLimit::Ticket ticket(*spin_limit_);
+    spun = spin(ticket ? spin_ : std::chrono::nanoseconds(0));
+  } else {
+    spun = spin(spin_);
+  }
+  if (spun) {
+    return spun;
   }
   // The first check comes check_interval_ after the wait began: the spin took spin_ of it. So a
   // server that dies at any moment of the wait is looked at within check_interval_.

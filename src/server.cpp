@@ -12,6 +12,7 @@
 #include "shmrpc/detail/dispatch.hpp"
 #include "shmrpc/detail/metadata_writer.hpp"
 #include "shmrpc/detail/process.hpp"
+#include "shmrpc/detail/spin_limit.hpp"
 #include "shmrpc/detail/stats.hpp"
 #include "shmrpc/errors.hpp"
 #include "shmrpc/layout.hpp"
@@ -121,6 +122,7 @@ class Server::Serving {
     for (CallBuffers& call : call_buffers_) {
       call.table = &buffers_;
     }
+    spin_limit_.count_spinners(options.channels > spin_limit_.limit());
   }
 
   Segment& segment() noexcept { return segment_; }
@@ -187,6 +189,9 @@ class Server::Serving {
   std::vector<CallBuffers> call_buffers_;  // one per channel, used by its thread only
   std::uint32_t channels_;
   std::chrono::nanoseconds spin_;
+  // No more channel threads spin at once than there are cores: many channels waiting for their
+  // next call do not spin each other, and their clients, out of the CPU.
+  detail::SpinLimit spin_limit_;
   std::uint64_t channel_table_offset_;
   std::uint64_t channel_stride_;
   std::uint64_t heap_offset_;
@@ -295,7 +300,10 @@ void Server::Serving::serve(std::uint32_t channel) {
   while (!stopping_.load(std::memory_order_acquire)) {
     std::optional<CallState> state;
     if (just_served) {
-      state = detail::spin_for_state(cb.state, detail::WaitFor::kRequest, spin_);
+      const detail::SpinLimit::Ticket ticket(spin_limit_);
+      if (ticket) {
+        state = detail::spin_for_state(cb.state, detail::WaitFor::kRequest, spin_);
+      }
     }
     if (!state) {
       // Idle: a buffer released meanwhile must not stay mapped here for as long as that lasts.

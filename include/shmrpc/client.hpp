@@ -6,8 +6,10 @@
 ///   auto add = client.function<std::int64_t(std::int64_t, std::int64_t)>("add");  // checked once
 ///   sum = add(2, 3);
 ///
-/// A Client owns one channel of the server, so calls from one Client are sequential: use one
-/// Client per thread. Clients in other threads and processes call in parallel.
+/// A Client may be shared by any number of threads. Each call takes one of the client's call
+/// slots (channels of the server) and gives it back when it ends; the client claims more slots
+/// while all are busy, up to ClientOptions::max_slots, and beyond that a call waits for one.
+/// Clients in other processes call in parallel.
 
 #include <cstdint>
 #include <cstring>
@@ -23,6 +25,7 @@
 #include "shmrpc/client_options.hpp"
 #include "shmrpc/connection.hpp"
 #include "shmrpc/detail/function_traits.hpp"
+#include "shmrpc/call_slots.hpp"
 #include "shmrpc/detail/typed_call.hpp"
 #include "shmrpc/errors.hpp"
 #include "shmrpc/function.hpp"
@@ -33,7 +36,7 @@ namespace shmrpc {
 
 class Client {
  public:
-  /// Attaches to the server `name`, validates its segment and claims a channel. Throws
+  /// Attaches to the server `name`, validates its segment and claims a first channel. Throws
   /// NoServerError (no such server, or it stopped or died while ClientOptions::channel_wait
   /// waited for a channel), ProtocolError (incompatible or damaged segment), ChannelsBusyError,
   /// std::invalid_argument (bad name).
@@ -43,12 +46,14 @@ class Client {
   /// type. Checks the name, arity and every argument type before writing anything
   /// (std::invalid_argument, std::out_of_range, std::length_error). Blocks until the call ends:
   /// throws RemoteError if the function threw, ServerGoneError if the server dies or stops,
-  /// TimeoutError after the timeout.
+  /// TimeoutError after the timeout (also when every call slot stayed busy until then). Any
+  /// thread.
   template <class R = void, class... Args>
   R call(std::string_view function, Args&&... args) {
-    const FunctionSchema& schema = connection_->function(function, sizeof...(Args));
+    const FunctionSchema& schema = slots_->first().function(function, sizeof...(Args));
     detail::check_result_type<R>(schema);
-    return detail::invoke<R>(*connection_, schema, std::forward<Args>(args)...);
+    const CallSlots::Lease slot = slots_->take();
+    return detail::invoke<R>(*slot, schema, std::forward<Args>(args)...);
   }
 
   /// The function `name`, checked to have exactly the signature R(A...) (std::invalid_argument
@@ -56,17 +61,21 @@ class Client {
   template <class Signature>
   Function<Signature> function(std::string_view name) const {
     return Function<Signature>(
-        connection_,
+        slots_,
         checked_function(name, detail::FunctionTraits<Signature*>::kArity, describe<Signature>()));
   }
 
-  /// An uninitialised array of `size` elements in shared memory: the channel heap when small,
-  /// else a buffer the server makes for this client (one request; any size /dev/shm can hold).
-  /// Throws OutOfSharedMemoryError when /dev/shm (or the client's quota) has no room.
+  /// An uninitialised array of `size` elements in shared memory: a slot's channel heap when
+  /// small, else a buffer the server makes for this client (one request; any size /dev/shm can
+  /// hold). Throws OutOfSharedMemoryError when /dev/shm (or the client's quota) has no room. A
+  /// buffer passes through any of the client's slots without a copy; an array in a slot's heap
+  /// does through that slot, and is copied (and copied back when the function writes to it)
+  /// when a call from another thread takes another one.
   template <class T>
   SharedArray<T> empty(std::size_t size) {
     static_assert(detail::is_fixed_type<T>(), "shmrpc: SharedArray holds fixed-size types");
-    return SharedArray<T>(connection_, allocate_array(size * sizeof(T)), size);
+    const CallSlots::Lease slot = slots_->take();
+    return SharedArray<T>(slot.shared(), slot->allocate(size * sizeof(T)), size);
   }
 
   /// Same, zero-filled (a new buffer is zero already; only a heap block is cleared).
@@ -82,24 +91,32 @@ class Client {
   /// Attaches anew to the server of the same name, with the same options: after a
   /// ServerGoneError, once a restarted server runs. Throws as the constructor; on failure the old
   /// connection stays. Function handles and SharedArrays taken before belong to the old
-  /// connection (a handle then throws ServerGoneError): take new ones.
+  /// connection (a handle then throws ServerGoneError): take new ones. Not while other threads
+  /// call through this Client.
   void reconnect();
 
   /// The functions the server publishes.
-  const Schema& schema() const noexcept { return connection_->schema(); }
-  const std::string& server_name() const noexcept { return connection_->server_name(); }
-  /// Sets the timeout of later calls; nullopt waits as long as the server lives.
+  const Schema& schema() const noexcept { return slots_->first().schema(); }
+  const std::string& server_name() const noexcept { return slots_->first().server_name(); }
+  /// Sets the timeout of later calls; nullopt waits as long as the server lives. Any thread.
   void set_timeout(std::optional<std::chrono::nanoseconds> timeout) {
-    connection_->set_timeout(timeout);
+    slots_->set_timeout(timeout);
   }
-  /// The channel this client owns.
-  std::uint32_t channel() const noexcept { return connection_->channel(); }
-  /// Where this client's channel heap is mapped, and its size (zero-copy checks, diagnostics).
+  /// The channel of this client's first call slot, the one a single thread's calls use.
+  std::uint32_t channel() const noexcept { return slots_->first().channel(); }
+  /// Where the first slot's channel heap is mapped, and its size (zero-copy checks, diagnostics).
   std::span<const std::byte> heap() const noexcept {
-    return {connection_->heap(), connection_->heap_size()};
+    return {slots_->first().heap(), slots_->first().heap_size()};
   }
-  /// The connection under this client, for code that calls by schema (DynamicCall).
-  const std::shared_ptr<Connection>& connection() const noexcept { return connection_; }
+  /// The client's call slots: for code that calls by schema (DynamicCall on a taken slot), and
+  /// how many are claimed. Any thread.
+  CallSlots& slots() const noexcept { return *slots_; }
+  /// The first call slot's connection, for code that calls by schema (DynamicCall) or inspects
+  /// the channel. One call at a time, and not while this Client calls on other threads, whose
+  /// calls may take the same slot.
+  const std::shared_ptr<Connection>& connection() const noexcept {
+    return slots_->first_shared();
+  }
 
  private:
   struct Described {
@@ -119,9 +136,8 @@ class Client {
   };
   const FunctionSchema& checked_function(std::string_view name, std::size_t arity,
                                          const Described& expected) const;
-  SharedBlock allocate_array(std::size_t bytes);
 
-  std::shared_ptr<Connection> connection_;
+  std::shared_ptr<CallSlots> slots_;
 };
 
 }  // namespace shmrpc

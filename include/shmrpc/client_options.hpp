@@ -25,10 +25,15 @@ struct ClientOptions {
   std::chrono::nanoseconds liveness_interval = std::chrono::milliseconds(100);
   /// How long to wait for a server that is still starting.
   std::chrono::nanoseconds connect_timeout = std::chrono::seconds(1);
-  /// When every channel is taken: nullopt fails at once with ChannelsBusyError; a duration waits
-  /// up to that long for a channel to be released (or its owner to die). The wait checks the
-  /// server as a call does (see liveness_interval) and ends with NoServerError when it died or
-  /// stops: the connection was never made.
+  /// The most channels of the server (call slots) one Client holds at once: the calls it may have
+  /// in flight. A Client claims one when it connects and more while every held one is busy; a
+  /// call that finds all of them busy, or the server without a free channel, waits for one of
+  /// its own to be given back (bounded by timeout).
+  std::uint32_t max_slots = 8;
+  /// When every channel is taken as the client connects: nullopt fails at once with
+  /// ChannelsBusyError; a duration waits up to that long for a channel to be released (or its
+  /// owner to die). The wait checks the server as a call does (see liveness_interval) and ends
+  /// with NoServerError when it died or stops: the connection was never made.
   std::optional<std::chrono::nanoseconds> channel_wait{};
   /// Called by a waiting caller every liveness_interval / 2; may throw to abandon the wait (the
   /// Python client raises KeyboardInterrupt from it). The abandoned call is treated as timed out.

@@ -1,8 +1,8 @@
 #pragma once
-/// A client's attachment to one server: the mapped segment, the validated schema, and the channel
-/// it owns, with that channel's heap allocator and the buffers the server made for it. The channel
-/// is released when the last holder of the Connection (Client, SharedArray, Function, Python
-/// array) is gone.
+/// One call slot of a client: the mapped segment, the validated schema, and the channel it owns,
+/// with that channel's heap allocator and the buffers the server made for it. A Client holds
+/// several and gives each call one (call_slots.hpp). The channel is released when the last
+/// holder of the Connection (its Client, a SharedArray in its heap, a Python array) is gone.
 
 #include <sys/types.h>
 
@@ -22,6 +22,7 @@
 #include "shmrpc/detail/call_protocol.hpp"
 #include "shmrpc/detail/heap_allocator.hpp"
 #include "shmrpc/detail/process.hpp"
+#include "shmrpc/detail/spin_limit.hpp"
 #include "shmrpc/layout.hpp"
 #include "shmrpc/schema.hpp"
 #include "shmrpc/segment.hpp"
@@ -29,9 +30,12 @@
 
 namespace shmrpc {
 
-/// A client's attachment to one server. Client holds one; language bindings and tools that call
-/// by schema drive DynamicCall on it (dynamic_call.hpp). Shared (std::shared_ptr) by the Client
-/// and the SharedArrays in its heap.
+class CallSlots;
+
+/// One channel of a server, for one call at a time. Client holds several, one per call in flight;
+/// language bindings and tools that call by schema drive DynamicCall on one (dynamic_call.hpp).
+/// Shared (std::shared_ptr) by its Client and the SharedArrays in its heap. Not for two calls at
+/// once: threads share a Client, not a Connection.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   /// Attaches to server `name`, validates its segment and claims a free channel. Throws
@@ -47,11 +51,16 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   const std::string& server_name() const noexcept { return segment_.name(); }
   const Schema& schema() const noexcept { return schema_; }
-  const ClientOptions& options() const noexcept { return options_; }
-  void set_timeout(std::optional<std::chrono::nanoseconds> timeout) { options_.timeout = timeout; }
+  /// The options it was made with, and the timeout set since.
+  ClientOptions options() const;
+  /// Sets the timeout of later calls (nullopt: none). Any thread.
+  void set_timeout(std::optional<std::chrono::nanoseconds> timeout) noexcept;
   std::uint32_t channel() const noexcept { return channel_; }
   /// The server process, as identified when the connection was made.
   ProcessIdentity server() const noexcept { return server_; }
+
+  /// Whether the server still runs: its state is ready and it holds its segment. Any thread.
+  bool server_alive() const noexcept;
 
   /// The function `name` taking `arity` arguments; std::invalid_argument naming what exists.
   const FunctionSchema& function(std::string_view name, std::size_t arity) const;
@@ -86,13 +95,24 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// Throws ProtocolError when it cannot be mapped or is smaller.
   std::shared_ptr<const Segment> map_buffer(std::uint64_t id, std::uint64_t bytes);
   /// Buffers this client has mapped, for diagnostics and tests.
-  std::size_t mapped_buffers() const { return mappings_.count(); }
+  std::size_t mapped_buffers() const { return mappings_->count(); }
 
   /// Whether a late (timed-out or interrupted) call may still run: the next call waits it out.
   bool has_late_call() const noexcept { return !late_call_.empty(); }
+  /// Whether a late call still runs, without waiting: one seen to have ended is ended here (its
+  /// deferred frees done). By the thread that holds the connection for its next call.
+  bool late_call_running() noexcept;
 
  private:
   friend class DynamicCall;
+  friend class CallSlots;
+
+  // A call slot of a Client: shares `mappings` with its other slots, so that an array in any of
+  // the client's buffers passes through any of them without a copy, and spins only with a
+  // ticket of `spin_limit`.
+  Connection(std::string_view name, const ClientOptions& options,
+             std::shared_ptr<detail::BufferMappings> mappings,
+             std::shared_ptr<detail::SpinLimit> spin_limit);
   using Deadline = std::chrono::steady_clock::time_point;
 
   // The call protocol, driven by DynamicCall on the calling thread.
@@ -157,8 +177,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::byte* frame_ = nullptr;
   std::byte* heap_ = nullptr;
   detail::HeapAllocator allocator_;
-  detail::BufferMappings mappings_;
+  std::shared_ptr<detail::BufferMappings> mappings_;  // shared by the slots of one Client
+  std::shared_ptr<detail::SpinLimit> spin_limit_;     // of the slots of one Client; may be null
   mutable detail::LocatedBuffer located_;    // the buffer locate() found last; the calling thread's
+  std::atomic<std::int64_t> timeout_ns_;     // of later calls; -1: none (set_timeout, any thread)
   std::chrono::nanoseconds spin_;            // options_.spin, at most check_interval_
   std::chrono::nanoseconds check_interval_;  // options_.liveness_interval / 2
   bool gone_ = false;

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "shmrpc/connection.hpp"
+#include "shmrpc/call_slots.hpp"
 #include "shmrpc/detail/typed_call.hpp"
 #include "shmrpc/schema.hpp"
 
@@ -19,18 +20,19 @@ class Function;
 template <class R, class... A>
 class Function<R(A...)> {
  public:
-  /// Calls the function; throws as Client::call.
+  /// Calls the function; throws as Client::call. Any thread.
   R operator()(A... args) const {
-    return detail::invoke<R>(*connection_, *function_, std::forward<A>(args)...);
+    const CallSlots::Lease slot = slots_->take();
+    return detail::invoke<R>(*slot, *function_, std::forward<A>(args)...);
   }
   const FunctionSchema& schema() const noexcept { return *function_; }
 
  private:
   friend class Client;
-  Function(std::shared_ptr<Connection> connection, const FunctionSchema& function)
-      : connection_(std::move(connection)), function_(&function) {}
+  Function(std::shared_ptr<CallSlots> slots, const FunctionSchema& function)
+      : slots_(std::move(slots)), function_(&function) {}
 
-  std::shared_ptr<Connection> connection_;
+  std::shared_ptr<CallSlots> slots_;
   const FunctionSchema* function_;
 };
 

@@ -23,13 +23,14 @@
 namespace shmrpc {
 
 struct ServerOptions {
-  /// Channels, i.e. clients that can be connected at once. Each has its own serving thread, so
-  /// calls on different channels run in parallel.
-  std::uint32_t channels = 8;
+  /// Channels, i.e. calls that can be in flight at once, of all clients together (a Client holds
+  /// one to ClientOptions::max_slots of them). Each has its own serving thread, so calls on
+  /// different channels run in parallel; an idle one sleeps.
+  std::uint32_t channels = 64;
   /// Bytes per channel for the call frame and the inline heap, committed at start. The heap holds
   /// small arrays and strings; larger ones go into buffer segments made when they are needed
   /// (docs/SPEC.md, section 6.6), so this bounds nothing but what crosses without a buffer.
-  std::uint64_t arena_size = std::uint64_t{1} << 20U;
+  std::uint64_t arena_size = std::uint64_t{256} << 10U;
   /// Bytes of buffers one client may hold at once (arguments it made, results it keeps); 0 means
   /// no limit but /dev/shm. A request past it fails with OutOfSharedMemoryError, as a full
   /// /dev/shm does.
@@ -41,7 +42,8 @@ struct ServerOptions {
   /// server's own group. The server's user must be a member (else start() fails with EPERM).
   std::optional<gid_t> group{};
   /// How long a channel thread keeps spinning for the next call after serving one, before it
-  /// sleeps in the kernel. 0 = always sleep (lowest CPU use, a futex wake-up per call).
+  /// sleeps in the kernel. 0 = always sleep (lowest CPU use, a futex wake-up per call). No more
+  /// channel threads spin at once than the machine has cores; the others sleep at once.
   std::chrono::nanoseconds spin = std::chrono::microseconds(50);
   /// How long stop() lets calls in flight finish. A call still running after it is abandoned: its
   /// client gets ServerGoneError, the segment is removed, and the function goes on in its thread

@@ -120,18 +120,22 @@ def _bind(name: str, parameters: tuple[str, ...], args: tuple[Any, ...],
 
 
 class _Channels:
-    """The connections of one Client: one per thread that calls, made on first use."""
+    """The connection of one Client, shared by all its threads: each call takes one of its call
+    slots (channels of the server) and gives it back when it ends. Made on first use in a
+    process, so that a forked child makes its own."""
 
     def __init__(self, name: str, timeout: float | None, connect_timeout: float,
-                 channel_wait: float | None, own_classes: Mapping[str, type]) -> None:
+                 channel_wait: float | None, max_slots: int,
+                 own_classes: Mapping[str, type]) -> None:
         self.name = name
         self.timeout = timeout
         self.connect_timeout = connect_timeout
         self.channel_wait = channel_wait
+        self.max_slots = max_slots
         self.own_classes = dict(own_classes)
-        self.local = threading.local()
         self._lock = threading.Lock()
-        self._by_thread: dict[threading.Thread, _core.Connection] = {}
+        self._connection: _core.Connection | None = None
+        self.call: Callable[[int, tuple[Any, ...]], Any] | None = None  # the hot path
         self._closed = False
         self.classes: dict[str, type] | None = None  # record and enum classes, by C++ name
         _all_channels.add(self)
@@ -139,54 +143,39 @@ class _Channels:
     def forget_after_fork(self) -> None:
         """In a forked child: the channels belong to the parent, so open new ones on use."""
         self._lock = threading.Lock()
-        self._by_thread = {}
-        self.local = threading.local()
+        self._connection = None
+        self.call = None
 
     def get(self) -> _core.Connection:
-        """This thread's connection (the fast path is one attribute lookup)."""
-        try:
-            connection: _core.Connection = self.local.connection
+        """The connection, made on first use."""
+        connection = self._connection
+        if connection is not None:
             return connection
-        except AttributeError:
-            pass
-        return self._open()  # outside the except block: errors here have no chained context
+        return self._open()
 
     def _open(self) -> _core.Connection:
         with self._lock:
             if self._closed:
                 raise ValueError(f"shmrpc: the client of server {self.name!r} is closed")
-            # Threads that ended took their thread-local reference along; drop ours too, so
-            # that their channels go back to the server.
-            for thread in [thread for thread in self._by_thread if not thread.is_alive()]:
-                del self._by_thread[thread]
-            local = self.local
-        connection = _core.Connection(
-            self.name, self.timeout, self.connect_timeout, self.channel_wait
-        )
-        if self.classes is None:
-            self.classes = {**make_classes(connection.named_types()), **self.own_classes}
-        connection.set_classes(self.classes)
-        with self._lock:
-            if self._closed:
-                connection.close()
-                raise ValueError(f"shmrpc: the client of server {self.name!r} is closed")
-            self._by_thread[threading.current_thread()] = connection
-            local.connection = connection
+            if self._connection is not None:
+                return self._connection
+            connection = _core.Connection(
+                self.name, self.timeout, self.connect_timeout, self.channel_wait, self.max_slots
+            )
+            if self.classes is None:
+                self.classes = {**make_classes(connection.named_types()), **self.own_classes}
+            connection.set_classes(self.classes)
+            self._connection = connection
             # The bound method too: remote functions call it without making one per call.
-            local.call = connection.call
-        return connection
-
-    def all(self) -> list[_core.Connection]:
-        with self._lock:
-            return list(self._by_thread.values())
+            self.call = connection.call
+            return connection
 
     def close(self) -> None:
         with self._lock:
             self._closed = True
-            connections = list(self._by_thread.values())
-            self._by_thread.clear()
-            self.local = threading.local()  # forget every thread's cached connection
-        for connection in connections:
+            connection, self._connection = self._connection, None
+            self.call = None
+        if connection is not None:
             connection.close()
 
     @property
@@ -214,10 +203,9 @@ def _remote_function(channels: _Channels, info: FunctionInfo, index: int) -> Cal
     def remote(*args: Any, **kwargs: Any) -> Any:
         if kwargs or len(args) != arity:
             args = _bind(name, parameters, args, kwargs)
-        # The hot path: this thread's connection's call, one attribute lookup away.
-        try:
-            call = channels.local.call
-        except AttributeError:
+        # The hot path: the connection's call, one attribute lookup away.
+        call = channels.call
+        if call is None:
             call = channels.get().call
         return call(index, args)
 
@@ -233,16 +221,19 @@ def _remote_function(channels: _Channels, info: FunctionInfo, index: int) -> Cal
 class Client:
     """A connection to one shmrpc server. Make one with :func:`connect`.
 
-    The server's functions are attributes: ``client.add(2, 3)``, ``client.dot(a=x, b=y)``. Each
-    thread that calls gets its own channel of the server, so threads call in parallel (a server
-    has 8 channels unless configured otherwise). :meth:`close`, or leaving a ``with`` block,
-    releases them; arrays still alive in a channel's heap keep that channel until they are gone.
+    The server's functions are attributes: ``client.add(2, 3)``, ``client.dot(a=x, b=y)``. Any
+    number of threads may share one Client: each call takes one of its call slots (channels of
+    the server) and gives it back when it ends, so idle threads hold nothing. It claims more
+    slots while all are busy, up to `max_slots`; beyond that a call waits for one (bounded by
+    the timeout). :meth:`close`, or leaving a ``with`` block, releases them; arrays still alive
+    in a slot's heap keep that slot until they are gone.
     """
 
     def __init__(self, name: str, timeout: float | None = None, *,
                  connect_timeout: float = 1.0, channel_wait: float | None = None,
-                 classes: Mapping[str, type] | None = None) -> None:
-        self._attach(_Channels(name, timeout, connect_timeout, channel_wait, classes or {}))
+                 max_slots: int = 8, classes: Mapping[str, type] | None = None) -> None:
+        self._attach(_Channels(name, timeout, connect_timeout, channel_wait, max_slots,
+                               classes or {}))
 
     def _attach(self, channels: _Channels) -> None:
         first = channels.get()  # raises NoServerError etc. here, not at the first call
@@ -276,7 +267,7 @@ class Client:
         and arrays in its heap belong to the old connection: take new ones."""
         old = self._channels
         self._attach(_Channels(old.name, old.timeout, old.connect_timeout, old.channel_wait,
-                               old.own_classes))
+                               old.max_slots, old.own_classes))
         old.close()
 
     # --- remote functions -------------------------------------------------------------------
@@ -336,7 +327,7 @@ class Client:
         return self._channels.get().empty(_shape(shape), _heap_dtype(dtype), True)
 
     def asarray(self, values: npt.ArrayLike, dtype: npt.DTypeLike = None) -> npt.NDArray[Any]:
-        """`values` as an array in this thread's shared memory: returned as it is when it already
+        """`values` as an array in this client's shared memory: returned as it is when it already
         lies there (with that dtype, C-contiguous and aligned to its elements), else copied there
         once."""
         array = np.asarray(values, dtype=dtype)
@@ -350,23 +341,24 @@ class Client:
         return copy
 
     def heap_range(self) -> tuple[int, int]:
-        """(address, size) of this thread's channel heap as mapped in this process."""
+        """(address, size) of the first call slot's channel heap as mapped in this process."""
         connection = self._channels.get()
         return connection.heap_address, connection.heap_size
 
     def heap_free(self) -> int:
-        """Bytes of this thread's channel heap not held by arrays (or a call)."""
+        """Bytes of the first call slot's channel heap not held by arrays (or a call)."""
         return self._channels.get().heap_free
 
     def buffers_mapped(self) -> int:
-        """Buffer segments this thread's connection has mapped and holds (arrays made by
+        """Buffer segments this client has mapped and holds (arrays made by
         :meth:`empty` that were too large for the heap, results kept as arrays, scratch buffers
         for copied arguments)."""
         return self._channels.get().buffers_mapped
 
     def owns(self, array: npt.NDArray[Any]) -> bool:
-        """True when `array` lies whole in this thread's shared memory (its channel heap or a
-        buffer it holds), so that passing it copies nothing."""
+        """True when `array` lies whole in this client's shared memory (a call slot's heap or a
+        buffer it holds), so that passing it copies nothing (an array in one slot's heap is
+        copied when a call from another thread takes another slot)."""
         return bool(self._channels.get().owns(array))
 
     # --- connection -------------------------------------------------------------------------
@@ -382,8 +374,14 @@ class Client:
 
     @property
     def channel(self) -> int:
-        """The server channel this thread calls on."""
+        """The server channel of the first call slot, the one a single thread's calls use."""
         return self._channels.get().channel
+
+    @property
+    def slots(self) -> int:
+        """Call slots (channels of the server) this client holds: one per call it had in flight
+        at once, up to `max_slots`."""
+        return int(self._channels.get().slots)
 
     @property
     def timeout(self) -> float | None:
@@ -394,8 +392,7 @@ class Client:
     def timeout(self, seconds: float | None) -> None:
         if seconds is not None:
             seconds = float(seconds)
-        for connection in self._channels.all():
-            connection.set_timeout(seconds)
+        self._channels.get().set_timeout(seconds)
         self._channels.timeout = seconds
 
     @property
@@ -403,7 +400,7 @@ class Client:
         return self._channels.closed
 
     def close(self) -> None:
-        """Releases this client's channels (each once no array lives in its heap any more).
+        """Releases this client's call slots (each once no array lives in its heap any more).
         Calls afterwards raise ValueError. Idempotent."""
         self._channels.close()
 
@@ -452,21 +449,23 @@ def _heap_dtype(dtype: npt.DTypeLike) -> np.dtype[Any]:
 
 
 def connect(name: str, timeout: float | None = None, *, connect_timeout: float = 1.0,
-            channel_wait: float | None = None,
+            channel_wait: float | None = None, max_slots: int = 8,
             classes: Mapping[str, type] | None = None) -> Client:
     """Connects to the shmrpc server `name`.
 
     In seconds: `timeout` is how long each call may take before TimeoutError (None: as long as
     the server lives); `connect_timeout` how long to wait for a server that is still starting;
-    `channel_wait` how long a thread waits for a free channel when all are taken (None: raise
-    ChannelsBusyError at once). `classes` maps C++ struct and enum names to the
+    `channel_wait` how long to wait for a free channel when the server's are all taken as the
+    client connects (None: raise ChannelsBusyError at once). `max_slots` is the most calls the
+    client has in flight at once, on any number of threads (a call beyond them waits for one to
+    end). `classes` maps C++ struct and enum names to the
     :class:`shmrpc.Record` subclasses and :class:`enum.IntEnum` classes that results should be
     made of, in place of the ones made from the server's metadata (generated stubs pass theirs).
     Raises NoServerError (no server of that name runs), ChannelsBusyError, ProtocolError,
     ValueError (a name that cannot be a server's).
     """
     return Client(name, timeout, connect_timeout=connect_timeout, channel_wait=channel_wait,
-                  classes=classes)
+                  max_slots=max_slots, classes=classes)
 
 
 def check_stub(client: Client, layout_hash: int,

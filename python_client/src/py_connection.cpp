@@ -48,67 +48,68 @@ void check_signals() {
   }
 }
 
-class BusyFlag {
- public:
-  explicit BusyFlag(bool& flag, const std::string& server) : flag_(flag) {
-    if (flag_) {
-      throw std::runtime_error(
-          fmt::format("shmrpc: a call to server '{}' is already under way on this thread's channel "
-                      "(a signal handler or finalizer called the client during a call); calls on "
-                      "one channel cannot nest",
-                      server));
-    }
-    flag_ = true;
-  }
-  ~BusyFlag() { flag_ = false; }
-  BusyFlag(const BusyFlag&) = delete;
-  BusyFlag& operator=(const BusyFlag&) = delete;
-  BusyFlag(BusyFlag&&) = delete;
-  BusyFlag& operator=(BusyFlag&&) = delete;
-
- private:
-  bool& flag_;
-};
-
 }  // namespace
 
 PyConnection::PyConnection(const std::string& name, std::optional<double> timeout,
-                           double connect_timeout, std::optional<double> channel_wait) {
+                           double connect_timeout, std::optional<double> channel_wait,
+                           std::uint32_t max_slots) {
+  if (max_slots == 0) {
+    throw py::value_error("shmrpc: max_slots must be at least 1");
+  }
   ClientOptions options;
+  options.max_slots = max_slots;
   options.timeout = duration(timeout, "timeout");
   options.connect_timeout = *duration(connect_timeout, "connect_timeout");
   options.channel_wait = duration(channel_wait, "channel_wait");
   options.interrupt_check = check_signals;
   const py::gil_scoped_release release;
-  connection_ = std::make_shared<Connection>(name, options);
+  slots_ = std::make_shared<CallSlots>(name, options);
 }
 
-const std::shared_ptr<Connection>& PyConnection::shared() const {
-  if (!connection_) {
+std::shared_ptr<CallSlots> PyConnection::slots() const {
+  if (!slots_) {
     throw py::value_error("shmrpc: the connection is closed");
   }
-  return connection_;
+  return slots_;
 }
 
-Connection& PyConnection::get() const {
-  return *shared();
+Connection& PyConnection::first() const {
+  if (!slots_) {
+    throw py::value_error("shmrpc: the connection is closed");
+  }
+  return slots_->first();
 }
+
+namespace {
+
+// A free call slot: at once when one is free (the GIL kept: releasing it costs more than the
+// rest of a fast call's preparation), else with the GIL released while the client claims a slot
+// or waits for one.
+CallSlots::Lease take_slot(CallSlots& slots) {
+  if (auto slot = slots.try_take()) {
+    return std::move(*slot);
+  }
+  const py::gil_scoped_release release;
+  return slots.take();
+}
+
+}  // namespace
 
 py::object PyConnection::call(std::size_t index, const py::tuple& args) {
-  // A copy: close() from another thread must not pull the connection from under this call.
-  const std::shared_ptr<Connection> connection = shared();
-  const auto& functions = connection->schema().functions();
+  const std::shared_ptr<CallSlots> slots = this->slots();
+  const auto& functions = slots->first().schema().functions();
   if (index >= functions.size()) {
     throw py::index_error(
         fmt::format("shmrpc: server '{}' has {} functions; there is no function {}",
-                    connection->server_name(), functions.size(), index));
+                    slots->first().server_name(), functions.size(), index));
   }
   const FunctionSchema& function = functions[index];
   if (args.size() != function.arguments.size()) {
     throw py::type_error(fmt::format("{}() takes {} arguments ({} given)", function.name,
                                      function.arguments.size(), args.size()));
   }
-  const BusyFlag busy(busy_, connection->server_name());
+  const CallSlots::Lease slot = take_slot(*slots);
+  const std::shared_ptr<Connection>& connection = slot.shared();
   std::optional<DynamicCall> call;
   if (connection->has_late_call()) {
     const py::gil_scoped_release release;  // waits for the late call to finish
@@ -142,7 +143,7 @@ py::object PyConnection::call(std::size_t index, const py::tuple& args) {
 // NOLINTNEXTLINE(readability-make-member-function-const): it allocates in the channel it holds
 py::array PyConnection::empty(const std::vector<py::ssize_t>& shape, const py::dtype& dtype,
                               bool zero) {
-  const std::shared_ptr<Connection>& connection = shared();
+  const std::shared_ptr<CallSlots> slots = this->slots();
   auto bytes = static_cast<std::uint64_t>(dtype.itemsize());
   for (const py::ssize_t dim : shape) {
     if (dim < 0) {
@@ -154,7 +155,8 @@ py::array PyConnection::empty(const std::vector<py::ssize_t>& shape, const py::d
     }
     bytes *= size;
   }
-  auto block = allocate_block(connection, bytes);
+  const CallSlots::Lease slot = take_slot(*slots);
+  auto block = allocate_block(slot.shared(), bytes);
   if (zero && bytes != 0 && block->in_heap()) {  // a new buffer is zero-filled already
     std::memset(block->data(), 0, bytes);
   }
@@ -163,7 +165,7 @@ py::array PyConnection::empty(const std::vector<py::ssize_t>& shape, const py::d
 
 py::list PyConnection::functions() {
   py::list list;
-  for (const FunctionSchema& function : get().schema().functions()) {
+  for (const FunctionSchema& function : first().schema().functions()) {
     py::list arguments;
     for (const ArgumentSchema& argument : function.arguments) {
       arguments.append(py::make_tuple(argument.name, describe_type(*argument.type, types_)));
@@ -184,7 +186,7 @@ py::list PyConnection::functions() {
 
 py::list PyConnection::named_types() {
   std::vector<const TypeInfo*> roots;
-  for (const FunctionSchema& function : get().schema().functions()) {
+  for (const FunctionSchema& function : first().schema().functions()) {
     for (const ArgumentSchema& argument : function.arguments) {
       roots.push_back(argument.type);
     }
@@ -194,13 +196,13 @@ py::list PyConnection::named_types() {
 }
 
 bool PyConnection::owns(const py::array& array) const {
-  return get().locate(array.data(), static_cast<std::size_t>(array.nbytes())).has_value();
+  return slots()->holds(array.data(), static_cast<std::size_t>(array.nbytes()));
 }
 
-// Not const: it changes the channel it holds (its timeout).
+// Not const: it changes the slots it holds (their timeout).
 // NOLINTNEXTLINE(readability-make-member-function-const)
 void PyConnection::set_timeout(std::optional<double> timeout) {
-  shared()->set_timeout(duration(timeout, "timeout"));
+  slots()->set_timeout(duration(timeout, "timeout"));
 }
 
 namespace {
@@ -243,15 +245,17 @@ PyMethodDef fast_call_definition{
 
 void bind_connection(py::module_& module) {
   py::class_<PyConnection> connection_class(
-      module, "Connection", "One channel of a server; the shmrpc.Client keeps one per thread.");
+      module, "Connection",
+      "A client of a server, shared by all threads; the shmrpc.Client keeps one.");
   connection_class.attr("call") = py::reinterpret_steal<py::object>(PyDescr_NewMethod(
       reinterpret_cast<PyTypeObject*>(connection_class.ptr()), &fast_call_definition));
   connection_class
-      .def(py::init<const std::string&, std::optional<double>, double, std::optional<double>>(),
+      .def(py::init<const std::string&, std::optional<double>, double, std::optional<double>,
+                    std::uint32_t>(),
            py::arg("name"), py::arg("timeout") = py::none(), py::arg("connect_timeout") = 1.0,
-           py::arg("channel_wait") = py::none())
+           py::arg("channel_wait") = py::none(), py::arg("max_slots") = ClientOptions{}.max_slots)
       .def("empty", &PyConnection::empty, py::arg("shape"), py::arg("dtype"),
-           py::arg("zero") = false, "An array in this channel's heap.")
+           py::arg("zero") = false, "An array in a slot's heap, or a buffer when large.")
       .def("functions", &PyConnection::functions, "The server's functions, described.")
       .def("named_types", &PyConnection::named_types,
            "The structs and enums of the server's functions, described, used types first.")
@@ -272,7 +276,7 @@ void bind_connection(py::module_& module) {
             for (const auto& [name, signature, layout, hash] : functions) {
               expected.push_back({name, signature, layout, hash});
             }
-            const Connection& connection = self.get();
+            const Connection& connection = self.first();
             check_stub(connection.schema(), connection.server_name(), source, layout_hash,
                        expected);
           },
@@ -280,31 +284,39 @@ void bind_connection(py::module_& module) {
           "shmrpc::check_stub against this server: functions are (name, signature, layout, "
           "signature_hash) tuples.")
       .def("owns", &PyConnection::owns, py::arg("array"),
-           "True when the array's data lies in this connection's shared memory (heap or a "
+           "True when the array's data lies in this client's shared memory (a slot's heap or a "
            "buffer it holds).")
       .def("set_timeout", &PyConnection::set_timeout, py::arg("timeout"))
       .def("close", &PyConnection::close)
       .def_property_readonly("closed", &PyConnection::closed)
       .def_property_readonly("server_name",
-                             [](const PyConnection& self) { return self.get().server_name(); })
+                             [](const PyConnection& self) { return self.first().server_name(); })
       .def_property_readonly("server_pid",
-                             [](const PyConnection& self) { return self.get().server().pid; })
-      .def_property_readonly("channel",
-                             [](const PyConnection& self) { return self.get().channel(); })
+                             [](const PyConnection& self) { return self.first().server().pid; })
+      .def_property_readonly(
+          "channel", [](const PyConnection& self) { return self.first().channel(); },
+          "The channel of the first call slot, the one a single thread's calls use.")
+      .def_property_readonly(
+          "slots", [](const PyConnection& self) { return self.slots()->slots(); },
+          "Call slots claimed so far.")
+      .def_property_readonly(
+          "max_slots", [](const PyConnection& self) { return self.slots()->max_slots(); },
+          "The most call slots this client holds at once.")
       .def_property_readonly(
           "heap_address",
           [](const PyConnection& self) {
-            return reinterpret_cast<std::uintptr_t>(self.get().heap());
+            return reinterpret_cast<std::uintptr_t>(self.first().heap());
           },
-          "Where this channel's heap is mapped in this process.")
+          "Where the first slot's channel heap is mapped in this process.")
       .def_property_readonly("heap_size",
-                             [](const PyConnection& self) { return self.get().heap_size(); })
+                             [](const PyConnection& self) { return self.first().heap_size(); })
       .def_property_readonly(
-          "heap_free", [](const PyConnection& self) { return self.get().heap_free_bytes(); },
-          "Bytes of this channel's heap not in use.")
+          "heap_free", [](const PyConnection& self) { return self.first().heap_free_bytes(); },
+          "Bytes of the first slot's channel heap not in use.")
       .def_property_readonly(
-          "buffers_mapped", [](const PyConnection& self) { return self.get().mapped_buffers(); },
-          "Buffer segments this connection has mapped.");
+          "buffers_mapped",
+          [](const PyConnection& self) { return self.first().mapped_buffers(); },
+          "Buffer segments this client has mapped.");
 }
 
 }  // namespace shmrpc::python

@@ -32,6 +32,26 @@ def segment_path(name: str) -> Path:
     return Path("/dev/shm") / f"shmrpc.{name}"
 
 
+def channel_count(name: str) -> int:
+    """The channels of the running server `name`, as its segment says (what `shmrpc ls` shows):
+    how many clients can be connected at once, each holding the one it claimed as it connected.
+    Read, not assumed, so that tests taking every channel follow ServerOptions::channels
+    (test_errors.py checks it against the channels that clients can take)."""
+    return int(shmrpc._core.inspect_segment(name)["channel_count"])
+
+
+def wait_for_call_state(name: str, channel: int, state: str, seconds: float = 10.0) -> None:
+    """Waits until channel `channel` of server `name` shows `state` (what `shmrpc info` shows:
+    "running" while the server runs a call on it, "done" once it has ended), so that a test
+    knows where a call it cannot see stands."""
+    give_up = time.monotonic() + seconds
+    while (seen := shmrpc._core.inspect_segment(name)["channels"][channel]["state"]) != state:
+        if time.monotonic() > give_up:
+            pytest.fail(f"channel {channel} of server {name} stayed {seen}, not {state}, for "
+                        f"{seconds} s")
+        time.sleep(0.005)
+
+
 def _binary(variable: str) -> str:
     path = os.environ.get(variable)
     if not path or not os.access(path, os.X_OK):

@@ -1,5 +1,5 @@
-"""Threads call in parallel on their own channels, the GIL is released while waiting, and Ctrl-C
-interrupts a long call and leaves the client usable."""
+"""Threads share a client's call slots and call in parallel, the GIL is released while waiting,
+and Ctrl-C interrupts a long call and leaves the client usable."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable
 
+import pytest
+
 import shmrpc
-from conftest import ServerProcess
+from conftest import ServerProcess, channel_count
 
 
 def run_threads(count: int, target: Callable[[int], Any]) -> list[Any]:
@@ -34,17 +37,37 @@ def run_threads(count: int, target: Callable[[int], Any]) -> list[Any]:
     return results
 
 
-def test_threads_call_in_parallel_on_their_own_channels(types: shmrpc.Client) -> None:
+def test_threads_call_in_parallel_on_their_own_slots(types: shmrpc.Client) -> None:
     threads = 4
 
-    def meet(_: int) -> tuple[int, bool]:
+    def meet(_: int) -> bool:
         # rendezvous returns True only if all four calls are inside the server at once: calls
-        # serialized by a shared channel or a held GIL would each wait alone and return False.
-        return types.channel, types.rendezvous(threads, 10_000)
+        # serialized by a shared slot or a held GIL would each wait alone and return False.
+        return bool(types.rendezvous(threads, 10_000))
 
-    results = run_threads(threads, meet)
-    assert len({channel for channel, _ in results}) == threads
-    assert [met for _, met in results] == [True] * threads
+    assert run_threads(threads, meet) == [True] * threads
+    assert types.slots == threads  # one per call in flight, claimed while the others were busy
+
+
+def test_eight_threads_share_one_client_and_lose_nothing(client: shmrpc.Client) -> None:
+    calls = 100_000
+
+    def work(index: int) -> tuple[int, int]:
+        add = client.add
+        offset = index << 40
+        wrong = checksum = 0
+        for i in range(calls):
+            # Distinct arguments per thread and call: a reply of another call is a wrong sum.
+            total = add(i, offset)
+            wrong += total != i + offset
+            checksum += total - offset
+            if i % 1000 == 0:  # a variable result too, through a slot's heap
+                wrong += client.greet(str(index)) != f"Hello, {index}!"
+        return wrong, checksum
+
+    results = run_threads(8, work)
+    assert results == [(0, calls * (calls - 1) // 2)] * 8
+    assert 1 <= client.slots <= 8
 
 
 def test_threads_get_their_own_results(client: shmrpc.Client) -> None:
@@ -56,32 +79,36 @@ def test_threads_get_their_own_results(client: shmrpc.Client) -> None:
     assert run_threads(6, work) == [True] * 6
 
 
-def test_channels_of_finished_threads_go_back_to_the_server(fresh_demo: ServerProcess) -> None:
-    with shmrpc.connect(fresh_demo.name) as client:
-        # One after the other, 20 threads: more than the server's 8 channels.
+def test_threads_hold_no_slot_once_their_call_ended(fresh_demo: ServerProcess) -> None:
+    # The timeout turns a call left waiting for a slot into a failure, not a hang.
+    with shmrpc.connect(fresh_demo.name, timeout=10.0) as client:
+        # One after the other, 20 threads: more than max_slots (8). Each call takes the slot the
+        # last one gave back; threads that kept theirs would use up max_slots.
         for index in range(20):
             assert run_threads(1, lambda _: client.add(index, 1)) == [index + 1]
-    with shmrpc.connect(fresh_demo.name) as again:  # close gave everything back
-        others = [shmrpc.connect(fresh_demo.name) for _ in range(7)]
-        for other in others:
-            other.close()
-        assert again.add(2, 2) == 4
-
-
-def test_close_releases_every_thread_channel(fresh_demo: ServerProcess) -> None:
-    client = shmrpc.connect(fresh_demo.name)
-    barrier = threading.Barrier(4)
-
-    def hold(_: int) -> int:
-        channel = client.channel
-        barrier.wait()  # all four threads hold a channel at once
-        return channel
-
-    assert len(set(run_threads(4, hold))) == 4
-    client.close()
-    clients = [shmrpc.connect(fresh_demo.name) for _ in range(8)]  # all 8 channels are free
+        assert client.slots == 1
+    # close gave everything back: every channel of the server can be taken again.
+    clients = [shmrpc.connect(fresh_demo.name) for _ in range(channel_count(fresh_demo.name))]
     for other in clients:
         other.close()
+
+
+def test_close_releases_every_slot(type_server_binary: str, tmp_path: Path) -> None:
+    # A server of this test alone: rendezvous counts every call it was ever given.
+    server = ServerProcess(type_server_binary, tmp_path, "pyclose")
+    try:
+        client = shmrpc.connect(server.name)
+        # Four calls inside the server at once: four slots, each a channel of the server.
+        assert run_threads(4, lambda _: client.rendezvous(4, 10_000)) == [True] * 4
+        assert client.slots == 4
+        assert shmrpc._core.inspect_segment(server.name)["channels_in_use"] == 4
+        client.close()
+        # All channels are free again, the three claimed for calls too.
+        clients = [shmrpc.connect(server.name) for _ in range(channel_count(server.name))]
+        for other in clients:
+            other.close()
+    finally:
+        server.stop()
 
 
 INTERRUPTED_CALL = """
@@ -99,8 +126,22 @@ with shmrpc.connect(sys.argv[1]) as client:
     interrupted_after = time.monotonic() - start
     total = client.add(2, 3)
     next_call_done_after = time.monotonic() - start
-print(json.dumps({"outcome": outcome, "interrupted_after": interrupted_after, "total": total,
-                  "next_call_done_after": next_call_done_after}))
+    # The first slot's channel shows the abandoned sleep running until the server ends it.
+    give_up = start + 30
+    while shmrpc._core.inspect_segment(sys.argv[1])["channels"][client.channel]["state"] != "done":
+        if time.monotonic() > give_up:
+            sys.exit("the abandoned sleep_ms never ended")
+        time.sleep(0.005)
+    abandoned_ended_after = time.monotonic() - start
+    later_total = client.add(4, 5)
+    slots = client.slots
+    first_slot = shmrpc._core.inspect_segment(sys.argv[1])["channels"][client.channel]
+    first_slot_last_call = client.functions()[first_slot["function_index"]].name
+print(json.dumps({
+    "outcome": outcome, "interrupted_after": interrupted_after, "total": total,
+    "next_call_done_after": next_call_done_after, "abandoned_ended_after": abandoned_ended_after,
+    "later_total": later_total, "slots": slots, "first_slot_last_call": first_slot_last_call,
+}))
 """
 
 
@@ -114,15 +155,25 @@ def test_ctrl_c_interrupts_a_long_call_and_the_client_stays_usable(demo: ServerP
     assert report["outcome"] == "KeyboardInterrupt"
     assert report["interrupted_after"] < 1.5  # well before the 2 s the call takes
     assert report["total"] == 5
-    # The server still ran the abandoned sleep; the next call waited for it to finish.
-    assert report["next_call_done_after"] >= 1.9
+    # The next call took another slot at once, while the server still ran the abandoned sleep.
+    assert report["next_call_done_after"] < 1.5
+    assert report["abandoned_ended_after"] >= 1.9
+    # Once the sleep had ended, the call after took its slot back instead of claiming a third.
+    assert report["later_total"] == 9
+    assert report["slots"] == 2
+    assert report["first_slot_last_call"] == "add"
 
 
 def test_channel_wait_waits_for_a_released_channel(fresh_demo: ServerProcess) -> None:
-    clients = [shmrpc.connect(fresh_demo.name) for _ in range(8)]
+    clients = [shmrpc.connect(fresh_demo.name) for _ in range(channel_count(fresh_demo.name))]
     try:
-        threading.Timer(0.2, clients.pop().close).start()
+        with pytest.raises(shmrpc.ChannelsBusyError):
+            shmrpc.connect(fresh_demo.name)  # every channel is taken
+        released = clients.pop()
+        channel = released.channel
+        threading.Timer(0.2, released.close).start()
         with shmrpc.connect(fresh_demo.name, channel_wait=10.0) as waited:
+            assert waited.channel == channel  # the one given back
             assert waited.add(1, 2) == 3
     finally:
         for other in clients:
