@@ -536,17 +536,17 @@ void Connection::prepare(Deadline deadline) {
   }
 }
 
-std::optional<layout::CallState> Connection::run(const FunctionSchema& function,
-                                                 Deadline deadline) {
-  return post_and_await(function.index, function.name, deadline);
+void Connection::post(const FunctionSchema& function) {
+  post_request(function.index);
 }
 
-std::optional<layout::CallState> Connection::post_and_await(std::uint32_t index,
-                                                            std::string_view name,
-                                                            Deadline deadline) {
+void Connection::post_request(std::uint32_t index) {
   block_->function_index = index;
   // Release (in post_state): the arguments written to the frame and heap reach the server.
   post_state(block_->state, CallState::kRequest);
+}
+
+std::optional<layout::CallState> Connection::await_end(std::string_view name, Deadline deadline) {
   std::optional<CallState> state;
   try {
     state = await(deadline, name, false);
@@ -564,6 +564,40 @@ std::optional<layout::CallState> Connection::post_and_await(std::uint32_t index,
       "shmrpc: call to '{}' on server '{}' timed out; the server still runs it, and the next call "
       "waits for it",
       name, server_name()));
+}
+
+bool Connection::call_ended() const noexcept {
+  // Acquire pairs with the server's release when it posts the end.
+  return satisfies(state_of(block_->state.load(std::memory_order_acquire)), WaitFor::kCompletion);
+}
+
+bool Connection::wait_for_end(std::string_view name, Deadline until) {
+  for (;;) {
+    const auto slice_end = std::min(until, Clock::now() + check_interval_);
+    if (sleep_for_state(block_->state, WaitFor::kCompletion, slice_end)) {
+      return true;
+    }
+    check_server(name);
+    if (options_.interrupt_check) {
+      options_.interrupt_check();
+    }
+    if (Clock::now() >= until) {
+      return call_ended();
+    }
+  }
+}
+
+void Connection::give_up(std::string_view name) {
+  if (!call_ended()) {
+    abandon(name);
+  }
+}
+
+std::optional<layout::CallState> Connection::post_and_await(std::uint32_t index,
+                                                            std::string_view name,
+                                                            Deadline deadline) {
+  post_request(index);
+  return await_end(name, deadline);
 }
 
 void Connection::abandon(std::string_view name) {

@@ -324,6 +324,11 @@ void DynamicCall::put_pieces(std::size_t index, const TypeInfo& type, std::byte*
 }
 
 void DynamicCall::execute() {
+  start();
+  finish();
+}
+
+void DynamicCall::start() {
   layout::CommandBlock& block = connection_.block();
   if (function_.return_type->indirect) {
     const auto window = connection_.allocator().allocate_largest();
@@ -334,7 +339,11 @@ void DynamicCall::execute() {
     block.result_offset = window ? window->first : 0;
     block.result_capacity = window ? window->second : 0;
   }
-  const auto state = connection_.run(function_, deadline_);
+  connection_.post(function_);
+}
+
+void DynamicCall::finish() {
+  const auto state = connection_.await_end(function_.name, deadline_);
   if (!state) {
     throw TimeoutError(
         fmt::format("shmrpc: call to '{}' on server '{}' timed out before the server took it",

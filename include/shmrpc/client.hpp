@@ -29,6 +29,7 @@
 #include "shmrpc/detail/typed_call.hpp"
 #include "shmrpc/errors.hpp"
 #include "shmrpc/function.hpp"
+#include "shmrpc/future.hpp"
 #include "shmrpc/shared_array.hpp"
 #include "shmrpc/types.hpp"
 
@@ -54,6 +55,16 @@ class Client {
     detail::check_result_type<R>(schema);
     const CallSlots::Lease slot = slots_->take();
     return detail::invoke<R>(*slot, schema, std::forward<Args>(args)...);
+  }
+
+  /// Sends the call and returns at once: the future's get() waits for the result (future.hpp).
+  /// Checks as call() does before sending anything; then takes a call slot (waiting, bounded by
+  /// the timeout, when all max_slots are busy). Any thread; many calls in flight per thread.
+  template <class R = void, class... Args>
+  Future<R> call_async(std::string_view function, Args&&... args) {
+    const FunctionSchema& schema = slots_->first().function(function, sizeof...(Args));
+    detail::check_result_type<R>(schema);
+    return Future<R>::start(slots_, schema, std::forward<Args>(args)...);
   }
 
   /// The function `name`, checked to have exactly the signature R(A...) (std::invalid_argument

@@ -128,12 +128,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // a probe, a request for no function (index 0xFFFFFFFF), which an idle server fails at once
   // and a server that really runs the call overwrites with its end (docs/SPEC.md, section 7.5).
   void prepare(Deadline deadline);
-  // Posts the request already written to the frame and waits for its end. Returns kDone or
-  // kFailed; nullopt when `deadline` passed and the call was cancelled before it started.
-  // Throws ServerGoneError; TimeoutError when the deadline passed while the server runs the call,
-  // and what interrupt_check throws: then the call is late, and free_block() defers every free
-  // until it ends.
-  std::optional<layout::CallState> run(const FunctionSchema& function, Deadline deadline);
+  // Posts the request already written to the frame.
+  void post(const FunctionSchema& function);
+  // Waits for the end of the call posted. Returns kDone or kFailed; nullopt when `deadline`
+  // passed and the call was cancelled before it started. Throws ServerGoneError; TimeoutError
+  // when the deadline passed while the server runs the call, and what interrupt_check throws:
+  // then the call is late, and free_block() defers every free until it ends.
+  std::optional<layout::CallState> await_end(std::string_view name, Deadline deadline);
+  // Whether the call posted has ended, without waiting. Acquire, as await_end.
+  bool call_ended() const noexcept;
+  // Waits until the call posted ends or `until` passes, without giving it up: true once it has
+  // ended. Throws ServerGoneError, and what interrupt_check throws (the call goes on).
+  bool wait_for_end(std::string_view name, Deadline until);
+  // Gives up the call posted: withdrawn if the server has not taken it, else late (the slot is
+  // set aside until the server is done with it). Nothing once it has ended.
+  void give_up(std::string_view name);
   // Throws the exception that the failed request's status and error text in the command block
   // stand for; `what` names the request ("call to 'add'").
   [[noreturn]] void throw_failure(std::string_view function_name) const;
@@ -161,6 +170,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   [[noreturn]] void server_gone(std::string_view during);
   void check_server(std::string_view during);
   std::optional<layout::CallState> await(Deadline deadline, std::string_view during, bool late);
+  void post_request(std::uint32_t index);
   std::optional<layout::CallState> post_and_await(std::uint32_t index, std::string_view name,
                                                   Deadline deadline);
   void abandon(std::string_view name);

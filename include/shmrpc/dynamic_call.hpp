@@ -88,6 +88,22 @@ class DynamicCall {
   /// ProtocolError, OutOfSharedMemoryError (no buffer for the result), and what
   /// ClientOptions::interrupt_check throws.
   void execute();
+  /// execute() in two halves, for a call in flight while the caller does other things (Future):
+  /// start() offers the result window and sends the request; finish() waits for the end and
+  /// reads the result, throwing as execute() does. Arguments the call passed without a copy
+  /// (arrays in shared memory) and ranges it copies back into must stay alive until finish().
+  void start();
+  void finish();
+  /// After start(): whether the call has ended, without waiting.
+  bool ended() const noexcept { return connection_.call_ended(); }
+  /// After start(): waits until the call ends or `until` passes, without giving it up; true once
+  /// it has ended. Throws ServerGoneError.
+  bool wait_until(std::chrono::steady_clock::time_point until) {
+    return connection_.wait_for_end(function_.name, until);
+  }
+  /// After start(): gives the call up (withdrawn if the server has not taken it, else the server
+  /// finishes it while the slot is set aside). finish() must not follow.
+  void give_up() { connection_.give_up(function_.name); }
 
   /// The fixed-size result slot, function().return_type->size bytes (valid after execute()).
   /// Unchecked: check_value() it before reading it as an object.

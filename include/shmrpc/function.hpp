@@ -8,6 +8,7 @@
 #include "shmrpc/connection.hpp"
 #include "shmrpc/call_slots.hpp"
 #include "shmrpc/detail/typed_call.hpp"
+#include "shmrpc/future.hpp"
 #include "shmrpc/schema.hpp"
 
 namespace shmrpc {
@@ -24,6 +25,10 @@ class Function<R(A...)> {
   R operator()(A... args) const {
     const CallSlots::Lease slot = slots_->take();
     return detail::invoke<R>(*slot, *function_, std::forward<A>(args)...);
+  }
+  /// Sends the call and returns at once; throws as Client::call_async. Any thread.
+  Future<R> async(A... args) const {
+    return Future<R>::start(slots_, *function_, std::forward<A>(args)...);
   }
   const FunctionSchema& schema() const noexcept { return *function_; }
 

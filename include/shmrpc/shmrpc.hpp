@@ -5,6 +5,7 @@
 #include "shmrpc/call_slots.hpp"
 #include "shmrpc/client.hpp"
 #include "shmrpc/dynamic_call.hpp"
+#include "shmrpc/future.hpp"
 #include "shmrpc/errors.hpp"
 #include "shmrpc/probe.hpp"
 #include "shmrpc/registry.hpp"

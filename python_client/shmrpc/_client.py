@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import inspect
 import operator
 import os
@@ -136,6 +137,7 @@ class _Channels:
         self._lock = threading.Lock()
         self._connection: _core.Connection | None = None
         self.call: Callable[[int, tuple[Any, ...]], Any] | None = None  # the hot path
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None  # for .future()
         self._closed = False
         self.classes: dict[str, type] | None = None  # record and enum classes, by C++ name
         _all_channels.add(self)
@@ -145,6 +147,7 @@ class _Channels:
         self._lock = threading.Lock()
         self._connection = None
         self.call = None
+        self._executor = None  # its threads did not survive the fork
 
     def get(self) -> _core.Connection:
         """The connection, made on first use."""
@@ -170,11 +173,26 @@ class _Channels:
             self.call = connection.call
             return connection
 
+    def executor(self) -> concurrent.futures.ThreadPoolExecutor:
+        """The threads that run calls sent with ``.future()``: one per call slot, made on first
+        use."""
+        with self._lock:
+            if self._closed:
+                raise ValueError(f"shmrpc: the client of server {self.name!r} is closed")
+            if self._executor is None:
+                self._executor = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=self.max_slots, thread_name_prefix=f"shmrpc-{self.name}")
+            return self._executor
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
             connection, self._connection = self._connection, None
+            executor, self._executor = self._executor, None
             self.call = None
+        if executor is not None:
+            # Calls not started yet are cancelled; running ones keep the slots they hold.
+            executor.shutdown(wait=False, cancel_futures=True)
         if connection is not None:
             connection.close()
 
@@ -215,6 +233,14 @@ def _remote_function(channels: _Channels, info: FunctionInfo, index: int) -> Cal
     doc = info.doc.strip()
     remote.__doc__ = (doc + "\n\n" if doc else "") + f"Remote function {info.signature}"
     remote.__signature__ = info.python_signature  # type: ignore[attr-defined]
+
+    def future(*args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        return channels.executor().submit(remote, *args, **kwargs)
+
+    future.__name__ = future.__qualname__ = f"{name}.future"
+    future.__doc__ = (f"Sends {name}(...) and returns a concurrent.futures.Future of its result: "
+                      "the call runs on one of the client's threads (one per call slot).")
+    remote.future = future  # type: ignore[attr-defined]
     return remote
 
 

@@ -70,6 +70,20 @@ def test_eight_threads_share_one_client_and_lose_nothing(client: shmrpc.Client) 
     assert 1 <= client.slots <= 8
 
 
+def test_futures_return_results_and_raise_errors(client: shmrpc.Client) -> None:
+    futures = [client.add.future(i, 1000) for i in range(100)]
+    assert [future.result(timeout=60) for future in futures] == [i + 1000 for i in range(100)]
+    assert client.greet.future(name="Ada").result(timeout=60) == "Hello, Ada!"
+    with pytest.raises(TypeError, match="is int64, but a string"):
+        client.add.future("1", 2).result(timeout=60)
+
+
+def test_futures_run_in_parallel(types: shmrpc.Client) -> None:
+    # rendezvous returns True only if all four calls are inside the server at once.
+    futures = [types.rendezvous.future(4, 10_000) for _ in range(4)]
+    assert [future.result(timeout=60) for future in futures] == [True] * 4
+
+
 def test_threads_get_their_own_results(client: shmrpc.Client) -> None:
     def work(index: int) -> bool:
         return all(client.add(index, i) == index + i for i in range(2000)) and (
