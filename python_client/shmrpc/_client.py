@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import inspect
 import operator
@@ -10,7 +11,7 @@ import threading
 import types
 import weakref
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Awaitable, Callable, Iterable, Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -244,6 +245,35 @@ def _remote_function(channels: _Channels, info: FunctionInfo, index: int) -> Cal
     return remote
 
 
+def _async_function(channels: _Channels, info: FunctionInfo,
+                    index: int) -> Callable[..., Awaitable[Any]]:
+    parameters = tuple(info.python_signature.parameters)
+    arity = len(parameters)
+    name = info.name
+
+    async def remote(*args: Any, **kwargs: Any) -> Any:
+        if kwargs or len(args) != arity:
+            args = _bind(name, parameters, args, kwargs)
+        call = channels.get().call_cancellable
+        token = _core.CancelToken()
+        # On one of the client's threads (one per call slot), so the event loop never waits and
+        # no call needs a thread of its own: calls beyond the slots queue.
+        waiting = asyncio.get_running_loop().run_in_executor(
+            channels.executor(), call, index, args, token)
+        try:
+            return await waiting
+        except asyncio.CancelledError:
+            token.cancel()  # a call under way is abandoned; one not started never starts
+            raise
+
+    remote.__name__ = name
+    remote.__qualname__ = name
+    remote.__module__ = "shmrpc.remote.aio"
+    remote.__doc__ = f"Remote function {info.signature}, awaited."
+    remote.__signature__ = info.python_signature  # type: ignore[attr-defined]
+    return remote
+
+
 class Client:
     """A connection to one shmrpc server. Make one with :func:`connect`.
 
@@ -266,16 +296,19 @@ class Client:
         classes = channels.classes or {}
         infos: dict[str, FunctionInfo] = {}
         functions: dict[str, Callable[..., Any]] = {}
+        coroutines: dict[str, Callable[..., Awaitable[Any]]] = {}
         for index, entry in enumerate(first.functions()):
             info = _describe(entry, classes)
             infos[info.name] = info
             functions[info.name] = _remote_function(channels, info, index)
+            coroutines[info.name] = _async_function(channels, info, index)
         for function_name in self.__dict__.get("_functions", {}):
             if function_name in self.__dict__:
                 del self.__dict__[function_name]  # the previous server's function
         self._channels = channels
         self._infos = infos
         self._functions = functions
+        self._aio = types.SimpleNamespace(**coroutines)
         self._types = types.SimpleNamespace(
             **{cls.__name__: cls for cls in classes.values()}
         )
@@ -386,6 +419,16 @@ class Client:
         buffer it holds), so that passing it copies nothing (an array in one slot's heap is
         copied when a call from another thread takes another slot)."""
         return bool(self._channels.get().owns(array))
+
+    @property
+    def aio(self) -> Any:
+        """The server's functions as coroutine functions, for asyncio: ``await
+        client.aio.add(2, 3)``. The event loop never waits: each call runs on one of the
+        client's threads (one per call slot), and calls beyond them queue. Cancelling the
+        awaiting task (``asyncio.wait_for``, ``TaskGroup``) abandons the call: one not started
+        never starts; one under way raises ``asyncio.CancelledError`` in its thread within half
+        a liveness interval, and the server finishes it while its slot is set aside."""
+        return self._aio
 
     # --- connection -------------------------------------------------------------------------
 

@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -37,16 +39,35 @@ std::optional<std::chrono::nanoseconds> duration(std::optional<double> seconds, 
       std::chrono::duration<double>(*seconds));
 }
 
+// The cancel flag of the call this thread makes through call_cancellable, or null.
+const std::atomic<bool>*& current_cancel_flag() noexcept {
+  thread_local const std::atomic<bool>* flag = nullptr;  // constant-initialised: no guard
+  return flag;
+}
+
 // Runs while a call waits, every liveness interval, with the GIL released by the caller. Python
 // signal handlers run only when the main thread calls PyErr_CheckSignals, so take the GIL and
 // let them: the SIGINT handler raises KeyboardInterrupt, which the core then treats as an
-// abandoned (late) call before it reaches Python.
+// abandoned (late) call before it reaches Python. A call whose CancelToken was cancelled (an
+// asyncio task that was cancelled) is abandoned the same way, with asyncio.CancelledError.
 void check_signals() {
   const py::gil_scoped_acquire gil;
   if (PyErr_CheckSignals() != 0) {
     throw py::error_already_set();
   }
+  const std::atomic<bool>* cancel = current_cancel_flag();
+  if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+    const py::object cancelled = py::module_::import("asyncio").attr("CancelledError");
+    PyErr_SetString(cancelled.ptr(), "shmrpc: the call was cancelled; the server finishes it");
+    throw py::error_already_set();
+  }
 }
+
+// A cancel flag for calls made through call_cancellable: cancel() from any thread abandons the
+// call at its next check (within half a liveness interval).
+struct CancelToken {
+  std::shared_ptr<std::atomic<bool>> flag = std::make_shared<std::atomic<bool>>(false);
+};
 
 }  // namespace
 
@@ -244,6 +265,15 @@ PyMethodDef fast_call_definition{
 }  // namespace
 
 void bind_connection(py::module_& module) {
+  py::class_<CancelToken>(module, "CancelToken",
+                          "Abandons the call it was passed to (Connection.call_cancellable).")
+      .def(py::init<>())
+      .def(
+          "cancel", [](CancelToken& self) { self.flag->store(true, std::memory_order_relaxed); },
+          "Abandons the call from any thread: it raises asyncio.CancelledError within half a "
+          "liveness interval; the server finishes it while its slot is set aside.")
+      .def_property_readonly("cancelled",
+                             [](const CancelToken& self) { return self.flag->load(); });
   py::class_<PyConnection> connection_class(
       module, "Connection",
       "A client of a server, shared by all threads; the shmrpc.Client keeps one.");
@@ -287,6 +317,24 @@ void bind_connection(py::module_& module) {
            "True when the array's data lies in this client's shared memory (a slot's heap or a "
            "buffer it holds).")
       .def("set_timeout", &PyConnection::set_timeout, py::arg("timeout"))
+      .def(
+          "call_cancellable",
+          [](PyConnection& self, std::size_t index, const py::tuple& args,
+             const CancelToken& token) {
+            // The token is held for the call; check_signals looks at it on this thread.
+            const std::shared_ptr<std::atomic<bool>> flag = token.flag;
+            const std::atomic<bool>* outer = std::exchange(current_cancel_flag(), flag.get());
+            try {
+              py::object result = self.call(index, args);
+              current_cancel_flag() = outer;
+              return result;
+            } catch (...) {
+              current_cancel_flag() = outer;
+              throw;
+            }
+          },
+          py::arg("index"), py::arg("args"), py::arg("token"),
+          "Connection.call that `token.cancel()` abandons from another thread.")
       .def("close", &PyConnection::close)
       .def_property_readonly("closed", &PyConnection::closed)
       .def_property_readonly("server_name",
