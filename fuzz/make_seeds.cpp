@@ -764,8 +764,8 @@ std::size_t write_schema_seeds(const fs::path& dir) {
   save("format_version_2", bad);
   bad = make_segment(example, 1);
   reinterpret_cast<shmrpc::layout::SegmentHeader*>(bad.data())->format_version =
-      shmrpc::layout::kFormatVersion - 1;  // the format before values that nest
-  save("format_version_3", bad);
+      shmrpc::layout::kFormatVersion - 1;  // the format before this one
+  save("format_version_previous", bad);
   bad = make_segment({}, 1);
   bad.resize(bad.size() - 64);
   save("segment_cut_short", bad);

@@ -536,12 +536,20 @@ void Connection::prepare(Deadline deadline) {
   }
 }
 
-void Connection::post(const FunctionSchema& function) {
-  post_request(function.index);
+void Connection::post(const FunctionSchema& function, Deadline deadline) {
+  post_request(function.index, deadline);
 }
 
-void Connection::post_request(std::uint32_t index) {
+void Connection::post_request(std::uint32_t index, Deadline deadline) {
   block_->function_index = index;
+  // The deadline for the server's CallContext, on the steady clock both processes read; the
+  // cancel bit of an earlier call cleared. Published with the request by post_state's release.
+  const bool timed = deadline != Deadline::max();
+  if (timed) {
+    block_->deadline_ns = static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count());
+  }
+  block_->call_flags.store(timed ? layout::kCallHasDeadline : 0, std::memory_order_relaxed);
   // Release (in post_state): the arguments written to the frame and heap reach the server.
   post_state(block_->state, CallState::kRequest);
 }
@@ -596,7 +604,7 @@ void Connection::give_up(std::string_view name) {
 std::optional<layout::CallState> Connection::post_and_await(std::uint32_t index,
                                                             std::string_view name,
                                                             Deadline deadline) {
-  post_request(index);
+  post_request(index, deadline);
   return await_end(name, deadline);
 }
 
@@ -604,6 +612,8 @@ void Connection::abandon(std::string_view name) {
   if (change_state_quietly(block_->state, CallState::kRequest, CallState::kIdle)) {
     return;  // never started: its blocks are free again when the caller's scope ends
   }
+  // Tell the server's CallContext: a function that checks may stop early. Relaxed: a flag.
+  block_->call_flags.fetch_or(layout::kCallCancelled, std::memory_order_relaxed);
   // From here until the call is seen to end, no block of the heap is reused: the server may use
   // the call's own blocks and any array the caller handed it, which the caller may now free.
   {

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <typeinfo>
 
+#include "shmrpc/call_context.hpp"
 #include "shmrpc/detail/call_buffers.hpp"
 #include "shmrpc/errors.hpp"
 
@@ -107,12 +108,14 @@ Status dispatch(const std::vector<FunctionDefinition>& functions, layout::Comman
                 std::byte* frame, std::byte* heap, std::uint64_t heap_size,
                 CallBuffers* buffers) noexcept {
   // Each field is read once: the client could rewrite it while the function runs.
+  CallContext context(block);
   const CallFrame call{.frame = frame,
                        .heap = heap,
                        .heap_size = heap_size,
                        .result_offset = block.result_offset,
                        .result_capacity = block.result_capacity,
-                       .buffers = buffers};
+                       .buffers = buffers,
+                       .context = &context};
   const std::uint32_t index = block.function_index;
   if (buffers != nullptr) {
     // Acquire pairs with the client's release store when it claimed the channel.

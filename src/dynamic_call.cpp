@@ -339,7 +339,7 @@ void DynamicCall::start() {
     block.result_offset = window ? window->first : 0;
     block.result_capacity = window ? window->second : 0;
   }
-  connection_.post(function_);
+  connection_.post(function_, deadline_);
 }
 
 void DynamicCall::finish() {

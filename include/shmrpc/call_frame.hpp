@@ -15,6 +15,7 @@ namespace shmrpc {
 
 /// The buffers a call touches (detail/call_buffers.hpp): not API.
 struct CallBuffers;
+class CallContext;
 
 /// The memory of one call, as the server sees it: the call frame of a channel, its heap, and the
 /// server's buffer segments. The
@@ -31,6 +32,7 @@ struct CallFrame {
   /// The call's buffers: where handles naming a buffer are resolved and results too large for
   /// the window go. nullptr: none (every value must lie in the heap).
   CallBuffers* buffers = nullptr;
+  CallContext* context = nullptr;  ///< for functions that take one (call_context.hpp)
 };
 
 /// The request bytes are malformed: offsets, lengths or values. The server fails the call with

@@ -128,8 +128,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // a probe, a request for no function (index 0xFFFFFFFF), which an idle server fails at once
   // and a server that really runs the call overwrites with its end (docs/SPEC.md, section 7.5).
   void prepare(Deadline deadline);
-  // Posts the request already written to the frame.
-  void post(const FunctionSchema& function);
+  // Posts the request already written to the frame, with the call's deadline for the server.
+  void post(const FunctionSchema& function, Deadline deadline);
   // Waits for the end of the call posted. Returns kDone or kFailed; nullopt when `deadline`
   // passed and the call was cancelled before it started. Throws ServerGoneError; TimeoutError
   // when the deadline passed while the server runs the call, and what interrupt_check throws:
@@ -170,7 +170,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   [[noreturn]] void server_gone(std::string_view during);
   void check_server(std::string_view during);
   std::optional<layout::CallState> await(Deadline deadline, std::string_view during, bool late);
-  void post_request(std::uint32_t index);
+  void post_request(std::uint32_t index, Deadline deadline);
   std::optional<layout::CallState> post_and_await(std::uint32_t index, std::string_view name,
                                                   Deadline deadline);
   void abandon(std::string_view name);

@@ -24,7 +24,7 @@ namespace shmrpc::layout {
 
 /// "SHMRPC1\x01" read as a little-endian 64-bit integer.
 inline constexpr std::uint64_t kMagic = 0x0131'4350'524D'4853ULL;
-inline constexpr std::uint32_t kFormatVersion = 4;
+inline constexpr std::uint32_t kFormatVersion = 5;
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint32_t kNoType = 0xFFFF'FFFFU;
 
@@ -231,22 +231,30 @@ inline constexpr std::uint32_t kMakeBufferIndex = 0xFFFF'FFFEU;
 inline constexpr std::uint32_t kProbeIndex = 0xFFFF'FFFFU;
 
 inline constexpr std::size_t kErrorTypeSize = 120;
-inline constexpr std::size_t kErrorMessageSize = 896;
+inline constexpr std::size_t kErrorMessageSize = 888;
 
-/// Per-channel control block (1056 bytes). The cold part (owner, error text) comes first so that
-/// the hot line (state .. result_capacity) and the start of the call frame share one cache line.
-///      0 owner             8 error_type[120]   128 error_message[896]
-///   1024 state          1028 function_index   1032 status   1036 reserved
+/// Bits of CommandBlock::call_flags, written by the client: the call was given up (timeout,
+/// interrupt, cancel) while the server may run it; deadline_ns holds the call's deadline.
+inline constexpr std::uint32_t kCallCancelled = 1U << 0U;
+inline constexpr std::uint32_t kCallHasDeadline = 1U << 1U;
+
+/// Per-channel control block (1056 bytes). The cold part (owner, error text, deadline) comes
+/// first so that the hot line (state .. result_capacity) and the start of the call frame share
+/// one cache line.
+///      0 owner             8 error_type[120]   128 error_message[888]   1016 deadline_ns
+///   1024 state          1028 function_index   1032 status   1036 call_flags
 ///   1040 result_offset  1048 result_capacity  1056 = start of the call frame
 struct CommandBlock {
   /// 0 = free; else the owning client: pid in bits 0-31, low 32 bits of its start time above.
   std::atomic<std::uint64_t> owner;
   std::array<char, kErrorTypeSize> error_type;        ///< NUL-terminated
   std::array<char, kErrorMessageSize> error_message;  ///< NUL-terminated
-  std::atomic<std::uint32_t> state;                   ///< CallState | kSleeperBit; the futex word
+  /// The call's deadline, CLOCK_MONOTONIC nanoseconds; meaningful with kCallHasDeadline only.
+  std::uint64_t deadline_ns;
+  std::atomic<std::uint32_t> state;  ///< CallState | kSleeperBit; the futex word
   std::uint32_t function_index;
-  std::uint32_t status;  ///< Status
-  std::uint32_t reserved;
+  std::uint32_t status;                   ///< Status
+  std::atomic<std::uint32_t> call_flags;  ///< kCallCancelled | kCallHasDeadline
   std::uint64_t result_offset;    ///< heap offset of the window offered for a variable result
   std::uint64_t result_capacity;  ///< bytes in that window
 };
@@ -382,11 +390,12 @@ static_assert(sizeof(CommandBlock) == 1056);
 static_assert(offsetof(CommandBlock, owner) == 0);
 static_assert(offsetof(CommandBlock, error_type) == 8);
 static_assert(offsetof(CommandBlock, error_message) == 128);
+static_assert(offsetof(CommandBlock, deadline_ns) == 1016);
 static_assert(offsetof(CommandBlock, state) == 1024);
 static_assert(offsetof(CommandBlock, state) % kCacheLine == 0, "the hot line starts a cache line");
 static_assert(offsetof(CommandBlock, function_index) == 1028);
 static_assert(offsetof(CommandBlock, status) == 1032);
-static_assert(offsetof(CommandBlock, reserved) == 1036);
+static_assert(offsetof(CommandBlock, call_flags) == 1036);
 static_assert(offsetof(CommandBlock, result_offset) == 1040);
 static_assert(offsetof(CommandBlock, result_capacity) == 1048);
 static_assert(kFrameOffset % 16 == 0, "frame slots may need 16-byte alignment");

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "shmrpc/call_context.hpp"
 #include "shmrpc/call_frame.hpp"
 #include "shmrpc/detail/frame_codec.hpp"
 #include "shmrpc/detail/function_traits.hpp"
@@ -48,8 +49,16 @@ struct FunctionDefinition {
 
 namespace detail {
 
+// A parameter `CallContext&` (or `const CallContext&`): the server's, not part of the signature.
+template <class A>
+inline constexpr bool kIsCallContext =
+    std::is_lvalue_reference_v<A>&& std::is_same_v<std::remove_cvref_t<A>, CallContext>;
+
 template <class A>
 constexpr void check_argument_type() {
+  static_assert(!std::is_same_v<std::remove_cvref_t<A>, CallContext>,
+                "shmrpc: a CallContext parameter must be the first one, taken by reference "
+                "(CallContext& or const CallContext&)");
   using V = ArgumentValue<A>;
   static_assert(!std::is_lvalue_reference_v<A> || std::is_const_v<std::remove_reference_t<A>>,
                 "shmrpc: a function parameter is a non-const reference; take std::span<T> for "
@@ -70,7 +79,7 @@ constexpr void check_return_type() {
   (void)type_info_of<R>();
 }
 
-template <class R, class... A>
+template <bool WithContext, class R, class... A>
 struct InvokerFactory {
   template <class F>
   static std::function<void(const CallFrame&)> make(F function,
@@ -90,12 +99,19 @@ struct InvokerFactory {
   static void invoke(F& function, const CallFrame& call,
                      const std::array<std::uint32_t, sizeof...(A)>& offsets,
                      std::uint32_t result_offset, std::index_sequence<I...> /*indices*/) {
+    const auto call_function = [&](auto&&... arguments) -> decltype(auto) {
+      if constexpr (WithContext) {
+        return std::invoke(function, *call.context,
+                           std::forward<decltype(arguments)>(arguments)...);
+      } else {
+        return std::invoke(function, std::forward<decltype(arguments)>(arguments)...);
+      }
+    };
     if constexpr (std::is_void_v<R>) {
-      std::invoke(function, decode_argument<ArgumentValue<A>>(call, offsets[I])...);
+      call_function(decode_argument<ArgumentValue<A>>(call, offsets[I])...);
     } else {
-      encode_result<R>(
-          call, result_offset,
-          std::invoke(function, decode_argument<ArgumentValue<A>>(call, offsets[I])...));
+      encode_result<R>(call, result_offset,
+                       call_function(decode_argument<ArgumentValue<A>>(call, offsets[I])...));
     }
   }
 };
@@ -108,6 +124,20 @@ struct DescribeSignature {
     check_return_type<R>();
     (check_argument_type<A>(), ...);
   }
+};
+
+// What the clients see of a server function R(A...), and how it is invoked: without a leading
+// CallContext parameter, which the invoker passes itself.
+template <class R, class... A>
+struct ServerSignature {
+  using Describe = DescribeSignature<R, A...>;
+  using Factory = InvokerFactory<false, R, A...>;
+};
+template <class R, class First, class... A>
+requires kIsCallContext<First>
+struct ServerSignature<R, First, A...> {
+  using Describe = DescribeSignature<R, A...>;
+  using Factory = InvokerFactory<true, R, A...>;
 };
 
 }  // namespace detail
@@ -124,8 +154,9 @@ class FunctionRegistry {
                                 std::vector<std::string> argument_names = {},
                                 std::string doc = {}) {
     using Traits = detail::FunctionTraits<std::decay_t<F>>;
-    using Describe = typename Traits::template Into<detail::DescribeSignature>;
-    using Factory = typename Traits::template Into<detail::InvokerFactory>;
+    using Server = typename Traits::template Into<detail::ServerSignature>;
+    using Describe = typename Server::Describe;
+    using Factory = typename Server::Factory;
     Describe::check();
     FunctionDefinition definition;
     definition.name = std::move(name);

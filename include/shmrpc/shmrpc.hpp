@@ -2,6 +2,7 @@
 /// Everything a user of shmrpc includes: the server, the client, their options and errors, and
 /// the dynamic call that bindings build on.
 
+#include "shmrpc/call_context.hpp"
 #include "shmrpc/call_slots.hpp"
 #include "shmrpc/client.hpp"
 #include "shmrpc/dynamic_call.hpp"

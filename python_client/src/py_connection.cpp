@@ -362,8 +362,7 @@ void bind_connection(py::module_& module) {
           "heap_free", [](const PyConnection& self) { return self.first().heap_free_bytes(); },
           "Bytes of the first slot's channel heap not in use.")
       .def_property_readonly(
-          "buffers_mapped",
-          [](const PyConnection& self) { return self.first().mapped_buffers(); },
+          "buffers_mapped", [](const PyConnection& self) { return self.first().mapped_buffers(); },
           "Buffer segments this client has mapped.");
 }
 

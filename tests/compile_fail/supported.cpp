@@ -61,5 +61,8 @@ int main() {
       .def("tuple", [](std::tuple<std::int8_t, Particle> t) { return t; })
       .def("words", [](const std::vector<std::string>& w) { return w; })
       .def("counts", [](const std::map<std::string, std::vector<std::int32_t>>& m) { return m; })
-      .def("maybe", [](std::optional<std::string> s) { return std::tuple(s, std::vector{1.0}); });
+      .def("maybe", [](std::optional<std::string> s) { return std::tuple(s, std::vector{1.0}); })
+      .def("context",
+           [](shmrpc::CallContext& call, std::int32_t x) { return call.cancelled() ? 0 : x; })
+      .def("const_context", [](const shmrpc::CallContext& call) { return call.caller_pid(); });
 }

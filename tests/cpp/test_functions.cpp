@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "../cancellable.hpp"
 #include "../nested_functions.hpp"
 #include "../rendezvous.hpp"
 #include "server_process.hpp"
@@ -181,7 +182,10 @@ void define_test_functions(Server& server) {
              throw std::invalid_argument("bad x = " + std::to_string(x));
            })
       .def("fail_int", []() { throw 42; })
-      .def("rendezvous", rendezvous, {"parties", "timeout_ms"});
+      .def("rendezvous", rendezvous, {"parties", "timeout_ms"})
+      .def("wait_for_cancel", wait_for_cancel, {"max_ms"})
+      .def("last_cancel_outcome", last_cancel_outcome)
+      .def("call_info", call_info);
   define_nested_functions(server);
 }
 

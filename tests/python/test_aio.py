@@ -1,9 +1,12 @@
 """client.aio: the server's functions as coroutines that never block the event loop, run many
-at once, and are abandoned when their task is cancelled."""
+at once, and are abandoned when their task is cancelled; a server function that takes a
+CallContext sees the cancel."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import time
 from typing import Any
 
 import pytest
@@ -81,3 +84,35 @@ def test_a_cancelled_call_is_abandoned_and_frees_its_thread(demo: ServerProcess)
 
         assert run(main()) == 42
         assert client.add(2, 3) == 5  # waits for a set-aside slot's sleep, then works
+
+
+def wait_for_cancel_outcome(client: shmrpc.Client) -> int:
+    """How the server's last wait_for_cancel ended, once it has: 1 cancelled, 2 ran out."""
+    give_up = time.monotonic() + 20
+    outcome = 0
+    while outcome == 0 and time.monotonic() < give_up:
+        time.sleep(0.005)
+        outcome = client.last_cancel_outcome()
+    return int(outcome)
+
+
+def test_cancelling_the_task_cancels_the_call_on_the_server(types: shmrpc.Client) -> None:
+    async def main() -> None:
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(types.aio.wait_for_cancel(20_000), 0.2)
+
+    run(main())
+    assert wait_for_cancel_outcome(types) == 1, "the server function did not see the cancel"
+
+
+def test_a_timeout_cancels_the_call_on_the_server(type_server: ServerProcess) -> None:
+    with shmrpc.connect(type_server.name, timeout=0.1) as client:
+        with pytest.raises(shmrpc.TimeoutError):
+            client.wait_for_cancel(20_000)
+        client.timeout = None
+        assert wait_for_cancel_outcome(client) == 1
+        # The server function sees its caller and the call's deadline.
+        pid, no_deadline = client.call_info()
+        assert (pid, no_deadline) == (os.getpid(), -1)
+        client.timeout = 30.0
+        assert 0 < client.call_info()[1] <= 30_000

@@ -21,6 +21,7 @@
 
 #include "../nested_functions.hpp"
 #include "../record_types.hpp"
+#include "../cancellable.hpp"
 #include "../rendezvous.hpp"
 #include "shmrpc/schema_json.hpp"
 #include "shmrpc/shmrpc.hpp"
@@ -150,7 +151,13 @@ void define_functions(shmrpc::Server& server) {
       .def("close", echo_plus_one, {"value"}, "value + 1; named like Client.close.")
       .def("keyword", echo<std::int32_t>, {"lambda"}, "An argument named like a Python keyword.")
       .def("rendezvous", shmrpc::test::rendezvous, {"parties", "timeout_ms"},
-           "True once that many calls are inside at the same time.");
+           "True once that many calls are inside at the same time.")
+      .def("wait_for_cancel", shmrpc::test::wait_for_cancel, {"max_ms"},
+           "Runs up to max_ms; True once its client gave the call up.")
+      .def("last_cancel_outcome", shmrpc::test::last_cancel_outcome,
+           "How the last wait_for_cancel ended: 0 not yet, 1 cancelled, 2 ran out.")
+      .def("call_info", shmrpc::test::call_info,
+           "(caller pid, ms left until the call's deadline or -1).");
   shmrpc::test::define_record_functions(server);
   shmrpc::test::define_nested_functions(server);
 }
