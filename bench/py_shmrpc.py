@@ -21,6 +21,7 @@ Ratios are read per interleaved round (py_harness.measure_rounds). Prints one JS
 from __future__ import annotations
 
 import argparse
+import asyncio
 import mmap
 import os
 import subprocess
@@ -103,6 +104,34 @@ def main() -> int:
                 report("one pybind11 call", "pybind11", 16, iterations,
                        measure(iterations, lambda: noop(1, 2)),
                        "in this process: the baseline of the Python target")
+            # asyncio: awaits one after another in one event loop, next to the same number of
+            # plain calls, in batches (an await is not a round trip a clock can bracket alone).
+            loop = asyncio.new_event_loop()
+            aio_add = client.aio.add
+            batch = 100
+
+            async def awaits() -> None:
+                for _ in range(batch):
+                    await aio_add(1, 2)
+
+            def aio_batch() -> float:
+                start = time.perf_counter_ns()
+                loop.run_until_complete(awaits())
+                return (time.perf_counter_ns() - start) / batch
+
+            def sync_batch() -> float:
+                start = time.perf_counter_ns()
+                for _ in range(batch):
+                    add(1, 2)
+                return (time.perf_counter_ns() - start) / batch
+
+            batches = max(ROUNDS, iterations // batch)
+            rounds = measure_rounds(ROUNDS, [(batches, aio_batch), (batches, sync_batch)])
+            report("shmrpc asyncio call, awaited (Python)", "shmrpc asyncio", 16,
+                   batches * batch, rounds.figures[0],
+                   f"mean per call over batches of {batch} awaits in one event loop",
+                   ("sync call", rounds.ratio(0, 1)))
+            loop.close()
             null_case = (iterations, timed(lambda: add(1, 2)))
             for size in sizes:
                 n = iterations_for(options, size)

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <new>
 #include <thread>
 #include <vector>
@@ -31,10 +32,10 @@ struct StartLine {
   std::atomic<int> go;
 };
 
-// Calls `calls` null calls on each of `threads` threads sharing one Client, in a child process
-// (as the client processes of run_clients are); returns the seconds from the start line to the
-// last call's end.
-double run_shared_client(const std::string& server, int threads, int calls) {
+// Runs `body` on a Client of `server` in a child process (as the client processes of
+// run_clients are) and returns the seconds it reported; exits when it failed.
+double run_in_child(const std::string& server,
+                    const std::function<bool(shmrpc::Client&, double&)>& body) {
   void* memory =
       mmap(nullptr, sizeof(double), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   auto* seconds = new (memory) double{0};
@@ -45,31 +46,9 @@ double run_shared_client(const std::string& server, int threads, int calls) {
       shmrpc::ClientOptions options;
       options.connect_timeout = std::chrono::seconds(10);
       shmrpc::Client client(server, options);
-      auto add = client.function<std::int64_t(std::int64_t, std::int64_t)>("add");
-      std::atomic<int> wrong{0};
-      std::atomic<bool> go{false};
-      std::vector<std::thread> workers;
-      for (int t = 0; t < threads; ++t) {
-        workers.emplace_back([&] {
-          while (!go.load()) {
-            std::this_thread::yield();
-          }
-          std::int64_t sum = 0;
-          for (int c = 0; c < calls; ++c) {
-            sum = add(sum, 1);
-          }
-          wrong += sum == calls ? 0 : 1;
-        });
-      }
-      const auto start = bench::Clock::now();
-      go.store(true);
-      for (std::thread& worker : workers) {
-        worker.join();
-      }
-      *seconds = std::chrono::duration<double>(bench::Clock::now() - start).count();
-      status = wrong.load() == 0 ? 0 : 1;
+      status = body(client, *seconds) ? 0 : 1;
     } catch (const std::exception& error) {
-      std::fprintf(stderr, "throughput shared client: %s\n", error.what());
+      std::fprintf(stderr, "throughput client: %s\n", error.what());
     }
     _exit(status);
   }
@@ -78,10 +57,65 @@ double run_shared_client(const std::string& server, int threads, int calls) {
   const double result = *seconds;
   munmap(memory, sizeof(double));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    std::fprintf(stderr, "throughput: the shared client failed\n");
+    std::fprintf(stderr, "throughput: a client failed\n");
     std::exit(1);
   }
   return result;
+}
+
+// `calls` null calls on each of `threads` threads sharing one Client.
+double run_shared_client(const std::string& server, int threads, int calls) {
+  return run_in_child(server, [&](shmrpc::Client& client, double& seconds) {
+    auto add = client.function<std::int64_t(std::int64_t, std::int64_t)>("add");
+    std::atomic<int> wrong{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < threads; ++t) {
+      workers.emplace_back([&] {
+        while (!go.load()) {
+          std::this_thread::yield();
+        }
+        std::int64_t sum = 0;
+        for (int c = 0; c < calls; ++c) {
+          sum = add(sum, 1);
+        }
+        wrong += sum == calls ? 0 : 1;
+      });
+    }
+    const auto start = bench::Clock::now();
+    go.store(true);
+    for (std::thread& worker : workers) {
+      worker.join();
+    }
+    seconds = std::chrono::duration<double>(bench::Clock::now() - start).count();
+    return wrong.load() == 0;
+  });
+}
+
+// `calls` null calls from one thread, `in_flight` at a time (Function::async, then get() of
+// each); 1: one after another (Function::operator()).
+double run_one_thread(const std::string& server, int calls, int in_flight) {
+  return run_in_child(server, [&](shmrpc::Client& client, double& seconds) {
+    auto add = client.function<std::int64_t(std::int64_t, std::int64_t)>("add");
+    std::int64_t wrong = 0;
+    std::vector<shmrpc::Future<std::int64_t>> futures;
+    const auto start = bench::Clock::now();
+    for (int c = 0; c < calls; c += in_flight) {
+      if (in_flight == 1) {
+        wrong += add(c, 1) == c + 1 ? 0 : 1;
+        continue;
+      }
+      for (int i = 0; i < in_flight; ++i) {
+        futures.push_back(add.async(c + i, 1));
+      }
+      for (int i = 0; i < in_flight; ++i) {
+        wrong += futures[static_cast<std::size_t>(i)].get() == c + i + 1 ? 0 : 1;
+      }
+      futures.clear();
+    }
+    seconds = std::chrono::duration<double>(bench::Clock::now() - start).count();
+    return wrong == 0;
+  });
 }
 
 double run_clients(const std::string& server, int clients, int calls) {
@@ -170,5 +204,23 @@ int main(int argc, char** argv) {
   bench::report_throughput(
       {"shmrpc null calls, 8 client processes (same rounds)", "shmrpc throughput"}, kThreads, total,
       separate_seconds);
+  // One thread with 8 calls in flight (the default max_slots) against one call at a time.
+  constexpr int kInFlight = 8;
+  const int thread_calls = std::max(kInFlight, options.iterations / bench::kRounds);
+  std::vector<double> speedups;
+  double pipelined_seconds = 0;
+  for (int round = 0; round < bench::kRounds; ++round) {
+    const double sequential = run_one_thread(server.name(), thread_calls, 1);
+    const double pipelined = run_one_thread(server.name(), thread_calls, kInFlight);
+    pipelined_seconds += pipelined;
+    speedups.push_back(sequential / pipelined);
+  }
+  std::sort(speedups.begin(), speedups.end());
+  bench::report_throughput(
+      {"shmrpc null calls, one thread, 8 in flight (call_async)", "shmrpc calls in flight"}, 1,
+      static_cast<std::uint64_t>(thread_calls * bench::kRounds), pipelined_seconds,
+      bench::RoundRatio{.base = "one call at a time", .value = speedups[speedups.size() / 2]});
+  std::fprintf(stderr, "8 in flight / one at a time per round: %.2f .. %.2f\n", speedups.front(),
+               speedups.back());
   return 0;
 }

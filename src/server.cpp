@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <csignal>
 #include <stdexcept>
 #include <system_error>
+#include <thread>
 
 #include "shmrpc/detail/buffer_table.hpp"
 #include "shmrpc/detail/call_buffers.hpp"
@@ -113,6 +115,7 @@ class Server::Serving {
         call_buffers_(options.channels),
         channels_(options.channels),
         spin_(options.spin),
+        spin_limit_(std::max(1U, std::thread::hardware_concurrency() / 2)),
         channel_table_offset_(plan.channels.table_offset),
         channel_stride_(plan.channels.stride),
         heap_offset_(plan.channels.heap_offset),
@@ -189,8 +192,9 @@ class Server::Serving {
   std::vector<CallBuffers> call_buffers_;  // one per channel, used by its thread only
   std::uint32_t channels_;
   std::chrono::nanoseconds spin_;
-  // No more channel threads spin at once than there are cores: many channels waiting for their
-  // next call do not spin each other, and their clients, out of the CPU.
+  // No more channel threads spin at once than half the cores: many channels waiting for their
+  // next call do not spin each other, and the clients' spinning calls (the other half), out of
+  // the CPU.
   detail::SpinLimit spin_limit_;
   std::uint64_t channel_table_offset_;
   std::uint64_t channel_stride_;

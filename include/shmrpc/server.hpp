@@ -43,7 +43,8 @@ struct ServerOptions {
   std::optional<gid_t> group{};
   /// How long a channel thread keeps spinning for the next call after serving one, before it
   /// sleeps in the kernel. 0 = always sleep (lowest CPU use, a futex wake-up per call). No more
-  /// channel threads spin at once than the machine has cores; the others sleep at once.
+  /// channel threads spin at once than half the machine's cores (at least one); the others sleep
+  /// at once, leaving the other half to the clients' spinning calls.
   std::chrono::nanoseconds spin = std::chrono::microseconds(50);
   /// How long stop() lets calls in flight finish. A call still running after it is abandoned: its
   /// client gets ServerGoneError, the segment is removed, and the function goes on in its thread

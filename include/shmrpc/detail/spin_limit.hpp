@@ -1,7 +1,8 @@
 #pragma once
-/// How many threads of a group may spin at once: no more than the machine has cores, so that
-/// many channels (server) or call slots (client) waiting at once do not spin each other, and the
-/// peers they wait for, out of the CPU. A thread that finds the limit reached sleeps at once.
+/// How many threads of a group may spin at once (the server's channel threads, one client's
+/// calls: half the cores each), so that many channels or call slots waiting at once do not spin
+/// each other, and the peers they wait for, out of the CPU. A thread that finds the limit
+/// reached sleeps at once.
 
 #include <algorithm>
 #include <atomic>
