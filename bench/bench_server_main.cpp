@@ -16,7 +16,8 @@
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: bench_server NAME [--arena BYTES] [--spin-ns NS] [--channels N]\n");
+    std::fprintf(stderr,
+                 "usage: bench_server NAME [--arena BYTES] [--spin-ns NS] [--channels N]\n");
     return 2;
   }
   shmrpc::ServerOptions options;

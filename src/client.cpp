@@ -12,8 +12,7 @@ const FunctionSchema& Client::checked_function(std::string_view name, std::size_
   const FunctionSchema* function = schema().find(name);
   if (function == nullptr) {
     throw std::invalid_argument(fmt::format("shmrpc: server '{}' has no function '{}'; it has: {}",
-                                            server_name(), name,
-                                            schema().function_names()));
+                                            server_name(), name, schema().function_names()));
   }
   bool same =
       arity == function->arguments.size() && same_type(*expected.result, *function->return_type);

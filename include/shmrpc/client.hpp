@@ -22,10 +22,10 @@
 #include <utility>
 #include <vector>
 
+#include "shmrpc/call_slots.hpp"
 #include "shmrpc/client_options.hpp"
 #include "shmrpc/connection.hpp"
 #include "shmrpc/detail/function_traits.hpp"
-#include "shmrpc/call_slots.hpp"
 #include "shmrpc/detail/typed_call.hpp"
 #include "shmrpc/errors.hpp"
 #include "shmrpc/function.hpp"
@@ -125,9 +125,7 @@ class Client {
   /// The first call slot's connection, for code that calls by schema (DynamicCall) or inspects
   /// the channel. One call at a time, and not while this Client calls on other threads, whose
   /// calls may take the same slot.
-  const std::shared_ptr<Connection>& connection() const noexcept {
-    return slots_->first_shared();
-  }
+  const std::shared_ptr<Connection>& connection() const noexcept { return slots_->first_shared(); }
 
  private:
   struct Described {

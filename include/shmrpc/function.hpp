@@ -5,8 +5,8 @@
 #include <memory>
 #include <utility>
 
-#include "shmrpc/connection.hpp"
 #include "shmrpc/call_slots.hpp"
+#include "shmrpc/connection.hpp"
 #include "shmrpc/detail/typed_call.hpp"
 #include "shmrpc/future.hpp"
 #include "shmrpc/schema.hpp"

@@ -19,9 +19,9 @@
 #include <thread>
 #include <vector>
 
+#include "../cancellable.hpp"
 #include "../nested_functions.hpp"
 #include "../record_types.hpp"
-#include "../cancellable.hpp"
 #include "../rendezvous.hpp"
 #include "shmrpc/schema_json.hpp"
 #include "shmrpc/shmrpc.hpp"
