@@ -115,6 +115,8 @@ class ServerProcess:
                 self.process.kill()
                 self.process.wait(timeout=10)
         segment_path(self.name).unlink(missing_ok=True)
+        # A killed server leaves its buffers, as a crash would (`shmrpc clean` removes them).
+        shmrpc._core.remove_buffer_leftovers(self.name)
 
 
 @pytest.fixture(scope="session")
