@@ -80,12 +80,9 @@ std::optional<CallSlots::Lease> CallSlots::try_take() noexcept {
 }
 
 bool CallSlots::holds(const void* data, std::size_t bytes) const {
-  const auto p = reinterpret_cast<std::uintptr_t>(data);
   const std::uint32_t count = count_.load(std::memory_order_acquire);
   for (std::uint32_t i = 0; i < count; ++i) {
-    const Connection& slot = *slots_[i].connection;
-    const auto begin = reinterpret_cast<std::uintptr_t>(slot.heap());
-    if (p >= begin && p - begin <= slot.heap_size() && bytes <= slot.heap_size() - (p - begin)) {
+    if (slots_[i].connection->in_heap(data, bytes)) {
       return true;
     }
   }

@@ -260,11 +260,9 @@ std::uint64_t Connection::inline_limit() const noexcept {
 SharedBlock Connection::allocate(std::uint64_t bytes) {
   if (bytes <= inline_limit()) {
     auto offset = allocator_.allocate(bytes);
-    if (!offset && !late_call_.empty() &&
-        satisfies(state_of(block_->state.load(std::memory_order_acquire)), WaitFor::kCompletion)) {
-      // The late call has ended (acquire pairs with the server's release in its post): its
-      // deferred frees may make room.
-      end_late_call();
+    if (!offset && has_late_call() && !late_call_running()) {
+      // The late call has ended, and late_call_running() performed its deferred frees: they
+      // may make room.
       offset = allocator_.allocate(bytes);
     }
     if (offset) {
@@ -406,11 +404,17 @@ std::uint64_t Connection::run_buffer_request(std::uint32_t index, std::uint64_t 
   return block_->result_offset;
 }
 
-std::optional<layout::VarSlot> Connection::locate(const void* data, std::size_t bytes) const {
+bool Connection::in_heap(const void* data, std::size_t bytes) const noexcept {
   const auto begin = reinterpret_cast<std::uintptr_t>(heap_);
   const auto p = reinterpret_cast<std::uintptr_t>(data);
-  if (p >= begin && p - begin <= heap_size() && bytes <= heap_size() - (p - begin)) {
-    return layout::VarSlot{.offset = p - begin, .length = 0, .buffer = layout::kHeapBuffer};
+  return p >= begin && p - begin <= heap_size() && bytes <= heap_size() - (p - begin);
+}
+
+std::optional<layout::VarSlot> Connection::locate(const void* data, std::size_t bytes) const {
+  if (in_heap(data, bytes)) {
+    const auto offset =
+        reinterpret_cast<std::uintptr_t>(data) - reinterpret_cast<std::uintptr_t>(heap_);
+    return layout::VarSlot{.offset = offset, .length = 0, .buffer = layout::kHeapBuffer};
   }
   if (const auto found = mappings_->locate(data, bytes, located_)) {
     return layout::VarSlot{.offset = found->second, .length = 0, .buffer = found->first};
@@ -492,8 +496,7 @@ bool Connection::late_call_running() noexcept {
   if (late_call_.empty()) {
     return false;
   }
-  // Acquire pairs with the server's release when it posted the call's end.
-  if (!satisfies(state_of(block_->state.load(std::memory_order_acquire)), WaitFor::kCompletion)) {
+  if (!call_ended()) {
     return true;
   }
   end_late_call();
@@ -569,8 +572,8 @@ std::optional<layout::CallState> Connection::await_end(std::string_view name, De
   }
   abandon(name);
   throw TimeoutError(fmt::format(
-      "shmrpc: call to '{}' on server '{}' timed out; the server still runs it, and the next call "
-      "waits for it",
+      "shmrpc: call to '{}' on server '{}' timed out; the server still runs it, and its call "
+      "slot is set aside until it ends",
       name, server_name()));
 }
 

@@ -68,6 +68,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   /// Where this channel's heap is mapped, and its size.
   std::byte* heap() const noexcept { return heap_; }
   std::uint64_t heap_size() const noexcept { return schema_.channels().heap_size; }
+  /// Whether [data, data + bytes) lies whole in this channel's heap. Any thread.
+  bool in_heap(const void* data, std::size_t bytes) const noexcept;
   /// Free bytes of the heap, for diagnostics.
   std::uint64_t heap_free_bytes() const noexcept { return allocator_.free_bytes(); }
   /// Values up to this many bytes go into the channel heap when it has room; larger ones, and
