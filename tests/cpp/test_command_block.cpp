@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "await_state.hpp"
 #include "shmrpc/detail/call_protocol.hpp"
 #include "shmrpc/detail/futex.hpp"
 #include "shmrpc/layout.hpp"
@@ -95,20 +96,6 @@ std::uint32_t word(const Shared& shared) {
   return shared.block.state.load(std::memory_order_acquire);
 }
 
-// Waits like a real caller: a wake-up without the awaited state (allowed by wait_for_state) just
-// waits again, until `deadline`.
-std::optional<CallState> await(Shared& shared, WaitFor what, std::chrono::nanoseconds spin,
-                               Clock::time_point deadline) {
-  for (;;) {
-    if (const auto state = detail::wait_for_state(shared.block.state, what, spin, deadline)) {
-      return state;
-    }
-    if (Clock::now() >= deadline) {
-      return std::nullopt;
-    }
-  }
-}
-
 using Side = std::function<void(Shared&, SideReport&)>;
 
 // Runs `server` and `client` at the same time, as threads or as a forked child (the server) and
@@ -144,7 +131,7 @@ Side ping_pong_server(std::uint64_t count, std::chrono::nanoseconds spin) {
     const std::uint64_t wakes_before = detail::futex_wake_count();
     const auto deadline = Clock::now() + kPatience;
     for (std::uint64_t i = 0; i < count; ++i) {
-      if (!await(shared, WaitFor::kRequest, spin, deadline)) {
+      if (!test::await_state(shared.block.state, WaitFor::kRequest, spin, deadline)) {
         fail(report, "timed out waiting for request " + std::to_string(i));
         break;
       }
@@ -172,7 +159,8 @@ Side ping_pong_client(std::uint64_t count, std::chrono::nanoseconds spin) {
     for (std::uint64_t i = 0; i < count; ++i) {
       shared.request = i;
       detail::post_state(shared.block.state, CallState::kRequest);
-      const auto state = await(shared, WaitFor::kCompletion, spin, deadline);
+      const auto state =
+          test::await_state(shared.block.state, WaitFor::kCompletion, spin, deadline);
       if (state != CallState::kDone) {
         fail(report, "round trip " + std::to_string(i) + " did not end in kDone");
         break;
@@ -284,8 +272,8 @@ TEST_P(CommandBlockTest, ChangeStateQuietlyKeepsSleeperBit) {
   shared_->block.state.store(detail::word_of(CallState::kRequest), std::memory_order_release);
   // The client sleeps at once, waiting for completion.
   const Side sleeper = [](Shared& shared, SideReport& report) {
-    const auto state =
-        await(shared, WaitFor::kCompletion, std::chrono::nanoseconds(0), Clock::now() + kPatience);
+    const auto state = test::await_state(shared.block.state, WaitFor::kCompletion,
+                                         std::chrono::nanoseconds(0), Clock::now() + kPatience);
     if (state != CallState::kDone) {
       fail(report, "did not see kDone");
     } else if (shared.reply != 99) {
@@ -338,7 +326,8 @@ TEST_P(CommandBlockTest, WithdrawRace) {
   const Side server = [](Shared& shared, SideReport& report) {
     const auto deadline = Clock::now() + kPatience;
     for (;;) {
-      if (!await(shared, WaitFor::kRequest, std::chrono::seconds(1), deadline)) {
+      if (!test::await_state(shared.block.state, WaitFor::kRequest, std::chrono::seconds(1),
+                             deadline)) {
         fail(report, "timed out waiting for a request");
         return;
       }
@@ -372,8 +361,8 @@ TEST_P(CommandBlockTest, WithdrawRace) {
       if (detail::change_state_quietly(shared.block.state, CallState::kRequest, CallState::kIdle)) {
         ++shared.withdrawn[round];
         ++report.wins;
-      } else if (await(shared, WaitFor::kCompletion, std::chrono::seconds(1), deadline) !=
-                 CallState::kDone) {
+      } else if (test::await_state(shared.block.state, WaitFor::kCompletion,
+                                   std::chrono::seconds(1), deadline) != CallState::kDone) {
         fail(report, "round " + std::to_string(round) + " was neither withdrawn nor done");
         return;
       }
@@ -381,8 +370,8 @@ TEST_P(CommandBlockTest, WithdrawRace) {
     }
     shared.request = kStop;
     detail::post_state(shared.block.state, CallState::kRequest);
-    if (await(shared, WaitFor::kCompletion, std::chrono::seconds(1), deadline) !=
-        CallState::kDone) {
+    if (test::await_state(shared.block.state, WaitFor::kCompletion, std::chrono::seconds(1),
+                          deadline) != CallState::kDone) {
       fail(report, "the server did not stop");
     }
   };

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "await_state.hpp"
 #include "server_process.hpp"
 #include "shmrpc/client.hpp"
 #include "shmrpc/detail/call_protocol.hpp"
@@ -80,16 +81,9 @@ class HostileTest : public testing::Test {
   std::optional<CallState> raw_call(std::uint32_t index) const {
     block().function_index = index;
     detail::post_state(block().state, CallState::kRequest);  // release: the frame bytes
-    const auto deadline = std::chrono::steady_clock::now() + kCallPatience;
-    for (;;) {
-      if (const auto state = detail::wait_for_state(block().state, detail::WaitFor::kCompletion,
-                                                    std::chrono::microseconds(50), deadline)) {
-        return state;
-      }
-      if (std::chrono::steady_clock::now() >= deadline) {
-        return std::nullopt;
-      }
-    }
+    return test::await_state(block().state, detail::WaitFor::kCompletion,
+                             std::chrono::microseconds(50),
+                             std::chrono::steady_clock::now() + kCallPatience);
   }
   std::optional<CallState> raw_call(std::string_view name) const {
     return raw_call(function(name).index);

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "await_state.hpp"
 #include "server_process.hpp"
 #include "shmrpc/client.hpp"
 #include "shmrpc/detail/call_protocol.hpp"
@@ -123,14 +124,9 @@ class HostileNdArrayTest : public NdArrayTest {
     std::memcpy(base_ + layout::kFrameOffset + function.arguments[0].offset, &slot, sizeof slot);
     block().function_index = function.index;
     detail::post_state(block().state, detail::CallState::kRequest);
-    // A wait ends at any wake-up (an interrupted futex wait too, as under TSan): wait again
-    // until the call has ended or the patience is spent.
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    std::optional<detail::CallState> state;
-    while (!state && std::chrono::steady_clock::now() < give_up) {
-      state = detail::wait_for_state(block().state, detail::WaitFor::kCompletion,
-                                     std::chrono::microseconds(50), give_up);
-    }
+    const auto state = test::await_state(
+        block().state, detail::WaitFor::kCompletion, std::chrono::microseconds(50),
+        std::chrono::steady_clock::now() + std::chrono::seconds(20));
     EXPECT_TRUE(state.has_value()) << "the server did not answer within 20 s";
     if (state == detail::CallState::kDone) {
       return "";
