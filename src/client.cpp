@@ -14,8 +14,8 @@ const FunctionSchema& Client::checked_function(std::string_view name, std::size_
     throw std::invalid_argument(fmt::format("shmrpc: server '{}' has no function '{}'; it has: {}",
                                             server_name(), name, schema().function_names()));
   }
-  bool same =
-      arity == function->arguments.size() && same_type(*expected.result, *function->return_type);
+  bool same = arity == function->arguments.size() && expected.streams == function->streams &&
+              same_type(*expected.result, *function->return_type);
   for (std::size_t i = 0; same && i < arity; ++i) {
     same = same_type(*expected.arguments[i], *function->arguments[i].type);
   }
@@ -28,7 +28,7 @@ const FunctionSchema& Client::checked_function(std::string_view name, std::size_
     throw std::invalid_argument(fmt::format(
         "shmrpc: function '{}' of server '{}' has the signature {}, but the caller expects {}",
         name, server_name(), function->signature,
-        format_signature(name, names, expected.arguments, *expected.result)));
+        format_signature(name, names, expected.arguments, *expected.result, expected.streams)));
   }
   return *function;
 }

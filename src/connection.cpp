@@ -9,6 +9,7 @@
 #include <system_error>
 #include <thread>
 
+#include "shmrpc/detail/stream_ring.hpp"
 #include "shmrpc/errors.hpp"
 
 namespace shmrpc {
@@ -582,6 +583,46 @@ bool Connection::call_ended() const noexcept {
   return satisfies(state_of(block_->state.load(std::memory_order_acquire)), WaitFor::kCompletion);
 }
 
+std::uint32_t Connection::await_counter(std::atomic<std::uint32_t>& word, std::uint32_t seen,
+                                        Deadline deadline, bool spin, std::string_view name) {
+  const auto slice_end = std::min(deadline, Clock::now() + check_interval_);
+  std::uint32_t now = 0;
+  if (!spin) {
+    now = detail::wait_for_counter(word, seen, std::chrono::nanoseconds(0), slice_end);
+  } else if (spin_limit_) {
+    const detail::SpinLimit::Ticket ticket(*spin_limit_);
+    now = detail::wait_for_counter(word, seen, ticket ? spin_ : std::chrono::nanoseconds(0),
+                                   slice_end);
+  } else {
+    now = detail::wait_for_counter(word, seen, spin_, slice_end);
+  }
+  if (now == seen) {
+    check_server(name);
+    if (options_.interrupt_check) {
+      options_.interrupt_check();
+    }
+  }
+  return now;
+}
+
+std::optional<std::uint64_t> Connection::take_released() {
+  const std::lock_guard lock(free_mutex_);
+  if (released_.empty()) {
+    return std::nullopt;
+  }
+  const std::uint64_t id = released_.back();
+  released_.pop_back();
+  // Relaxed: as in free_block; the flag only says "look".
+  has_released_.store(!released_.empty(), std::memory_order_relaxed);
+  return id;
+}
+
+void Connection::requeue_released(const std::vector<std::uint64_t>& ids) {
+  const std::lock_guard lock(free_mutex_);
+  released_.insert(released_.end(), ids.begin(), ids.end());
+  has_released_.store(!released_.empty(), std::memory_order_relaxed);
+}
+
 bool Connection::wait_for_end(std::string_view name, Deadline until) {
   for (;;) {
     const auto slice_end = std::min(until, Clock::now() + check_interval_);
@@ -615,8 +656,9 @@ void Connection::abandon(std::string_view name) {
   if (change_state_quietly(block_->state, CallState::kRequest, CallState::kIdle)) {
     return;  // never started: its blocks are free again when the caller's scope ends
   }
-  // Tell the server's CallContext: a function that checks may stop early. Relaxed: a flag.
-  block_->call_flags.fetch_or(layout::kCallCancelled, std::memory_order_relaxed);
+  // Tell the server's CallContext: a function that checks may stop early. Release: a stream's
+  // writer that sees the flag (with an acquire fence) also sees the reader's last count.
+  block_->call_flags.fetch_or(layout::kCallCancelled, std::memory_order_release);
   // From here until the call is seen to end, no block of the heap is reused: the server may use
   // the call's own blocks and any array the caller handed it, which the caller may now free.
   {

@@ -14,6 +14,7 @@
 #include "shmrpc/call_context.hpp"
 #include "shmrpc/detail/call_buffers.hpp"
 #include "shmrpc/errors.hpp"
+#include "shmrpc/stream.hpp"
 
 namespace shmrpc::detail {
 namespace {
@@ -105,17 +106,18 @@ void write_failure(layout::CommandBlock& block, Status status, const std::string
 }
 
 Status dispatch(const std::vector<FunctionDefinition>& functions, layout::CommandBlock& block,
-                std::byte* frame, std::byte* heap, std::uint64_t heap_size,
-                CallBuffers* buffers) noexcept {
+                std::byte* frame, std::byte* heap, std::uint64_t heap_size, CallBuffers* buffers,
+                const ServingChannel& channel) noexcept {
   // Each field is read once: the client could rewrite it while the function runs.
-  CallContext context(block);
+  CallContext context(block, channel.segment, channel.index);
   const CallFrame call{.frame = frame,
                        .heap = heap,
                        .heap_size = heap_size,
                        .result_offset = block.result_offset,
                        .result_capacity = block.result_capacity,
                        .buffers = buffers,
-                       .context = &context};
+                       .context = &context,
+                       .stats = channel.stats};
   const std::uint32_t index = block.function_index;
   if (buffers != nullptr) {
     // Acquire pairs with the client's release store when it claimed the channel.
@@ -133,7 +135,7 @@ Status dispatch(const std::vector<FunctionDefinition>& functions, layout::Comman
     }
     const FunctionDefinition& function = functions[index];
     try {
-      if (function.return_type->indirect) {
+      if (function.return_type->indirect && !function.streams) {
         // Before the function runs, so that a bad window cannot follow its side effects. A
         // nested result's pieces check the alignment they need again when they are placed.
         const TypeInfo* element = function.return_type->element;
@@ -146,6 +148,10 @@ Status dispatch(const std::vector<FunctionDefinition>& functions, layout::Comman
       }
       block.status = static_cast<std::uint32_t>(Status::kOk);
       return Status::kOk;
+    } catch (const StreamCancelled& error) {
+      // Nobody reads this: the client stopped reading (its slot waits for this end).
+      write_failure(block, Status::kRemoteException, "shmrpc::StreamCancelled", error.what());
+      return Status::kRemoteException;
     } catch (const BadRequest& error) {
       write_failure(block, Status::kBadRequest, "",
                     fmt::format("{}: {}", function.name, error.what()));

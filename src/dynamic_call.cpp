@@ -329,6 +329,10 @@ void DynamicCall::execute() {
 }
 
 void DynamicCall::start() {
+  if (function_.streams) {
+    throw std::logic_error(fmt::format(
+        "shmrpc: {} streams; read it with start_stream() and next_element()", function_.signature));
+  }
   layout::CommandBlock& block = connection_.block();
   if (function_.return_type->indirect) {
     const auto window = connection_.allocator().allocate_largest();
@@ -338,6 +342,8 @@ void DynamicCall::start() {
     }
     block.result_offset = window ? window->first : 0;
     block.result_capacity = window ? window->second : 0;
+    window_capacity_ = block.result_capacity;
+    window_data_ = window ? connection_.heap() + window->first : nullptr;
   }
   connection_.post(function_, deadline_);
 }
@@ -362,7 +368,7 @@ void DynamicCall::finish() {
       in += copy.element_size;
     });
   }
-  if (function_.return_type->indirect) {
+  if (function_.return_type->indirect && !stream_) {
     resolve_result();
   }
 }
@@ -461,12 +467,12 @@ std::optional<std::span<const std::byte>> DynamicCall::find_piece(const layout::
   }
   const std::uint64_t bytes = var.length * element_size;
   if (var.buffer == layout::kHeapBuffer) {
-    const std::uint64_t capacity = connection_.block().result_capacity;
+    const std::uint64_t capacity = window_capacity_;
     if (!window_ || var.offset < *window_ || var.offset - *window_ > capacity ||
         bytes > capacity - (var.offset - *window_)) {
       return std::nullopt;
     }
-    return std::span<const std::byte>(connection_.heap() + var.offset, bytes);
+    return std::span<const std::byte>(window_data_ + (var.offset - *window_), bytes);
   }
   for (const ResultBuffer& buffer : result_buffers_) {
     if (buffer.block.buffer == var.buffer) {
@@ -492,6 +498,10 @@ std::span<const std::byte> DynamicCall::result_piece(const layout::VarSlot& slot
 }
 
 const std::byte* DynamicCall::result_slot() const noexcept {
+  if (stream_) {
+    return connection_.heap() + stream_->entries +
+           std::uint64_t{stream_->read % stream_->capacity} * stream_->entry_size;
+  }
   return connection_.frame() + function_.return_offset;
 }
 
@@ -509,6 +519,9 @@ SharedBlock DynamicCall::keep_result_block(std::uint64_t buffer) {
     throw std::logic_error("shmrpc: the result holds no heap block to keep");
   }
   window_kept_ = true;
+  if (stream_) {
+    return keep_element_window();
+  }
   const std::uint64_t offset = *window_;
   std::erase(blocks_, offset);
   connection_.allocator().shrink(offset, window_used_);

@@ -146,6 +146,7 @@ void check_result_window(const CallFrame& call, std::size_t element_align) {
 layout::VarSlot write_result_bytes(const CallFrame& call, const void* bytes, std::size_t size,
                                    std::size_t element_align) {
   check_result_window(call, element_align);
+  count_result_bytes(call, size);
   if (size <= call.result_capacity) {
     if (size != 0) {
       std::memcpy(call.heap + call.result_offset, bytes, size);
@@ -163,6 +164,7 @@ void place_result_pieces(const CallFrame& call, const PieceWriter& pieces) {
     return;
   }
   check_result_window(call, pieces.align());
+  count_result_bytes(call, pieces.size());
   if (pieces.size() <= call.result_capacity) {
     pieces.place(layout::kHeapBuffer, call.result_offset, call.heap + call.result_offset);
     return;

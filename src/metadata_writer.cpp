@@ -110,8 +110,9 @@ SegmentPlan plan_segment(const std::vector<FunctionDefinition>& functions,
   std::uint32_t frame_size = 0;
   for (const FunctionDefinition& function : functions) {
     const std::string signature = function.signature();
-    const std::string layout_key = format_layout_key(
-        function.name, function.argument_names, function.argument_types, *function.return_type);
+    const std::string layout_key =
+        format_layout_key(function.name, function.argument_names, function.argument_types,
+                          *function.return_type, function.streams);
     layout::FunctionMetadata entry{};
     entry.name = strings.add(function.name);
     entry.doc = strings.add(function.doc);
@@ -123,6 +124,7 @@ SegmentPlan plan_segment(const std::vector<FunctionDefinition>& functions,
     entry.frame_size = function.frame_size;
     entry.signature_hash = fnv1a(layout_key);
     entry.signature = strings.add(signature);
+    entry.flags = function.streams ? layout::kFunctionStreams : 0;
     for (std::size_t i = 0; i < function.argument_types.size(); ++i) {
       argument_table.push_back(
           {strings.add(function.argument_names[i]), types.add(*function.argument_types[i]),

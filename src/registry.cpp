@@ -44,7 +44,7 @@ SlotPlacement place(std::uint64_t& cursor, const TypeInfo& type) {
 }  // namespace
 
 std::string FunctionDefinition::signature() const {
-  return format_signature(name, argument_names, argument_types, *return_type);
+  return format_signature(name, argument_names, argument_types, *return_type, streams);
 }
 
 FunctionDefinition& FunctionRegistry::add(FunctionDefinition definition) {

@@ -355,6 +355,13 @@ FunctionSchema read_function(MetadataReader& reader, const layout::SegmentHeader
   function.return_offset = entry.return_offset;
   function.return_size = entry.return_size;
   function.frame_size = entry.frame_size;
+  function.streams = (entry.flags & layout::kFunctionStreams) != 0;
+  if ((entry.flags & ~layout::kFunctionStreams) != 0) {
+    reader.fail(fmt::format("{} has unknown flags 0x{:x}", what, entry.flags));
+  }
+  if (function.streams && function.return_type->kind == TypeKind::kVoid) {
+    reader.fail(fmt::format("{} streams elements of type void", what));
+  }
   if (entry.frame_size > header.frame_size || entry.return_size > entry.frame_size ||
       entry.return_offset > entry.frame_size - entry.return_size ||
       entry.return_size != function.return_type->size ||
@@ -381,9 +388,10 @@ FunctionSchema read_function(MetadataReader& reader, const layout::SegmentHeader
     argument_types.push_back(argument.type);
     function.arguments.push_back(std::move(argument));
   }
-  function.signature =
-      format_signature(function.name, names, argument_types, *function.return_type);
-  function.layout = format_layout_key(function.name, names, argument_types, *function.return_type);
+  function.signature = format_signature(function.name, names, argument_types, *function.return_type,
+                                        function.streams);
+  function.layout = format_layout_key(function.name, names, argument_types, *function.return_type,
+                                      function.streams);
   function.signature_hash = detail::fnv1a(function.layout);
   if (function.signature_hash != entry.signature_hash ||
       reader.string(entry.signature) != function.signature) {

@@ -372,8 +372,9 @@ void Server::Serving::run_call(std::uint32_t channel) {
   const bool timed = record != nullptr && detail::should_time(*record);
   const std::uint64_t start = timed ? detail::stats_clock_ns() : 0;
   CallBuffers& buffers = call_buffers_[channel];
-  const Status status = detail::dispatch(functions, cb, base + layout::kFrameOffset,
-                                         base + heap_offset_, heap_size_, &buffers);
+  const Status status =
+      detail::dispatch(functions, cb, base + layout::kFrameOffset, base + heap_offset_, heap_size_,
+                       &buffers, {.segment = &segment_, .index = channel, .stats = record});
   buffers.end_call(status == Status::kOk);
   if (record != nullptr) {
     // Before the end is posted, so that a client that sees its call done finds it counted.

@@ -53,6 +53,8 @@ std::vector<FunctionStats> read_stats(const std::byte* segment, std::size_t size
       sum.timed += record.timed.load(std::memory_order_relaxed);
       sum.total_ns += record.total_ns.load(std::memory_order_relaxed);
       sum.max_ns = std::max(sum.max_ns, record.max_ns.load(std::memory_order_relaxed));
+      sum.elements += record.elements.load(std::memory_order_relaxed);
+      sum.element_bytes += record.element_bytes.load(std::memory_order_relaxed);
       for (std::size_t b = 0; b < layout::kStatsBuckets; ++b) {
         sum.buckets.at(b) += record.buckets.at(b).load(std::memory_order_relaxed);
       }

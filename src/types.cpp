@@ -110,13 +110,15 @@ std::string describe(const TypeInfo& type, bool full) {
 
 std::string format(std::string_view name, const std::vector<std::string>& argument_names,
                    const std::vector<const TypeInfo*>& argument_types, const TypeInfo& return_type,
-                   bool full) {
+                   bool streams, bool full) {
   std::string text = fmt::format("{}(", name);
   for (std::size_t i = 0; i < argument_types.size(); ++i) {
     text += fmt::format("{}{}: {}", i == 0 ? "" : ", ", argument_names[i],
                         describe(*argument_types[i], full));
   }
-  return fmt::format("{}) -> {}", text, describe(return_type, full));
+  const std::string result = describe(return_type, full);
+  return streams ? fmt::format("{}) -> stream<{}>", text, result)
+                 : fmt::format("{}) -> {}", text, result);
 }
 
 }  // namespace
@@ -131,14 +133,14 @@ std::string type_layout(const TypeInfo& type) {
 
 std::string format_signature(std::string_view name, const std::vector<std::string>& argument_names,
                              const std::vector<const TypeInfo*>& argument_types,
-                             const TypeInfo& return_type) {
-  return format(name, argument_names, argument_types, return_type, false);
+                             const TypeInfo& return_type, bool streams) {
+  return format(name, argument_names, argument_types, return_type, streams, false);
 }
 
 std::string format_layout_key(std::string_view name, const std::vector<std::string>& argument_names,
                               const std::vector<const TypeInfo*>& argument_types,
-                              const TypeInfo& return_type) {
-  return format(name, argument_names, argument_types, return_type, true);
+                              const TypeInfo& return_type, bool streams) {
+  return format(name, argument_names, argument_types, return_type, streams, true);
 }
 
 namespace detail {

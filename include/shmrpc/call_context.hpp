@@ -19,6 +19,7 @@
 #include <optional>
 
 #include "shmrpc/layout.hpp"
+#include "shmrpc/segment.hpp"
 
 namespace shmrpc {
 
@@ -26,6 +27,11 @@ class CallContext {
  public:
   /// The context of the call whose request lies in `block`, for its serving thread.
   explicit CallContext(const layout::CommandBlock& block) noexcept : block_(&block) {}
+  /// The same, for the call on channel `channel` of the server's `segment`, whose client
+  /// client_alive() can then check.
+  CallContext(const layout::CommandBlock& block, const Segment* segment,
+              std::uint32_t channel) noexcept
+      : block_(&block), segment_(segment), channel_(channel) {}
 
   /// Whether the client gave the call up (its timeout passed, it was interrupted, or it called
   /// cancel()): its result will not be read, so a function that checks may return early. Cheap
@@ -46,6 +52,13 @@ class CallContext {
         std::chrono::nanoseconds(static_cast<std::int64_t>(block_->deadline_ns)));
   }
 
+  /// Whether the calling client's process still holds its channel (true when unknown). A
+  /// system call: for a function waiting on the client (a stream's writer), not for every
+  /// step.
+  bool client_alive() const noexcept {
+    return segment_ == nullptr || segment_->locked(layout::channel_lock_byte(channel_));
+  }
+
   /// The calling client's process id (in its pid namespace, as it wrote it).
   pid_t caller_pid() const noexcept {
     // Acquire pairs with the client's release store of its owner word when it claimed the
@@ -55,6 +68,8 @@ class CallContext {
 
  private:
   const layout::CommandBlock* block_;
+  const Segment* segment_ = nullptr;
+  std::uint32_t channel_ = 0;
 };
 
 }  // namespace shmrpc

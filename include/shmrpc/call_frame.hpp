@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "shmrpc/layout.hpp"
 #include "shmrpc/value_codec.hpp"
 
 namespace shmrpc {
@@ -33,6 +34,8 @@ struct CallFrame {
   /// the window go. nullptr: none (every value must lie in the heap).
   CallBuffers* buffers = nullptr;
   CallContext* context = nullptr;  ///< for functions that take one (call_context.hpp)
+  /// The function's statistics on this channel, where a stream counts its elements; may be null.
+  layout::StatsRecord* stats = nullptr;
 };
 
 /// The request bytes are malformed: offsets, lengths or values. The server fails the call with

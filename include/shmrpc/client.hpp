@@ -31,6 +31,7 @@
 #include "shmrpc/function.hpp"
 #include "shmrpc/future.hpp"
 #include "shmrpc/shared_array.hpp"
+#include "shmrpc/stream_reader.hpp"
 #include "shmrpc/types.hpp"
 
 namespace shmrpc {
@@ -65,6 +66,18 @@ class Client {
     const FunctionSchema& schema = slots_->first().function(function, sizeof...(Args));
     detail::check_result_type<R>(schema);
     return Future<R>::start(slots_, schema, std::forward<Args>(args)...);
+  }
+
+  /// Calls the streaming function `function` (its signature reads `-> stream<T>`) with `args`
+  /// and returns the range of its elements: `for (const T& x : client.stream<T>("f", 3))`. The
+  /// stream holds one call slot until it ends or is cancelled (leaving the loop, destroying the
+  /// reader). Throws as call() does when it cannot start, std::invalid_argument when the
+  /// function does not stream elements of type T.
+  template <class T, class... Args>
+  StreamReader<T> stream(std::string_view function, Args&&... args) {
+    const FunctionSchema& schema = slots_->first().function(function, sizeof...(Args));
+    detail::check_stream_type<T>(schema);
+    return StreamReader<T>::start(slots_, schema, std::forward<Args>(args)...);
   }
 
   /// The function `name`, checked to have exactly the signature R(A...) (std::invalid_argument
@@ -131,6 +144,7 @@ class Client {
   struct Described {
     const TypeInfo* result;
     std::vector<const TypeInfo*> arguments;
+    bool streams = false;
   };
   template <class Signature>
   static Described describe() {
@@ -139,8 +153,10 @@ class Client {
   template <class R, class... A>
   struct DescribeInto {
     static Described get() {
-      return {&detail::result_type_info<std::remove_cv_t<R>>(),
-              {&type_info_of<detail::ArgumentValue<A>>()...}};
+      using Result = detail::StreamElement<std::remove_cv_t<R>>;
+      return {&detail::result_type_info<typename Result::type>(),
+              {&type_info_of<detail::ArgumentValue<A>>()...},
+              Result::kStreams};
     }
   };
   const FunctionSchema& checked_function(std::string_view name, std::size_t arity,

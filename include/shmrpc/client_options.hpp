@@ -30,6 +30,9 @@ struct ClientOptions {
   /// call that finds all of them busy, or the server without a free channel, waits for one of
   /// its own to be given back (bounded by timeout).
   std::uint32_t max_slots = 8;
+  /// Elements of a stream the server may write ahead of the reader (fewer when the channel's
+  /// heap has no room for that many): a fast writer waits for a slow reader beyond that.
+  std::uint32_t stream_buffer = 64;
   /// When every channel is taken as the client connects: nullopt fails at once with
   /// ChannelsBusyError; a duration waits up to that long for a channel to be released (or its
   /// owner to die). The wait checks the server as a call does (see liveness_interval) and ends

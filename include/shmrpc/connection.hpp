@@ -145,6 +145,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Gives up the call posted: withdrawn if the server has not taken it, else late (the slot is
   // set aside until the server is done with it). Nothing once it has ended.
   void give_up(std::string_view name);
+  // For a stream posted on this channel: waits until `word` (a counter of its ring) moves from
+  // `seen`, for one liveness slice at most (to `deadline` if sooner), spinning first if `spin`.
+  // Returns the new value; or `seen` after checking the server and interrupt_check. Throws
+  // ServerGoneError, and what interrupt_check throws.
+  std::uint32_t await_counter(std::atomic<std::uint32_t>& word, std::uint32_t seen,
+                              Deadline deadline, bool spin, std::string_view name);
+  // One buffer id freed since the last call, taken from the queue of ids to release (a stream
+  // hands them back through its ring), or nullopt.
+  std::optional<std::uint64_t> take_released();
+  // Puts ids back into that queue, for the next call to release.
+  void requeue_released(const std::vector<std::uint64_t>& ids);
   // Throws the exception that the failed request's status and error text in the command block
   // stand for; `what` names the request ("call to 'add'").
   [[noreturn]] void throw_failure(std::string_view function_name) const;

@@ -105,6 +105,25 @@ class DynamicCall {
   /// finishes it while the slot is set aside). finish() must not follow.
   void give_up() { connection_.give_up(function_.name); }
 
+  /// For a function that streams (function().streams), instead of start(): offers a ring of up
+  /// to `capacity` elements (fewer if the heap has no room for that many) and sends the request.
+  /// The server writes ahead of the reader by that many elements at most. Throws
+  /// std::logic_error for a function that does not stream, OutOfSharedMemoryError when the heap
+  /// cannot hold a ring of one element.
+  void start_stream(std::uint32_t capacity);
+  /// After start_stream(): waits for the next element. True when there is one: result_slot(),
+  /// result_piece() and keep_result_block() then refer to it until the next next_element(), which
+  /// gives its memory back (kept blocks excepted). False at the end of the stream. Throws the
+  /// error the function ended with (after its last element) as finish() does, ServerGoneError,
+  /// TimeoutError (no element within the timeout: the stream is given up), ProtocolError, and
+  /// what ClientOptions::interrupt_check throws (the stream is given up).
+  bool next_element();
+  /// After start_stream(): stops the stream. The server function sees cancelled() and its next
+  /// write() throws StreamCancelled; the slot is set aside until the function returns. Nothing
+  /// once the stream has ended.
+  void cancel_stream() noexcept;
+  /// After start_stream(): whether next_element() has returned false or thrown.
+  bool stream_ended() const noexcept { return stream_ && stream_->ended; }
   /// The fixed-size result slot, function().return_type->size bytes (valid after execute()).
   /// Unchecked: check_value() it before reading it as an object.
   const std::byte* result_slot() const noexcept;
@@ -167,14 +186,39 @@ class DynamicCall {
     std::size_t element_size;
   };
   std::vector<NdCopyBack> nd_copy_backs_;
-  std::optional<std::uint64_t> window_;  // block offered for a variable-length result
-  std::uint64_t window_used_ = 0;        // bytes of the window the result's pieces reach
+  std::optional<std::uint64_t> window_;     // heap offset of the window offered for the result
+  std::uint64_t window_capacity_ = 0;       // its bytes
+  const std::byte* window_data_ = nullptr;  // where its bytes are read: the heap, or a kept copy
+  std::uint64_t window_used_ = 0;           // bytes of the window the result's pieces reach
   bool window_kept_ = false;
   struct ResultBuffer {
     SharedBlock block;  // freed with the call unless kept
     bool kept = false;
   };
   std::vector<ResultBuffer> result_buffers_;  // buffers the server made for the result
+
+  // A stream call (dynamic_call_stream.cpp): the ring it offered, and where the reader is.
+  struct StreamRead {
+    layout::StreamRing* ring = nullptr;
+    std::uint64_t entries = 0;  // heap offset of entry 0
+    std::uint32_t capacity = 0;
+    std::uint32_t entry_size = 0;
+    std::uint32_t window_offset = 0;
+    std::uint32_t read = 0;      // entries consumed, modulo 2^30
+    std::uint64_t returned = 0;  // buffer ids handed back
+    bool holding = false;        // the element at `read` is the current one, not yet consumed
+    bool ended = false;
+  };
+  std::optional<StreamRead> stream_;
+  // A copy of the current element's window in a heap block of its own, read from here on: the
+  // entry is the ring's again at the next element.
+  SharedBlock keep_element_window();
+  // Gives back the current element: its buffers and window (what is not kept), then its entry.
+  void drop_element();
+  // Hands the buffers freed since to the server through the ring.
+  void hand_back_buffers();
+  // After the end of the stream: finishes the call as finish() does.
+  void end_stream();
 };
 
 /// The shape of an ndarray of type `type` in the result of `function`, whose handle is `slot` and

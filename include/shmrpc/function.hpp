@@ -10,6 +10,7 @@
 #include "shmrpc/detail/typed_call.hpp"
 #include "shmrpc/future.hpp"
 #include "shmrpc/schema.hpp"
+#include "shmrpc/stream_reader.hpp"
 
 namespace shmrpc {
 
@@ -30,6 +31,26 @@ class Function<R(A...)> {
   Future<R> async(A... args) const {
     return Future<R>::start(slots_, *function_, std::forward<A>(args)...);
   }
+  const FunctionSchema& schema() const noexcept { return *function_; }
+
+ private:
+  friend class Client;
+  Function(std::shared_ptr<CallSlots> slots, const FunctionSchema& function)
+      : slots_(std::move(slots)), function_(&function) {}
+
+  std::shared_ptr<CallSlots> slots_;
+  const FunctionSchema* function_;
+};
+
+/// The handle of a streaming function: Client::function<StreamReader<T>(A...)>("name"). Each
+/// call starts a stream and returns its reader.
+template <class T, class... A>
+class Function<StreamReader<T>(A...)> {
+ public:
+  StreamReader<T> operator()(A... args) const {
+    return StreamReader<T>::start(slots_, *function_, std::forward<A>(args)...);
+  }
+
   const FunctionSchema& schema() const noexcept { return *function_; }
 
  private:

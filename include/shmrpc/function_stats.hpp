@@ -17,6 +17,8 @@ struct FunctionStats {
   std::uint64_t total_ns = 0;
   std::uint64_t max_ns = 0;
   std::array<std::uint64_t, layout::kStatsBuckets> buckets{};
+  std::uint64_t elements = 0;       ///< elements a stream function wrote
+  std::uint64_t element_bytes = 0;  ///< bytes of those elements
 };
 
 }  // namespace shmrpc

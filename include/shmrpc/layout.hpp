@@ -24,7 +24,7 @@ namespace shmrpc::layout {
 
 /// "SHMRPC1\x01" read as a little-endian 64-bit integer.
 inline constexpr std::uint64_t kMagic = 0x0131'4350'524D'4853ULL;
-inline constexpr std::uint32_t kFormatVersion = 5;
+inline constexpr std::uint32_t kFormatVersion = 6;
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint32_t kNoType = 0xFFFF'FFFFU;
 
@@ -90,7 +90,7 @@ struct SegmentHeader {
 /// One registered function (48 bytes). Slot offsets are relative to the start of the call frame.
 ///    0 name      4 doc       8 first_argument  12 arity
 ///   16 return_type          20 return_offset   24 return_size   28 frame_size
-///   32 signature_hash       40 signature       44 reserved
+///   32 signature_hash       40 signature       44 flags
 struct FunctionMetadata {
   std::uint32_t name;
   std::uint32_t doc;
@@ -104,8 +104,12 @@ struct FunctionMetadata {
   /// enum that `signature` only names.
   std::uint64_t signature_hash;
   std::uint32_t signature;  ///< display form, e.g. "add(a: int64, b: int64) -> int64"
-  std::uint32_t reserved;
+  std::uint32_t flags;      ///< kFunctionStreams
 };
+
+/// FunctionMetadata::flags: the function streams (section 7.8): return_type, return_offset and
+/// return_size describe one element, which lies in an entry of the stream's ring, not the frame.
+inline constexpr std::uint32_t kFunctionStreams = 1U << 0U;
 
 /// One argument of one function (16 bytes): 0 name, 4 type, 8 offset, 12 size.
 struct ArgumentMetadata {
@@ -278,7 +282,7 @@ inline constexpr std::size_t kStatsBuckets = 40;
 /// every call; the latency fields only the `timed` calls (all of a slow function's calls, a
 /// sample of a fast one's; see detail/stats.hpp).
 ///    0 calls     8 errors    16 timed    24 total_ns    32 max_ns    40 buckets[40]
-///  360 reserved[3]
+///  360 elements    368 element_bytes    376 reserved
 struct StatsRecord {
   std::atomic<std::uint64_t> calls;     ///< calls that ran, failed ones included
   std::atomic<std::uint64_t> errors;    ///< calls whose status was not kOk
@@ -286,7 +290,45 @@ struct StatsRecord {
   std::atomic<std::uint64_t> total_ns;  ///< sum of the timed calls' latencies
   std::atomic<std::uint64_t> max_ns;    ///< longest timed call
   std::array<std::atomic<std::uint64_t>, kStatsBuckets> buckets;  ///< timed calls by latency
-  std::array<std::uint64_t, 3> reserved;
+  std::atomic<std::uint64_t> elements;       ///< elements a stream function wrote
+  std::atomic<std::uint64_t> element_bytes;  ///< bytes of those elements' slots and pieces
+  std::uint64_t reserved;
+};
+
+/// How many buffer ids a stream's reader can hand back at once (StreamRing::returns).
+inline constexpr std::size_t kStreamReturns = 8;
+
+/// Stream counters (StreamRing::written, read) count entries modulo 2^30; bit 31 is kSleeperBit.
+inline constexpr std::uint32_t kStreamCountMask = (1U << 30U) - 1;
+/// StreamRing::written: the function has returned or thrown; no entry follows those written.
+inline constexpr std::uint32_t kStreamEnded = 1U << 30U;
+
+/// The ring of a stream call (256 bytes, section 7.8), at the start of the result window the client
+/// offers (CommandBlock::result_offset), followed by `capacity` entries of `entry_size` bytes. An
+/// entry holds one element: its slot (the function's return_size bytes) at offset 0, then the
+/// pieces it points to from `window_offset` to the entry's end (more go into buffers).
+///    0 capacity    4 entry_size    8 window_offset   (the client's, read once by the server)
+///   64 written    72 taken          (the server's)
+///  128 read      136 returned       (the client's)
+///  192 returns[8]                   (buffer ids the client gives back, written by the client)
+struct StreamRing {
+  std::uint32_t capacity;       ///< entries: elements written but not yet read, at most
+  std::uint32_t entry_size;     ///< bytes per entry, a multiple of 16
+  std::uint32_t window_offset;  ///< from an entry's start to its pieces, a multiple of 16
+  std::uint32_t reserved0;
+  std::array<std::uint8_t, 48> pad0;
+  /// Entries published, modulo 2^30 | kStreamEnded | kSleeperBit (the reader sleeps on it).
+  std::atomic<std::uint32_t> written;
+  std::uint32_t reserved1;
+  std::atomic<std::uint64_t> taken;  ///< ids of `returns` the server has released
+  std::array<std::uint8_t, 48> pad1;
+  /// Entries consumed, modulo 2^30 | kSleeperBit (the writer sleeps on it, the ring full).
+  std::atomic<std::uint32_t> read;
+  std::uint32_t reserved2;
+  std::atomic<std::uint64_t> returned;  ///< ids the client has put into `returns`
+  std::array<std::uint8_t, 48> pad2;
+  /// Buffer ids of elements the client has finished with: id number k lies at k % 8.
+  std::array<std::atomic<std::uint64_t>, kStreamReturns> returns;
 };
 
 // --- The pinned layout --------------------------------------------------------------------------
@@ -344,7 +386,7 @@ static_assert(offsetof(FunctionMetadata, return_size) == 24);
 static_assert(offsetof(FunctionMetadata, frame_size) == 28);
 static_assert(offsetof(FunctionMetadata, signature_hash) == 32);
 static_assert(offsetof(FunctionMetadata, signature) == 40);
-static_assert(offsetof(FunctionMetadata, reserved) == 44);
+static_assert(offsetof(FunctionMetadata, flags) == 44);
 
 static_assert(std::is_trivially_copyable_v<ArgumentMetadata>);
 static_assert(sizeof(ArgumentMetadata) == 16);
@@ -408,7 +450,20 @@ static_assert(offsetof(StatsRecord, timed) == 16);
 static_assert(offsetof(StatsRecord, total_ns) == 24);
 static_assert(offsetof(StatsRecord, max_ns) == 32);
 static_assert(offsetof(StatsRecord, buckets) == 40);
-static_assert(offsetof(StatsRecord, reserved) == 360);
+static_assert(offsetof(StatsRecord, elements) == 360);
+static_assert(offsetof(StatsRecord, element_bytes) == 368);
+static_assert(offsetof(StatsRecord, reserved) == 376);
+
+static_assert(std::is_standard_layout_v<StreamRing>);
+static_assert(sizeof(StreamRing) == 256);
+static_assert(offsetof(StreamRing, capacity) == 0);
+static_assert(offsetof(StreamRing, entry_size) == 4);
+static_assert(offsetof(StreamRing, window_offset) == 8);
+static_assert(offsetof(StreamRing, written) == 64);
+static_assert(offsetof(StreamRing, taken) == 72);
+static_assert(offsetof(StreamRing, read) == 128);
+static_assert(offsetof(StreamRing, returned) == 136);
+static_assert(offsetof(StreamRing, returns) == 192);
 
 /// Rounds `n` up to a multiple of `alignment` (a power of two).
 constexpr std::uint64_t align_up(std::uint64_t n, std::uint64_t alignment) {

@@ -19,6 +19,7 @@
 #include "shmrpc/call_frame.hpp"
 #include "shmrpc/detail/frame_codec.hpp"
 #include "shmrpc/detail/function_traits.hpp"
+#include "shmrpc/stream.hpp"
 #include "shmrpc/types.hpp"
 
 namespace shmrpc {
@@ -39,6 +40,8 @@ struct FunctionDefinition {
   std::vector<SlotPlacement> argument_slots;  ///< filled in by FunctionRegistry
   SlotPlacement return_slot;                  ///< filled in by FunctionRegistry
   std::uint32_t frame_size = 0;               ///< filled in by FunctionRegistry
+  /// It takes a Stream<T>& and writes elements of return_type (stream.hpp).
+  bool streams = false;
   /// Decodes the arguments, calls the function, encodes the result. Throws whatever the function
   /// throws, BadRequest and ResultTooLarge (call_frame.hpp).
   std::function<void(const CallFrame&)> invoke;
@@ -54,11 +57,20 @@ template <class A>
 inline constexpr bool kIsCallContext =
     std::is_lvalue_reference_v<A>&& std::is_same_v<std::remove_cvref_t<A>, CallContext>;
 
+// A parameter `Stream<T>&`: the writer of a streaming function, not part of the signature.
+template <class A>
+inline constexpr bool kIsStream =
+    std::is_lvalue_reference_v<A>&& IsStream<std::remove_cvref_t<A>>::value &&
+    !std::is_const_v<std::remove_reference_t<A>>;
+
 template <class A>
 constexpr void check_argument_type() {
   static_assert(!std::is_same_v<std::remove_cvref_t<A>, CallContext>,
                 "shmrpc: a CallContext parameter must be the first one, taken by reference "
                 "(CallContext& or const CallContext&)");
+  static_assert(!IsStream<std::remove_cvref_t<A>>::value,
+                "shmrpc: a Stream<T> parameter must be the first one, or come right after a "
+                "CallContext&, taken by non-const reference (Stream<T>&)");
   using V = ArgumentValue<A>;
   static_assert(!std::is_lvalue_reference_v<A> || std::is_const_v<std::remove_reference_t<A>>,
                 "shmrpc: a function parameter is a non-const reference; take std::span<T> for "
@@ -116,6 +128,40 @@ struct InvokerFactory {
   }
 };
 
+// The invoker of a streaming function: the ring is checked and the arguments decoded before the
+// function runs; its return (or exception) ends the stream.
+template <bool WithContext, class T, class... A>
+struct StreamInvokerFactory {
+  template <class F>
+  static std::function<void(const CallFrame&)> make(F function,
+                                                    const std::vector<SlotPlacement>& slots,
+                                                    SlotPlacement /*result*/) {
+    std::array<std::uint32_t, sizeof...(A)> offsets{};
+    for (std::size_t i = 0; i < offsets.size(); ++i) {
+      offsets.at(i) = slots[i].offset;
+    }
+    return [function = std::move(function), offsets](const CallFrame& call) mutable {
+      invoke(function, call, offsets, std::index_sequence_for<A...>{});
+    };
+  }
+
+  template <class F, std::size_t... I>
+  static void invoke(F& function, const CallFrame& call,
+                     const std::array<std::uint32_t, sizeof...(A)>& offsets,
+                     std::index_sequence<I...> /*indices*/) {
+    const TypeInfo& element = type_info_of<T>();
+    StreamWriter writer(call, element.size, element.align);
+    Stream<T> stream(writer);
+    if constexpr (WithContext) {
+      std::invoke(function, *call.context, stream,
+                  decode_argument<ArgumentValue<A>>(call, offsets[I])...);
+    } else {
+      std::invoke(function, stream, decode_argument<ArgumentValue<A>>(call, offsets[I])...);
+    }
+    writer.end();
+  }
+};
+
 template <class R, class... A>
 struct DescribeSignature {
   static const TypeInfo* result() { return &type_info_of<std::remove_cv_t<R>>(); }
@@ -132,12 +178,38 @@ template <class R, class... A>
 struct ServerSignature {
   using Describe = DescribeSignature<R, A...>;
   using Factory = InvokerFactory<false, R, A...>;
+  static constexpr bool kStreams = false;
 };
 template <class R, class First, class... A>
 requires kIsCallContext<First>
 struct ServerSignature<R, First, A...> {
   using Describe = DescribeSignature<R, A...>;
   using Factory = InvokerFactory<true, R, A...>;
+  static constexpr bool kStreams = false;
+};
+// A streaming function, R(Stream<T>&, A...) or R(CallContext&, Stream<T>&, A...): clients see
+// A... -> stream<T>.
+template <class R, class Writer, class... A>
+struct StreamSignature {
+  static_assert(std::is_void_v<R>,
+                "shmrpc: a function that takes a Stream<T>& returns void: its elements are its "
+                "result, and its return ends the stream");
+  using Element = typename IsStream<std::remove_cvref_t<Writer>>::Element;
+  static_assert(!std::is_void_v<Element>, "shmrpc: a Stream<void> has no elements to write");
+  using Describe = DescribeSignature<Element, A...>;
+  static constexpr bool kStreams = true;
+};
+template <class R, class First, class... A>
+requires kIsStream<First>
+struct ServerSignature<R, First, A...> : StreamSignature<R, First, A...> {
+  using Factory =
+      StreamInvokerFactory<false, typename StreamSignature<R, First, A...>::Element, A...>;
+};
+template <class R, class Context, class Writer, class... A>
+requires kIsCallContext<Context> && kIsStream<Writer>
+struct ServerSignature<R, Context, Writer, A...> : StreamSignature<R, Writer, A...> {
+  using Factory =
+      StreamInvokerFactory<true, typename StreamSignature<R, Writer, A...>::Element, A...>;
 };
 
 }  // namespace detail
@@ -164,6 +236,7 @@ class FunctionRegistry {
     definition.argument_names = std::move(argument_names);
     definition.argument_types = Describe::arguments();
     definition.return_type = Describe::result();
+    definition.streams = Server::kStreams;
     FunctionDefinition& added = add(std::move(definition));
     added.invoke = Factory::make(std::decay_t<F>(std::forward<F>(function)), added.argument_slots,
                                  added.return_slot);

@@ -26,7 +26,8 @@ struct FunctionSchema {
   std::uint32_t index = 0;  ///< what the client writes into CommandBlock::function_index
   std::string name;
   std::string doc;
-  std::string signature;  ///< "add(a: int64, b: int64) -> int64"
+  std::string
+      signature;  ///< "add(a: int64, b: int64) -> int64", "ticks(n: int32) -> stream<int64>"
   /// The signature with every type's full layout (format_layout_key); signature_hash hashes it.
   std::string layout;
   std::uint64_t signature_hash = 0;
@@ -35,6 +36,9 @@ struct FunctionSchema {
   std::uint32_t return_offset = 0;
   std::uint32_t return_size = 0;
   std::uint32_t frame_size = 0;
+  /// The function streams elements of return_type (docs/SPEC.md, section 7.8): call it with
+  /// DynamicCall::start_stream, read them with next_element.
+  bool streams = false;
 };
 
 /// Where the channels lie in the segment.

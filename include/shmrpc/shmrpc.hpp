@@ -14,6 +14,8 @@
 #include "shmrpc/schema_json.hpp"
 #include "shmrpc/segment.hpp"
 #include "shmrpc/server.hpp"
+#include "shmrpc/stream.hpp"
+#include "shmrpc/stream_reader.hpp"
 #include "shmrpc/stub.hpp"
 #include "shmrpc/type_kinds.hpp"
 #include "shmrpc/types.hpp"

@@ -85,16 +85,17 @@ std::string type_name(const TypeInfo& type);
 /// Two types have the same layout text exactly when same_type holds; it feeds the layout hash.
 std::string type_layout(const TypeInfo& type);
 
-/// "name(a: int64, b: int64) -> int64": the display form of a signature.
+/// "name(a: int64, b: int64) -> int64": the display form of a signature; with `streams`, the
+/// result is the element type of a stream: "frames(n: int32) -> stream<float32[3]>".
 std::string format_signature(std::string_view name, const std::vector<std::string>& argument_names,
                              const std::vector<const TypeInfo*>& argument_types,
-                             const TypeInfo& return_type);
+                             const TypeInfo& return_type, bool streams = false);
 
 /// The signature with every type's full layout (type_layout); its hash is the function's
 /// signature hash, so that a changed struct changes the hash even when its name stays.
 std::string format_layout_key(std::string_view name, const std::vector<std::string>& argument_names,
                               const std::vector<const TypeInfo*>& argument_types,
-                              const TypeInfo& return_type);
+                              const TypeInfo& return_type, bool streams = false);
 
 namespace detail {
 

@@ -18,7 +18,7 @@ from ._errors import (
     ServerGoneError,
     TimeoutError,
 )
-from ._client import ArgumentInfo, Client, FunctionInfo, check_stub, connect
+from ._client import ArgumentInfo, AsyncStream, Client, FunctionInfo, check_stub, connect
 from ._records import Record
 
 __version__ = "0.1.0"
@@ -30,13 +30,14 @@ __version__ = "0.1.0"
 # the package imports _core, and _core imports no module of the package.
 _core._install_converters(_convert.argument_array, _convert.structured_array)
 
-for _exported in (ArgumentInfo, Client, FunctionInfo, ChannelsBusyError, Error, NoServerError,
+for _exported in (ArgumentInfo, AsyncStream, Client, FunctionInfo, ChannelsBusyError, Error, NoServerError,
                   ProtocolError, Record, RemoteError, ServerGoneError, TimeoutError):
     _exported.__module__ = __name__  # shown as shmrpc.RemoteError, where users find it
 del _exported
 
 __all__ = [
     "ArgumentInfo",
+    "AsyncStream",
     "ChannelsBusyError",
     "Client",
     "Error",

@@ -11,7 +11,7 @@ import threading
 import types
 import weakref
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Iterable, Mapping
+from typing import Any, Awaitable, Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -20,7 +20,7 @@ from . import _core
 from ._records import annotation, make_classes
 from .codegen._names import parameter_name
 
-__all__ = ["ArgumentInfo", "Client", "FunctionInfo", "check_stub", "connect"]
+__all__ = ["ArgumentInfo", "AsyncStream", "Client", "FunctionInfo", "check_stub", "connect"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,9 @@ class FunctionInfo:
     (docs/SPEC.md, section 5.6)."""
     signature_hash: int
     """FNV-1a 64 of :attr:`layout`; generated stubs compare it at connect."""
+    streams: bool = False
+    """True for a streaming function: calling it returns an iterator over its elements, of
+    type :attr:`return_type` (the signature reads ``-> stream<T>``)."""
 
 
 def _describe(entry: dict[str, Any], classes: dict[str, type]) -> FunctionInfo:
@@ -70,8 +73,10 @@ def _describe(entry: dict[str, Any], classes: dict[str, type]) -> FunctionInfo:
         )
         for position, (name, description) in enumerate(entry["arguments"])
     ]
+    result = annotation(entry["returns"], classes)
+    streams = bool(entry.get("streams", False))
     signature = inspect.Signature(
-        parameters, return_annotation=annotation(entry["returns"], classes)
+        parameters, return_annotation=Iterator[result] if streams else result  # type: ignore[valid-type]
     )
     return FunctionInfo(
         name=entry["name"],
@@ -82,6 +87,7 @@ def _describe(entry: dict[str, Any], classes: dict[str, type]) -> FunctionInfo:
         python_signature=signature,
         layout=entry["layout"],
         signature_hash=entry["signature_hash"],
+        streams=streams,
     )
 
 
@@ -245,6 +251,72 @@ def _remote_function(channels: _Channels, info: FunctionInfo, index: int) -> Cal
     return remote
 
 
+class AsyncStream:
+    """The elements of a streaming function for asyncio: ``async for frame in
+    client.aio.frames(10)``. Each element is awaited on one of the client's threads, so the
+    event loop never waits. Cancelling the reading task, leaving the loop (then
+    :meth:`aclose`, or garbage collection) stops the function on the server."""
+
+    def __init__(self, channels: _Channels, stream: Any) -> None:
+        self._channels = channels
+        self._stream = stream
+
+    def __aiter__(self) -> AsyncStream:
+        return self
+
+    async def __anext__(self) -> Any:
+        token = _core.CancelToken()
+        waiting = asyncio.get_running_loop().run_in_executor(
+            self._channels.executor(), self._next, token)
+        try:
+            return await waiting
+        except asyncio.CancelledError:
+            token.cancel()  # the wait in the client thread gives the stream up
+            raise
+
+    def _next(self, token: Any) -> Any:
+        try:
+            return self._stream.next(token)
+        except StopIteration:
+            raise StopAsyncIteration from None
+
+    async def aclose(self) -> None:
+        """Stops the stream; nothing once it has ended."""
+        self._stream.close()
+
+    def close(self) -> None:
+        self._stream.close()
+
+    @property
+    def closed(self) -> bool:
+        return bool(self._stream.closed)
+
+    async def __aenter__(self) -> AsyncStream:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._stream.close()
+
+
+def _async_stream_function(channels: _Channels, info: FunctionInfo,
+                           index: int) -> Callable[..., AsyncStream]:
+    parameters = tuple(info.python_signature.parameters)
+    arity = len(parameters)
+    name = info.name
+
+    def remote(*args: Any, **kwargs: Any) -> AsyncStream:
+        if kwargs or len(args) != arity:
+            args = _bind(name, parameters, args, kwargs)
+        return AsyncStream(channels, channels.get().stream(index, args))
+
+    remote.__name__ = name
+    remote.__qualname__ = name
+    remote.__module__ = "shmrpc.remote.aio"
+    remote.__doc__ = f"Remote function {info.signature}, an async iterator of its elements."
+    remote.__signature__ = info.python_signature  # type: ignore[attr-defined]
+    return remote
+
+
 def _async_function(channels: _Channels, info: FunctionInfo,
                     index: int) -> Callable[..., Awaitable[Any]]:
     parameters = tuple(info.python_signature.parameters)
@@ -296,12 +368,13 @@ class Client:
         classes = channels.classes or {}
         infos: dict[str, FunctionInfo] = {}
         functions: dict[str, Callable[..., Any]] = {}
-        coroutines: dict[str, Callable[..., Awaitable[Any]]] = {}
+        coroutines: dict[str, Callable[..., Any]] = {}
         for index, entry in enumerate(first.functions()):
             info = _describe(entry, classes)
             infos[info.name] = info
             functions[info.name] = _remote_function(channels, info, index)
-            coroutines[info.name] = _async_function(channels, info, index)
+            coroutines[info.name] = (_async_stream_function(channels, info, index)
+                                     if info.streams else _async_function(channels, info, index))
         for function_name in self.__dict__.get("_functions", {}):
             if function_name in self.__dict__:
                 del self.__dict__[function_name]  # the previous server's function

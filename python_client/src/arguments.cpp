@@ -389,4 +389,14 @@ void put_argument(DynamicCall& call, std::size_t index, py::handle value,
   }
 }
 
+void put_arguments(DynamicCall& call, const py::tuple& args, ArgumentContext& context) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    try {
+      put_argument(call, i, args[i], context);
+    } catch (const std::invalid_argument& error) {
+      throw py::type_error(error.what());  // the argument checks report a wrong type this way
+    }
+  }
+}
+
 }  // namespace shmrpc::python

@@ -42,4 +42,8 @@ struct ArgumentContext {
 void put_argument(DynamicCall& call, std::size_t index, pybind11::handle value,
                   ArgumentContext& context);
 
+/// Writes every argument of `call` from `args`, one per parameter; a wrong type raises TypeError,
+/// the rest as put_argument.
+void put_arguments(DynamicCall& call, const pybind11::tuple& args, ArgumentContext& context);
+
 }  // namespace shmrpc::python

@@ -14,8 +14,10 @@
 #include <vector>
 
 #include "arguments.hpp"
+#include "cancel_token.hpp"
 #include "heap_block.hpp"
 #include "numpy_types.hpp"
+#include "py_stream.hpp"
 #include "results.hpp"
 #include "shmrpc/dynamic_call.hpp"
 #include "shmrpc/errors.hpp"
@@ -39,12 +41,6 @@ std::optional<std::chrono::nanoseconds> duration(std::optional<double> seconds, 
       std::chrono::duration<double>(*seconds));
 }
 
-// The cancel flag of the call this thread makes through call_cancellable, or null.
-const std::atomic<bool>*& current_cancel_flag() noexcept {
-  thread_local const std::atomic<bool>* flag = nullptr;  // constant-initialised: no guard
-  return flag;
-}
-
 // Runs while a call waits, every liveness interval, with the GIL released by the caller. Python
 // signal handlers run only when the main thread calls PyErr_CheckSignals, so take the GIL and
 // let them: the SIGINT handler raises KeyboardInterrupt, which the core then treats as an
@@ -55,19 +51,12 @@ void check_signals() {
   if (PyErr_CheckSignals() != 0) {
     throw py::error_already_set();
   }
-  const std::atomic<bool>* cancel = current_cancel_flag();
-  if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+  if (current_call_cancelled()) {
     const py::object cancelled = py::module_::import("asyncio").attr("CancelledError");
     PyErr_SetString(cancelled.ptr(), "shmrpc: the call was cancelled; the server finishes it");
     throw py::error_already_set();
   }
 }
-
-// A cancel flag for calls made through call_cancellable: cancel() from any thread abandons the
-// call at its next check (within half a liveness interval).
-struct CancelToken {
-  std::shared_ptr<std::atomic<bool>> flag = std::make_shared<std::atomic<bool>>(false);
-};
 
 }  // namespace
 
@@ -101,8 +90,6 @@ Connection& PyConnection::first() const {
   return slots_->first();
 }
 
-namespace {
-
 // A free call slot: at once when one is free (the GIL kept: releasing it costs more than the
 // rest of a fast call's preparation), else with the GIL released while the client claims a slot
 // or waits for one.
@@ -114,20 +101,27 @@ CallSlots::Lease take_slot(CallSlots& slots) {
   return slots.take();
 }
 
-}  // namespace
-
-py::object PyConnection::call(std::size_t index, const py::tuple& args) {
-  const std::shared_ptr<CallSlots> slots = this->slots();
-  const auto& functions = slots->first().schema().functions();
+const FunctionSchema& PyConnection::function_for(const CallSlots& slots, std::size_t index,
+                                                 const py::tuple& args) {
+  const auto& functions = slots.first().schema().functions();
   if (index >= functions.size()) {
     throw py::index_error(
         fmt::format("shmrpc: server '{}' has {} functions; there is no function {}",
-                    slots->first().server_name(), functions.size(), index));
+                    slots.first().server_name(), functions.size(), index));
   }
   const FunctionSchema& function = functions[index];
   if (args.size() != function.arguments.size()) {
     throw py::type_error(fmt::format("{}() takes {} arguments ({} given)", function.name,
                                      function.arguments.size(), args.size()));
+  }
+  return function;
+}
+
+py::object PyConnection::call(std::size_t index, const py::tuple& args) {
+  const std::shared_ptr<CallSlots> slots = this->slots();
+  const FunctionSchema& function = function_for(*slots, index, args);
+  if (function.streams) {
+    return py::cast(stream(index, args));
   }
   const CallSlots::Lease slot = take_slot(*slots);
   const std::shared_ptr<Connection>& connection = slot.shared();
@@ -141,13 +135,7 @@ py::object PyConnection::call(std::size_t index, const py::tuple& args) {
     call.emplace(*connection, function);
   }
   ArgumentContext arguments{*connection, types_, {}, {}};
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    try {
-      put_argument(*call, i, args[i], arguments);
-    } catch (const std::invalid_argument& error) {
-      throw py::type_error(error.what());  // the argument checks report a wrong type this way
-    }
-  }
+  put_arguments(*call, args, arguments);
   {
     const py::gil_scoped_release release;
     call->execute();
@@ -200,6 +188,7 @@ py::list PyConnection::functions() {
     entry["layout"] = function.layout;
     entry["arguments"] = arguments;
     entry["returns"] = describe_type(*function.return_type, types_);
+    entry["streams"] = function.streams;
     list.append(entry);
   }
   return list;
@@ -265,15 +254,7 @@ PyMethodDef fast_call_definition{
 }  // namespace
 
 void bind_connection(py::module_& module) {
-  py::class_<CancelToken>(module, "CancelToken",
-                          "Abandons the call it was passed to (Connection.call_cancellable).")
-      .def(py::init<>())
-      .def(
-          "cancel", [](CancelToken& self) { self.flag->store(true, std::memory_order_relaxed); },
-          "Abandons the call from any thread: it raises asyncio.CancelledError within half a "
-          "liveness interval; the server finishes it while its slot is set aside.")
-      .def_property_readonly("cancelled",
-                             [](const CancelToken& self) { return self.flag->load(); });
+  bind_cancel_token(module);
   py::class_<PyConnection> connection_class(
       module, "Connection",
       "A client of a server, shared by all threads; the shmrpc.Client keeps one.");
@@ -322,19 +303,13 @@ void bind_connection(py::module_& module) {
           [](PyConnection& self, std::size_t index, const py::tuple& args,
              const CancelToken& token) {
             // The token is held for the call; check_signals looks at it on this thread.
-            const std::shared_ptr<std::atomic<bool>> flag = token.flag;
-            const std::atomic<bool>* outer = std::exchange(current_cancel_flag(), flag.get());
-            try {
-              py::object result = self.call(index, args);
-              current_cancel_flag() = outer;
-              return result;
-            } catch (...) {
-              current_cancel_flag() = outer;
-              throw;
-            }
+            const CancelScope scope(token);
+            return self.call(index, args);
           },
           py::arg("index"), py::arg("args"), py::arg("token"),
           "Connection.call that `token.cancel()` abandons from another thread.")
+      .def("stream", &PyConnection::stream, py::arg("index"), py::arg("args"),
+           "Starts the streaming function `index` with `args` (a tuple): a Stream of its elements.")
       .def("close", &PyConnection::close)
       .def_property_readonly("closed", &PyConnection::closed)
       .def_property_readonly("server_name",

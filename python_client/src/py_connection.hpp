@@ -19,6 +19,8 @@
 
 namespace shmrpc::python {
 
+class PyStream;
+
 class PyConnection {
  public:
   /// Attaches to server `name` and claims a first channel, with the GIL released while it waits
@@ -36,6 +38,8 @@ class PyConnection {
   /// OverflowError / MemoryError for arguments, RemoteError, ServerGoneError, TimeoutError,
   /// ProtocolError.
   pybind11::object call(std::size_t index, const pybind11::tuple& args);
+  /// Starts the streaming function `index` with `args` (py_stream.hpp).
+  PyStream stream(std::size_t index, const pybind11::tuple& args);
 
   /// An uninitialised (or zeroed) C-contiguous array in a slot's heap or a buffer.
   pybind11::array empty(const std::vector<pybind11::ssize_t>& shape, const pybind11::dtype& dtype,
@@ -67,6 +71,11 @@ class PyConnection {
   Connection& first() const;
 
  private:
+  // Function `index` of the server, which must take as many arguments as `args` holds: IndexError,
+  // TypeError.
+  static const FunctionSchema& function_for(const CallSlots& slots, std::size_t index,
+                                            const pybind11::tuple& args);
+
   std::shared_ptr<CallSlots> slots_;
   TypeMapper types_;
 };

@@ -92,7 +92,7 @@ class ResultReader {
     std::vector<py::ssize_t> dims{static_cast<py::ssize_t>(slot.length)};
     dims.insert(dims.end(), shape.dims.begin(), shape.dims.end());
     check_values(element, piece.data(), slot.length);
-    return array_over(slot.buffer, piece.data(), types_.dtype(*shape.scalar), dims);
+    return array_over(slot, element.size, types_.dtype(*shape.scalar), dims);
   }
 
   py::object map(const TypeInfo& type, const std::byte* bytes) {
@@ -117,16 +117,27 @@ class ResultReader {
     const auto slot = load<layout::NdSlot>(bytes);
     const auto piece = call_.result_piece(slot.data, type.element->size);
     const auto shape = result_shape(call_.function(), type, slot, piece.size());
-    return array_over(slot.data.buffer, piece.data(), types_.dtype(*type.element),
+    return array_over(slot.data, type.element->size, types_.dtype(*type.element),
                       std::vector<py::ssize_t>(shape.begin(), shape.begin() + slot.rank));
   }
 
-  py::object array_over(std::uint64_t buffer, const std::byte* data, const py::dtype& dtype,
-                        const std::vector<py::ssize_t>& shape) {
+  // The numpy array over the elements `slot` names, of `element_size` bytes each.
+  py::object array_over(const layout::VarSlot& slot, std::size_t element_size,
+                        const py::dtype& dtype, const std::vector<py::ssize_t>& shape) {
     if (dtype.itemsize() == 0 || std::find(shape.begin(), shape.end(), 0) != shape.end()) {
       return py::array(dtype, shape);  // nothing to keep
     }
-    return py::array(dtype, shape, std::vector<py::ssize_t>{}, data, block(buffer));
+    if (call_.function().streams && slot.buffer == layout::kHeapBuffer) {
+      // A stream's entry is the ring's again at the next element; its small arrays (at most the
+      // entry's window) are copied, so that holding many cannot fill the heap.
+      const auto piece = call_.result_piece(slot, element_size);
+      py::array copy(dtype, shape);
+      std::memcpy(copy.mutable_data(), piece.data(), piece.size());
+      return copy;
+    }
+    py::object base = block(slot.buffer);
+    const auto piece = call_.result_piece(slot, element_size);
+    return py::array(dtype, shape, std::vector<py::ssize_t>{}, piece.data(), base);
   }
 
   // The HeapBlock of memory `buffer` of the result: kept from the call once, shared by every

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 
@@ -99,6 +100,18 @@ ServerProcess::ServerProcess(std::string name, const std::function<void(Server&)
     Segment::unlink(name_);
     throw std::runtime_error("test server '" + name_ + "' did not start: " + report);
   }
+}
+
+std::vector<std::string> buffer_files(const std::string& server) {
+  const std::string prefix = "shmrpc." + server + "@";
+  std::vector<std::string> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+    const std::string file = entry.path().filename().string();
+    if (file.starts_with(prefix)) {
+      found.push_back(file);
+    }
+  }
+  return found;
 }
 
 SegmentCleanup::~SegmentCleanup() {

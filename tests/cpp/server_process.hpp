@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "shmrpc/server.hpp"
 
@@ -50,6 +51,9 @@ class ServerProcess {
   std::string name_;
   pid_t pid_ = -1;
 };
+
+/// The names in /dev/shm that start with "shmrpc.SERVER@": the buffers server `server` made.
+std::vector<std::string> buffer_files(const std::string& server);
 
 /// Registers a set of functions covering every supported type (see server_process.cpp).
 void define_test_functions(Server& server);

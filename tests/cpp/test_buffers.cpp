@@ -95,19 +95,6 @@ bool buffer_file_exists(const std::string& server, std::uint64_t id) {
   return ::lstat(buffer_path(server, id).c_str(), &st) == 0;
 }
 
-// The names in /dev/shm that start with "shmrpc.SERVER@".
-std::vector<std::string> buffer_files(const std::string& server) {
-  const std::string prefix = "shmrpc." + server + "@";
-  std::vector<std::string> found;
-  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
-    const std::string file = entry.path().filename().string();
-    if (file.starts_with(prefix)) {
-      found.push_back(file);
-    }
-  }
-  return found;
-}
-
 // A byte pattern that differs between buffers and between neighbouring pages.
 std::byte pattern(std::uint64_t id, std::size_t i) {
   return static_cast<std::byte>((i ^ (i >> 12U) ^ (id * 37)) & 0xFFU);

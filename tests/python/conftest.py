@@ -1,8 +1,9 @@
 """Fixtures that run real shmrpc servers as subprocesses.
 
-The server binaries come from the environment (ctest sets both):
+The server binaries come from the environment (ctest sets them):
   SHMRPC_SERVER_EXAMPLE  server_example (build/<dir>/server_example/server_example)
   SHMRPC_TYPE_SERVER     shmrpc_py_type_server (build/<dir>/tests/python/shmrpc_py_type_server)
+  SHMRPC_STREAM_SERVER   shmrpc_py_stream_server (build/<dir>/tests/python/shmrpc_py_stream_server)
 and the shmrpc package from PYTHONPATH (build/<dir>/python_client). Every server gets a unique
 name and its segment is removed on teardown, also when a test fails or kills the server.
 """
@@ -127,6 +128,11 @@ def server_example_binary() -> str:
 @pytest.fixture(scope="session")
 def type_server_binary() -> str:
     return _binary("SHMRPC_TYPE_SERVER")
+
+
+@pytest.fixture(scope="session")
+def stream_server_binary() -> str:
+    return _binary("SHMRPC_STREAM_SERVER")
 
 
 @pytest.fixture(scope="module")

@@ -27,6 +27,8 @@ struct CallBuffers {
   std::vector<std::uint64_t> made;
   /// Those of `made` the call's result names: the client learns of these alone.
   std::vector<std::uint64_t> given;
+  /// Bytes of result pieces written (in the window or buffers), for a stream's statistics.
+  std::uint64_t result_bytes = 0;
   /// The buffer this channel's calls found last, and the table's releases() then. Kept across
   /// calls, so that a call passing the same buffer again takes no lock and no reference count.
   /// Dropped at the end of a call once any buffer has been released, and when the channel goes

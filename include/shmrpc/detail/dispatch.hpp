@@ -14,6 +14,15 @@
 
 namespace shmrpc::detail {
 
+/// Where a call is served, for what its function may ask beyond the frame: the server's segment
+/// and the channel's index (whether the client lives, CallContext::client_alive) and the
+/// function's statistics record on that channel (a stream's element counts). Empty: unknown.
+struct ServingChannel {
+  const Segment* segment = nullptr;
+  std::uint32_t index = 0;
+  layout::StatsRecord* stats = nullptr;
+};
+
 /// Runs the request in `block` (function index, result window) whose frame and heap are given,
 /// against `functions`, or the buffer request it names (layout::kMakeBufferIndex,
 /// kReleaseBufferIndex) against `buffers`. Writes the result, status and error text; leaves the
@@ -22,7 +31,8 @@ namespace shmrpc::detail {
 /// malformed requests and the function's exceptions become the returned Status.
 layout::Status dispatch(const std::vector<FunctionDefinition>& functions,
                         layout::CommandBlock& block, std::byte* frame, std::byte* heap,
-                        std::uint64_t heap_size, CallBuffers* buffers = nullptr) noexcept;
+                        std::uint64_t heap_size, CallBuffers* buffers = nullptr,
+                        const ServingChannel& channel = {}) noexcept;
 
 /// Writes a failed call's status and NUL-terminated, truncated error text into `block`.
 void write_failure(layout::CommandBlock& block, layout::Status status, const std::string& type,

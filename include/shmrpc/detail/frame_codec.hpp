@@ -26,6 +26,13 @@
 
 namespace shmrpc::detail {
 
+/// Counts `bytes` of result pieces for a stream's statistics (CallBuffers::result_bytes).
+inline void count_result_bytes(const CallFrame& call, std::uint64_t bytes) noexcept {
+  if (call.buffers != nullptr) {
+    call.buffers->result_bytes += bytes;
+  }
+}
+
 /// Validates `slot` as `element_size`-byte elements aligned to `element_align` inside the heap or
 /// the buffer it names (whose mapping the call then holds until it ends); returns where they
 /// start. Throws BadRequest.
@@ -158,6 +165,7 @@ auto decode_argument(const CallFrame& call, std::uint32_t offset) {
 template <class T>
 void write_array_handle(const CallFrame& call, std::byte* out, const T& value) {
   layout::VarSlot data{.offset = 0, .length = value.size(), .buffer = value.buffer_id()};
+  count_result_bytes(call, value.size() * sizeof(*value.data()));
   if (data.buffer != layout::kHeapBuffer) {
     call.buffers->given.push_back(data.buffer);
   }

@@ -84,6 +84,16 @@ inline void record_call(layout::StatsRecord& record, bool failed, bool timed,
   bump(record.buckets.at(latency_bucket(latency_ns)), 1);
 }
 
+/// Server side, by the channel thread that owns `record` only: counts one element of `bytes`
+/// written by a stream function.
+inline void record_element(layout::StatsRecord& record, std::uint64_t bytes) noexcept {
+  // Relaxed, a plain load+store: as record_call.
+  record.elements.store(record.elements.load(std::memory_order_relaxed) + 1,
+                        std::memory_order_relaxed);
+  record.element_bytes.store(record.element_bytes.load(std::memory_order_relaxed) + bytes,
+                             std::memory_order_relaxed);
+}
+
 /// Reader side (tools, any thread): the statistics of every function of a mapped segment, in
 /// function table order, summed over its channels. Empty when the segment has no stats region
 /// (stats_size 0). Validates the region against the header and the mapping; throws ProtocolError

@@ -26,7 +26,24 @@
 #include "shmrpc/types.hpp"
 #include "shmrpc/value_codec.hpp"
 
+namespace shmrpc {
+template <class T>
+class StreamReader;
+}  // namespace shmrpc
+
 namespace shmrpc::detail {
+
+// What a client-side result type R stands for: a StreamReader<T> is a stream of T.
+template <class R>
+struct StreamElement {
+  using type = R;
+  static constexpr bool kStreams = false;
+};
+template <class T>
+struct StreamElement<StreamReader<T>> {
+  using type = T;
+  static constexpr bool kStreams = true;
+};
 
 template <class T>
 struct IsSharedArray : std::false_type {};
@@ -116,15 +133,17 @@ struct ResultMemory {
       // Kept where it lies, in the heap or the buffer the server made: no copy.
       using Element = typename T::value_type;
       const auto slot = load_handle<layout::VarSlot>(bytes);
-      const auto elements = call.result_piece(slot, sizeof(Element));
-      check_values(type_info_of<Element>(), elements.data(), slot.length);
-      if (elements.empty()) {
+      if (call.result_piece(slot, sizeof(Element)).empty()) {
         return T(std::shared_ptr<const KeptBlock>{}, nullptr, 0);
       }
-      // The result's memory outlives the call only through the kept block.
+      // The result's memory outlives the call only through the kept block. Kept first: a
+      // stream's element moves to a block of its own then.
+      std::shared_ptr<const KeptBlock> block = keep(slot.buffer);
+      const auto elements = call.result_piece(slot, sizeof(Element));
+      check_values(type_info_of<Element>(), elements.data(), slot.length);
       // NOLINTNEXTLINE(cppcoreguidelines-pro-type-const-cast)
       auto* data = reinterpret_cast<Element*>(const_cast<std::byte*>(elements.data()));
-      return T(keep(slot.buffer), data, slot.length);
+      return T(std::move(block), data, slot.length);
     } else {
       return UnsupportedType<T>::make();
     }
@@ -194,10 +213,28 @@ void put_argument(DynamicCall& call, std::size_t index, V&& value) {
 /// Throws std::invalid_argument unless R is the function's result type.
 template <class R>
 void check_result_type(const FunctionSchema& function) {
+  if (function.streams) {
+    throw std::invalid_argument("shmrpc: " + function.signature +
+                                " streams its results: read them with stream<T>()");
+  }
   if (!same_type(result_type_info<R>(), *function.return_type)) {
     throw std::invalid_argument("shmrpc: " + function.signature + " returns " +
                                 type_name(*function.return_type) + ", not " +
                                 type_name(result_type_info<R>()));
+  }
+}
+
+/// Throws std::invalid_argument unless the function streams elements of type T.
+template <class T>
+void check_stream_type(const FunctionSchema& function) {
+  if (!function.streams) {
+    throw std::invalid_argument("shmrpc: " + function.signature +
+                                " does not stream: call it with call<R>()");
+  }
+  if (!same_type(result_type_info<T>(), *function.return_type)) {
+    throw std::invalid_argument("shmrpc: " + function.signature + " streams " +
+                                type_name(*function.return_type) + ", not " +
+                                type_name(result_type_info<T>()));
   }
 }
 
