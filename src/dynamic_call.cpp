@@ -38,6 +38,10 @@ DynamicCall::~DynamicCall() {
   for (SharedBlock& scratch : scratch_) {
     connection_.return_scratch(std::move(scratch));
   }
+  free_result_buffers();
+}
+
+void DynamicCall::free_result_buffers() noexcept {
   for (ResultBuffer& buffer : result_buffers_) {
     if (!buffer.kept) {
       connection_.free_block(buffer.block);

@@ -16,8 +16,8 @@ namespace {
 
 // Bytes of pieces an entry holds in place (strings, small arrays); larger ones come in buffers.
 constexpr std::uint32_t kEntryWindow = 1024;
-constexpr std::uint32_t kEntryAlign = 16;
-constexpr std::uint32_t kMaxEntries = 1U << 20U;
+constexpr std::uint32_t kEntryAlign = layout::kStreamEntryAlign;
+constexpr std::uint32_t kMaxEntries = layout::kStreamMaxEntries;
 
 }  // namespace
 
@@ -126,11 +126,7 @@ bool DynamicCall::next_element() {
 
 void DynamicCall::drop_element() {
   StreamRead& stream = *stream_;
-  for (ResultBuffer& buffer : result_buffers_) {
-    if (!buffer.kept) {
-      connection_.free_block(buffer.block);  // to be handed back (hand_back_buffers)
-    }
-  }
+  free_result_buffers();  // their ids are handed back by hand_back_buffers
   result_buffers_.clear();
   window_.reset();
   window_data_ = nullptr;

@@ -18,10 +18,8 @@ namespace {
 constexpr auto kWriterSpin = std::chrono::microseconds(20);
 // A sleeping writer wakes this often to see whether its client died.
 constexpr auto kClientCheckInterval = std::chrono::milliseconds(50);
-// The most entries a ring may have: far below 2^29, so that counter distances modulo 2^30 are
-// unambiguous.
-constexpr std::uint32_t kMaxEntries = 1U << 20U;
-constexpr std::uint32_t kEntryAlign = 16;
+constexpr std::uint32_t kMaxEntries = layout::kStreamMaxEntries;
+constexpr std::uint32_t kEntryAlign = layout::kStreamEntryAlign;
 
 }  // namespace
 

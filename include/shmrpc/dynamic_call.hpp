@@ -196,6 +196,8 @@ class DynamicCall {
     bool kept = false;
   };
   std::vector<ResultBuffer> result_buffers_;  // buffers the server made for the result
+  // Frees those the caller did not keep (deferred while the call is late).
+  void free_result_buffers() noexcept;
 
   // A stream call (dynamic_call_stream.cpp): the ring it offered, and where the reader is.
   struct StreamRead {

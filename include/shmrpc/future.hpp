@@ -87,9 +87,7 @@ class Future {
   static Future start(const std::shared_ptr<CallSlots>& slots, const FunctionSchema& function,
                       Args&&... args) {
     CallSlots::Lease slot = slots->take();
-    auto call = std::make_unique<DynamicCall>(*slot, function);
-    std::size_t index = 0;
-    (detail::put_argument(*call, index++, std::forward<Args>(args)), ...);
+    auto call = detail::prepare_call(*slot, function, std::forward<Args>(args)...);
     call->start();
     return Future(slots, std::move(slot), std::move(call));
   }

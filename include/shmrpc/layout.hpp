@@ -295,6 +295,12 @@ struct StatsRecord {
   std::uint64_t reserved;
 };
 
+/// A stream's ring, its entries and their windows are aligned to this many bytes; a ring has at
+/// most kStreamMaxEntries entries (far below 2^29, so that counter distances modulo 2^30 are
+/// unambiguous).
+inline constexpr std::uint32_t kStreamEntryAlign = 16;
+inline constexpr std::uint32_t kStreamMaxEntries = 1U << 20U;
+
 /// How many buffer ids a stream's reader can hand back at once (StreamRing::returns).
 inline constexpr std::size_t kStreamReturns = 8;
 

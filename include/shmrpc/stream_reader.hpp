@@ -109,9 +109,7 @@ class StreamReader {
                             Args&&... args) {
     CallSlots::Lease slot = slots->take();
     const std::uint32_t buffer = slot->options().stream_buffer;
-    auto call = std::make_unique<DynamicCall>(*slot, function);
-    std::size_t index = 0;
-    (detail::put_argument(*call, index++, std::forward<Args>(args)), ...);
+    auto call = detail::prepare_call(*slot, function, std::forward<Args>(args)...);
     call->start_stream(buffer);
     return StreamReader(slots, std::move(slot), std::move(call));
   }

@@ -261,6 +261,16 @@ R take_result(DynamicCall& call) {
   }
 }
 
+/// A call of `function` on `connection` with `args` written, ready to start (Future, stream).
+template <class... Args>
+std::unique_ptr<DynamicCall> prepare_call(Connection& connection, const FunctionSchema& function,
+                                          Args&&... args) {
+  auto call = std::make_unique<DynamicCall>(connection, function);
+  std::size_t index = 0;
+  (put_argument(*call, index++, std::forward<Args>(args)), ...);
+  return call;
+}
+
 template <class R, class... Args>
 R invoke(Connection& connection, const FunctionSchema& function, Args&&... args) {
   DynamicCall call(connection, function);
