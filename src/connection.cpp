@@ -657,7 +657,7 @@ void Connection::abandon(std::string_view name) {
     return;  // never started: its blocks are free again when the caller's scope ends
   }
   // Tell the server's CallContext: a function that checks may stop early. Release: a stream's
-  // writer that sees the flag (with an acquire fence) also sees the reader's last count.
+  // writer that sees the flag (with acquire) also sees the reader's last count.
   block_->call_flags.fetch_or(layout::kCallCancelled, std::memory_order_release);
   // From here until the call is seen to end, no block of the heap is reused: the server may use
   // the call's own blocks and any array the caller handed it, which the caller may now free.

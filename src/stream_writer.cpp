@@ -78,7 +78,7 @@ const CallFrame& StreamWriter::begin_element() {
   std::uint32_t read = ring_->read.load(std::memory_order_acquire) & ~layout::kSleeperBit;
   auto next_check = std::chrono::steady_clock::now() + kClientCheckInterval;
   while (ring_distance(read & layout::kStreamCountMask, written_) >= capacity_) {
-    // Relaxed inside cancelled(): a flag; the client wakes us after setting it.
+    // One load (no client check): the client wakes us after setting the flag.
     if (call_.context != nullptr && call_.context->cancelled()) {
       stop();
     }
@@ -133,8 +133,7 @@ void StreamWriter::end() noexcept {
   ended_ = true;
   take_returns();
   if (cancelled()) {
-    // Pairs with the release of the client's cancel flag: its last count of `read` is seen.
-    std::atomic_thread_fence(std::memory_order_acquire);
+    // cancelled() read the client's flag with acquire: its last count of `read` is seen.
     // The entries published but not consumed will never be read: their buffers are ours again.
     const std::uint32_t read =
         ring_->read.load(std::memory_order_acquire) & layout::kStreamCountMask;

@@ -37,8 +37,10 @@ class CallContext {
   /// cancel()): its result will not be read, so a function that checks may return early. Cheap
   /// (one load), for checking often.
   bool cancelled() const noexcept {
-    // Relaxed: a flag, publishing nothing; it is seen at a later check if not at this one.
-    return (block_->call_flags.load(std::memory_order_relaxed) & layout::kCallCancelled) != 0;
+    // Acquire pairs with the client's release when it sets the flag: a stream's writer that
+    // sees it also sees the reader's last count (docs/SPEC.md, section 7.8). A plain load on
+    // x86, as cheap as relaxed.
+    return (block_->call_flags.load(std::memory_order_acquire) & layout::kCallCancelled) != 0;
   }
 
   /// When the client gives the call up if it has not ended (its ClientOptions::timeout counted
