@@ -21,6 +21,10 @@ constexpr auto kClientCheckInterval = std::chrono::milliseconds(50);
 constexpr std::uint32_t kMaxEntries = layout::kStreamMaxEntries;
 constexpr std::uint32_t kEntryAlign = layout::kStreamEntryAlign;
 
+[[noreturn]] void throw_cancelled() {
+  throw StreamCancelled("shmrpc: the client stopped reading the stream");
+}
+
 }  // namespace
 
 StreamWriter::StreamWriter(const CallFrame& call, std::uint32_t element_size,
@@ -68,10 +72,6 @@ bool StreamWriter::cancelled() const noexcept {
   return call_.context != nullptr && (call_.context->cancelled() || !call_.context->client_alive());
 }
 
-void StreamWriter::stop() const {
-  throw StreamCancelled("shmrpc: the client stopped reading the stream");
-}
-
 const CallFrame& StreamWriter::begin_element() {
   take_returns();
   // Acquire pairs with the reader's release of `read`: it is done with the entries it consumed.
@@ -80,14 +80,14 @@ const CallFrame& StreamWriter::begin_element() {
   while (ring_distance(read & layout::kStreamCountMask, written_) >= capacity_) {
     // One load (no client check): the client wakes us after setting the flag.
     if (call_.context != nullptr && call_.context->cancelled()) {
-      stop();
+      throw_cancelled();
     }
     const auto now = std::chrono::steady_clock::now();
     if (now >= next_check) {
       if (!cancelled()) {
         next_check = now + kClientCheckInterval;
       } else {
-        stop();
+        throw_cancelled();
       }
     }
     read = wait_for_counter(ring_->read, read, kWriterSpin, next_check);
@@ -161,7 +161,7 @@ void StreamWriter::take_returns() noexcept {
   ring_->taken.store(taken_, std::memory_order_release);
 }
 
-void StreamWriter::release(std::vector<std::uint64_t>& ids) noexcept {
+void StreamWriter::release(std::vector<std::uint64_t>& ids) const noexcept {
   if (call_.buffers != nullptr && call_.buffers->table != nullptr) {
     for (const std::uint64_t id : ids) {
       try {

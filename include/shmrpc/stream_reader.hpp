@@ -63,16 +63,16 @@ class StreamReader {
   bool active() const noexcept { return call_ != nullptr; }
 
   /// An input iterator over the elements; each ++ waits for the next one.
-  class iterator {
+  class Iterator {
    public:
     using value_type = T;
     using difference_type = std::ptrdiff_t;
     using iterator_concept = std::input_iterator_tag;
 
-    iterator() = default;
+    Iterator() = default;
     T& operator*() const { return *reader_->current_; }
     T* operator->() const { return &*reader_->current_; }
-    iterator& operator++() {
+    Iterator& operator++() {
       reader_->current_ = reader_->next();
       return *this;
     }
@@ -83,14 +83,16 @@ class StreamReader {
 
    private:
     friend class StreamReader;
-    explicit iterator(StreamReader* reader) : reader_(reader) {}
+    explicit Iterator(StreamReader* reader) : reader_(reader) {}
     StreamReader* reader_ = nullptr;
   };
 
+  using iterator = Iterator;
+
   /// Waits for the first element. One pass only: the elements are not kept.
-  iterator begin() {
+  Iterator begin() {
     current_ = next();
-    return iterator(this);
+    return Iterator(this);
   }
   std::default_sentinel_t end() const noexcept { return {}; }
 

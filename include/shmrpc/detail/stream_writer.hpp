@@ -39,8 +39,7 @@ class StreamWriter {
  private:
   // Releases the buffers the reader handed back (StreamRing::returns).
   void take_returns() noexcept;
-  void release(std::vector<std::uint64_t>& ids) noexcept;
-  [[noreturn]] void stop() const;
+  void release(std::vector<std::uint64_t>& ids) const noexcept;
 
   CallFrame call_;   // of the whole call
   CallFrame entry_;  // of the entry begun
