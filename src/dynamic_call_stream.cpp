@@ -19,6 +19,13 @@ constexpr std::uint32_t kEntryWindow = 1024;
 constexpr std::uint32_t kEntryAlign = layout::kStreamEntryAlign;
 constexpr std::uint32_t kMaxEntries = layout::kStreamMaxEntries;
 
+// Room for the ids of two elements' buffers per entry: while the writer waits its turn for a
+// core, the reader can consume the whole ring and hand back what it freed meanwhile. With room
+// for fewer, a slow-scheduled writer would take back fewer buffers than it makes.
+std::uint32_t returns_for(std::uint32_t entries) {
+  return std::max(2 * entries, 8U);
+}
+
 }  // namespace
 
 void DynamicCall::start_stream(std::uint32_t capacity) {
@@ -33,9 +40,12 @@ void DynamicCall::start_stream(std::uint32_t capacity) {
   // As many entries as asked for and the heap holds, at least one.
   std::uint32_t entries = std::clamp(capacity, 1U, kMaxEntries);
   std::optional<std::uint64_t> ring;
+  std::uint64_t bytes = 0;
   for (;;) {
-    ring = connection_.allocator().allocate(sizeof(layout::StreamRing) +
-                                            std::uint64_t{entries} * stream.entry_size);
+    stream.return_capacity = returns_for(entries);
+    bytes = layout::stream_entries_offset(stream.return_capacity) +
+            std::uint64_t{entries} * stream.entry_size;
+    ring = connection_.allocator().allocate(bytes);
     if (ring || entries == 1) {
       break;
     }
@@ -47,19 +57,19 @@ void DynamicCall::start_stream(std::uint32_t capacity) {
             "shmrpc: the heap of server '{}' has no room for a stream of {}-byte entries ({} bytes "
             "free)",
             connection_.server_name(), stream.entry_size, connection_.heap_free_bytes()),
-        sizeof(layout::StreamRing) + stream.entry_size);
+        bytes);
   }
   blocks_.push_back(*ring);
-  const std::uint64_t bytes =
-      sizeof(layout::StreamRing) + std::uint64_t{entries} * stream.entry_size;
   stream.capacity = entries;
-  stream.entries = *ring + sizeof(layout::StreamRing);
+  stream.entries = *ring + layout::stream_entries_offset(stream.return_capacity);
   stream.ring = reinterpret_cast<layout::StreamRing*>(connection_.heap() + *ring);
+  stream.returns = layout::stream_returns(stream.ring);
   // The heap is shared memory the client owns: the ring's header is written in place.
   std::memset(static_cast<void*>(stream.ring), 0, sizeof(layout::StreamRing));
   stream.ring->capacity = stream.capacity;
   stream.ring->entry_size = stream.entry_size;
   stream.ring->window_offset = stream.window_offset;
+  stream.ring->return_capacity = stream.return_capacity;
   layout::CommandBlock& block = connection_.block();
   block.result_offset = *ring;
   block.result_capacity = bytes;
@@ -145,13 +155,12 @@ void DynamicCall::hand_back_buffers() {
   // Acquire pairs with the writer's release of `taken`: those return slots are free again.
   const std::uint64_t taken = stream.ring->taken.load(std::memory_order_acquire);
   const std::uint64_t before = stream.returned;
-  while (stream.returned - taken < layout::kStreamReturns) {
+  while (stream.returned - taken < stream.return_capacity) {
     const auto id = connection_.take_released();
     if (!id) {
       break;
     }
-    stream.ring->returns.at(stream.returned % layout::kStreamReturns)
-        .store(*id, std::memory_order_relaxed);
+    stream.returns[stream.returned % stream.return_capacity].store(*id, std::memory_order_relaxed);
     ++stream.returned;
   }
   if (stream.returned != before) {
@@ -186,9 +195,8 @@ void DynamicCall::end_stream() {
   const std::uint64_t taken = stream.ring->taken.load(std::memory_order_acquire);
   std::vector<std::uint64_t> untaken;
   for (std::uint64_t k = taken;
-       k != stream.returned && stream.returned - k <= layout::kStreamReturns; ++k) {
-    untaken.push_back(
-        stream.ring->returns.at(k % layout::kStreamReturns).load(std::memory_order_relaxed));
+       k != stream.returned && stream.returned - k <= stream.return_capacity; ++k) {
+    untaken.push_back(stream.returns[k % stream.return_capacity].load(std::memory_order_relaxed));
   }
   connection_.requeue_released(untaken);
 }

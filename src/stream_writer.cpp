@@ -44,19 +44,23 @@ StreamWriter::StreamWriter(const CallFrame& call, std::uint32_t element_size,
   capacity_ = ring_->capacity;
   entry_size_ = ring_->entry_size;
   window_offset_ = ring_->window_offset;
-  const std::uint64_t room = capacity - sizeof(layout::StreamRing);
-  if (capacity_ == 0 || capacity_ > kMaxEntries || entry_size_ % kEntryAlign != 0 ||
+  return_capacity_ = ring_->return_capacity;
+  const std::uint64_t entries_at = layout::stream_entries_offset(return_capacity_);
+  const std::uint64_t room = capacity >= entries_at ? capacity - entries_at : 0;
+  if (capacity_ == 0 || capacity_ > kMaxEntries || return_capacity_ == 0 ||
+      return_capacity_ > layout::kStreamMaxReturns || entry_size_ % kEntryAlign != 0 ||
       window_offset_ % kEntryAlign != 0 || window_offset_ < element_size ||
       window_offset_ > entry_size_ || element_align > kEntryAlign ||
       std::uint64_t{capacity_} * entry_size_ > room) {
     throw BadRequest(fmt::format(
         "the stream's ring geometry is invalid: {} entries (1 to {}) of {} bytes (a multiple "
         "of {}) with pieces from byte {} (at least the element's {} bytes, a multiple of {}) "
-        "in {} bytes",
+        "and {} returns (1 to {}) in {} bytes",
         capacity_, kMaxEntries, entry_size_, kEntryAlign, window_offset_, element_size, kEntryAlign,
-        room));
+        return_capacity_, layout::kStreamMaxReturns, capacity));
   }
-  entries_offset_ = offset + sizeof(layout::StreamRing);
+  returns_ = layout::stream_returns(ring_);
+  entries_offset_ = offset + entries_at;
   entries_ = call.heap + entries_offset_;
   // The client starts both counters at 0; the server owns `written` from here on.
   written_ = ring_->written.load(std::memory_order_relaxed) & layout::kStreamCountMask;
@@ -148,17 +152,22 @@ void StreamWriter::end() noexcept {
 void StreamWriter::take_returns() noexcept {
   // Acquire pairs with the reader's release of `returned`: the ids below it are written.
   const std::uint64_t returned = ring_->returned.load(std::memory_order_acquire);
-  if (returned == taken_ || returned - taken_ > layout::kStreamReturns) {
+  if (returned == taken_ || returned - taken_ > return_capacity_) {
     return;  // nothing new, or a count no reader writes: ignored
   }
   std::vector<std::uint64_t> ids;
-  for (; taken_ != returned; ++taken_) {
-    ids.push_back(
-        ring_->returns.at(taken_ % layout::kStreamReturns).load(std::memory_order_relaxed));
+  try {
+    ids.reserve(returned - taken_);
+  } catch (...) {
+    return;  // no memory now: taken at the next element or wait
   }
-  release(ids);
-  // Release: the reader may reuse the return slots once it sees `taken`.
+  for (; taken_ != returned; ++taken_) {
+    ids.push_back(returns_[taken_ % return_capacity_].load(std::memory_order_relaxed));
+  }
+  // Release: the reader may reuse the return slots once it sees `taken`. Before the releases,
+  // which take time (unlink, munmap): the reader can hand back more meanwhile.
   ring_->taken.store(taken_, std::memory_order_release);
+  release(ids);
 }
 
 void StreamWriter::release(std::vector<std::uint64_t>& ids) const noexcept {

@@ -202,6 +202,8 @@ class DynamicCall {
   // A stream call (dynamic_call_stream.cpp): the ring it offered, and where the reader is.
   struct StreamRead {
     layout::StreamRing* ring = nullptr;
+    std::atomic<std::uint64_t>* returns = nullptr;  // the ring's returns array
+    std::uint32_t return_capacity = 0;
     std::uint64_t entries = 0;  // heap offset of entry 0
     std::uint32_t capacity = 0;
     std::uint32_t entry_size = 0;

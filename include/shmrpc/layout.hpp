@@ -24,7 +24,7 @@ namespace shmrpc::layout {
 
 /// "SHMRPC1\x01" read as a little-endian 64-bit integer.
 inline constexpr std::uint64_t kMagic = 0x0131'4350'524D'4853ULL;
-inline constexpr std::uint32_t kFormatVersion = 6;
+inline constexpr std::uint32_t kFormatVersion = 7;
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::uint32_t kNoType = 0xFFFF'FFFFU;
 
@@ -301,27 +301,29 @@ struct StatsRecord {
 inline constexpr std::uint32_t kStreamEntryAlign = 16;
 inline constexpr std::uint32_t kStreamMaxEntries = 1U << 20U;
 
-/// How many buffer ids a stream's reader can hand back at once (StreamRing::returns).
-inline constexpr std::size_t kStreamReturns = 8;
+/// A ring's returns array holds 1 to kStreamMaxReturns buffer ids (StreamRing::return_capacity).
+inline constexpr std::uint32_t kStreamMaxReturns = 2 * kStreamMaxEntries;
 
 /// Stream counters (StreamRing::written, read) count entries modulo 2^30; bit 31 is kSleeperBit.
 inline constexpr std::uint32_t kStreamCountMask = (1U << 30U) - 1;
 /// StreamRing::written: the function has returned or thrown; no entry follows those written.
 inline constexpr std::uint32_t kStreamEnded = 1U << 30U;
 
-/// The ring of a stream call (256 bytes, section 7.8), at the start of the result window the client
-/// offers (CommandBlock::result_offset), followed by `capacity` entries of `entry_size` bytes. An
-/// entry holds one element: its slot (the function's return_size bytes) at offset 0, then the
+/// The header of a stream call's ring (256 bytes, section 7.8), at the start of the result
+/// window the client offers (CommandBlock::result_offset). The returns array follows it:
+/// `return_capacity` u64 buffer ids the client gives back, id number k at k % return_capacity;
+/// then, from stream_entries_offset(return_capacity), `capacity` entries of `entry_size` bytes.
+/// An entry holds one element: its slot (the function's return_size bytes) at offset 0, then the
 /// pieces it points to from `window_offset` to the entry's end (more go into buffers).
-///    0 capacity    4 entry_size    8 window_offset   (the client's, read once by the server)
+///    0 capacity    4 entry_size    8 window_offset   12 return_capacity   (the client's, read
+///                                                                          once by the server)
 ///   64 written    72 taken          (the server's)
 ///  128 read      136 returned       (the client's)
-///  192 returns[8]                   (buffer ids the client gives back, written by the client)
 struct StreamRing {
-  std::uint32_t capacity;       ///< entries: elements written but not yet read, at most
-  std::uint32_t entry_size;     ///< bytes per entry, a multiple of 16
-  std::uint32_t window_offset;  ///< from an entry's start to its pieces, a multiple of 16
-  std::uint32_t reserved0;
+  std::uint32_t capacity;         ///< entries: elements written but not yet read, at most
+  std::uint32_t entry_size;       ///< bytes per entry, a multiple of 16
+  std::uint32_t window_offset;    ///< from an entry's start to its pieces, a multiple of 16
+  std::uint32_t return_capacity;  ///< ids the returns array holds, 1 to kStreamMaxReturns
   std::array<std::uint8_t, 48> pad0;
   /// Entries published, modulo 2^30 | kStreamEnded | kSleeperBit (the reader sleeps on it).
   std::atomic<std::uint32_t> written;
@@ -331,10 +333,8 @@ struct StreamRing {
   /// Entries consumed, modulo 2^30 | kSleeperBit (the writer sleeps on it, the ring full).
   std::atomic<std::uint32_t> read;
   std::uint32_t reserved2;
-  std::atomic<std::uint64_t> returned;  ///< ids the client has put into `returns`
-  std::array<std::uint8_t, 48> pad2;
-  /// Buffer ids of elements the client has finished with: id number k lies at k % 8.
-  std::array<std::atomic<std::uint64_t>, kStreamReturns> returns;
+  std::atomic<std::uint64_t> returned;  ///< ids the client has put into the returns array
+  std::array<std::uint8_t, 112> pad2;
 };
 
 // --- The pinned layout --------------------------------------------------------------------------
@@ -469,11 +469,23 @@ static_assert(offsetof(StreamRing, written) == 64);
 static_assert(offsetof(StreamRing, taken) == 72);
 static_assert(offsetof(StreamRing, read) == 128);
 static_assert(offsetof(StreamRing, returned) == 136);
-static_assert(offsetof(StreamRing, returns) == 192);
+static_assert(offsetof(StreamRing, return_capacity) == 12);
 
 /// Rounds `n` up to a multiple of `alignment` (a power of two).
 constexpr std::uint64_t align_up(std::uint64_t n, std::uint64_t alignment) {
   return (n + alignment - 1) & ~(alignment - 1);
+}
+
+/// Where a stream ring's entries begin, from the ring's start: after the header and a returns
+/// array of `return_capacity` ids (section 7.8).
+constexpr std::uint64_t stream_entries_offset(std::uint32_t return_capacity) {
+  return align_up(sizeof(StreamRing) + std::uint64_t{8} * return_capacity, kStreamEntryAlign);
+}
+
+/// The returns array of the ring at `ring`, which lies in shared memory: the header says how long.
+inline std::atomic<std::uint64_t>* stream_returns(StreamRing* ring) {
+  return reinterpret_cast<std::atomic<std::uint64_t>*>(reinterpret_cast<std::byte*>(ring) +
+                                                       sizeof(StreamRing));
 }
 
 }  // namespace shmrpc::layout

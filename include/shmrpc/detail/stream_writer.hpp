@@ -37,13 +37,15 @@ class StreamWriter {
   bool cancelled() const noexcept;
 
  private:
-  // Releases the buffers the reader handed back (StreamRing::returns).
+  // Releases the buffers the reader handed back (the ring's returns array).
   void take_returns() noexcept;
   void release(std::vector<std::uint64_t>& ids) const noexcept;
 
   CallFrame call_;   // of the whole call
   CallFrame entry_;  // of the entry begun
   layout::StreamRing* ring_ = nullptr;
+  std::atomic<std::uint64_t>* returns_ = nullptr;
+  std::uint32_t return_capacity_ = 0;
   std::byte* entries_ = nullptr;
   std::uint64_t entries_offset_ = 0;  // in the heap
   std::uint32_t capacity_ = 0;
