@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -119,6 +120,20 @@ int main(int argc, char** argv) {
         "word_counts", std::vector<std::string>{"to", "be", "or", "not", "to", "be"});
     check(counts.size() == 4 && counts.at("to") == 2 && counts.at("not") == 1,
           "word_counts(to be or not to be) counts 4 words");
+
+    // A stream: the frames of a simulation as it runs, read as a range. The array of each frame
+    // lies in shared memory the server filled; SharedArray reads it there.
+    int frames = 0;
+    double lowest = 1.0;
+    for (const auto& frame :
+         client.stream<shmrpc::SharedArray<demo::Particle>>("simulate", 2, 50, 0.05)) {
+      lowest = std::min(lowest, frame[0].pos[2]);
+      ++frames;
+    }
+    check(frames == 50 && lowest >= 0.0 && lowest < 0.5,
+          fmt::format("simulate(2, 50, 0.05) streams 50 frames of particles that fall and bounce "
+                      "(lowest {:.3f} m)",
+                      lowest));
 
     client.call("sleep_ms", 20);
     check(true, "sleep_ms(20) returned");

@@ -1,6 +1,7 @@
 // A realistic shmrpc server: numeric kernels over arrays that stay in shared memory, a particle
-// simulation over records (structs, an enum, an optional), strings, a slow function and one that
-// throws. Run it as `server_example [NAME]` (default "demo"); it serves until SIGINT/SIGTERM.
+// simulation over records (structs, an enum, an optional) and one that streams its frames,
+// strings, a slow function and one that throws. Run it as `server_example [NAME]` (default
+// "demo"); it serves until SIGINT/SIGTERM.
 // `server_example --schema [FILE|-] [NAME]` writes its JSON schema instead (for shmrpc codegen).
 // `server_example --help` says so.
 
@@ -227,6 +228,31 @@ std::map<std::string, std::int64_t> word_counts(const std::vector<std::string>& 
   return counts;
 }
 
+// A particle simulation that streams its state: `count` particles in a row, 1 m up, pushed
+// sideways at 1 m/s, advanced `steps` times by `dt` seconds under gravity, bouncing on the floor.
+// After each step the particles go to the client as one frame, written into shared memory made
+// for it: the client reads frame after frame as the simulation runs, while it still runs.
+void simulate(shmrpc::Stream<shmrpc::ResultArray<Particle>>& frames, std::int32_t count,
+              std::int32_t steps, double dt) {
+  if (count < 0 || steps < 0) {
+    throw std::invalid_argument(
+        fmt::format("simulate: count and steps must be >= 0, not {} and {}", count, steps));
+  }
+  if (!(dt >= 0)) {
+    throw std::invalid_argument(fmt::format("simulate: dt must be >= 0, not {}", dt));
+  }
+  std::vector<Particle> particles(static_cast<std::size_t>(count));
+  for (std::size_t i = 0; i < particles.size(); ++i) {
+    particles[i] = Particle{{0.1 * static_cast<double>(i), 0, 1}, {1, 0, 0}, 1};
+  }
+  for (std::int32_t i = 0; i < steps; ++i) {
+    step(particles, dt, Floor::kBounce);
+    shmrpc::ResultArray<Particle> frame(particles.size());
+    std::copy(particles.begin(), particles.end(), frame.data());
+    frames.write(frame);  // waits while the client's buffer is full; throws once it stops reading
+  }
+}
+
 // Registers the example's functions.
 void define_functions(shmrpc::Server& server) {
   server.def("add", add, {"a", "b"}, "Sum of two integers.")
@@ -246,7 +272,10 @@ void define_functions(shmrpc::Server& server) {
       .def("total", total, {"values"}, "Sum of an array of any shape.")
       .def("segment", segment, {"image", "level"},
            "The pixels of image above level (others 0), and a mask of them.")
-      .def("word_counts", word_counts, {"words"}, "How often each word occurs.");
+      .def("word_counts", word_counts, {"words"}, "How often each word occurs.")
+      .def("simulate", simulate, {"count", "steps", "dt"},
+           "Simulates count particles bouncing under gravity for steps steps of dt seconds; "
+           "streams the particles after each step.");
 }
 
 // `--schema [FILE|-] [NAME]`: the JSON schema that server NAME publishes, written without

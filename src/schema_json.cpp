@@ -278,6 +278,9 @@ std::string schema_json(const Schema& schema, std::string_view server_name) {
         .add("layout", Json::string(function.layout))
         .add("arguments", std::move(arguments))
         .add("returns", type_json(*function.return_type));
+    if (function.streams) {  // absent for a function that returns once
+      entry.add("streams", Json::boolean(true));
+    }
     functions.items.push_back(std::move(entry));
   }
   Json document;

@@ -80,6 +80,13 @@ def _parameter(t: Type) -> str:
     return form(t.kind).cxx_parameter.format_map(_fields(t, taken=True))
 
 
+def _result(function: Function) -> str:
+    """The C++ result of a method: the value, or for a function that streams, a range of its
+    elements (shmrpc::StreamReader)."""
+    value = _value(function.returns)
+    return f"shmrpc::StreamReader<{value}>" if function.streams else value
+
+
 def _literal(text: str, where: str) -> str:
     if any(char in text for char in '"\\\n') or not text.isprintable():
         raise SchemaError(f"shmrpc codegen: {where} {text!r} cannot be a plain C++ string literal")
@@ -179,18 +186,19 @@ def _signature_alias(function: Function, schema: Schema) -> tuple[str, list[str]
         alias += str(schema.functions.index(function))  # get_x and getX: GetX0Signature, ...
     alias = f"{alias}Signature"
     parameters = [_parameter(a.type) for a in function.arguments]
-    head = f"  using {alias} = {_value(function.returns)}("
+    result = _result(function)
+    head = f"  using {alias} = {result}("
     lines = wrap_list(head, parameters, ");")
     # The parameters do not fit aligned after the "(" but the function type fits on the next
     # line: clang-format breaks after the "=" rather than after the "(".
-    after = f"      {_value(function.returns)}(" + ", ".join(parameters) + ");"
+    after = f"      {result}(" + ", ".join(parameters) + ");"
     if len(lines) > 1 and lines[0] == head.rstrip() and len(after) <= COLUMNS:
         lines = [f"  using {alias} =", after]
     elif len(lines[0]) > COLUMNS:
         # Not even the result type fits after the "=": the function type starts on the next line,
         # its parameters wrapped after it.
         lines = [f"  using {alias} =",
-                 *wrap_list(f"      {_value(function.returns)}(", parameters, ");")]
+                 *wrap_list(f"      {result}(", parameters, ");")]
     return alias, lines
 
 
@@ -201,7 +209,7 @@ def _method(function: Function) -> list[str]:
     lines += wrap_words(function.signature, "  /// ")
     method = cxx_name(function.name)
     names = [cxx_name(argument.name) for argument in function.arguments]
-    head = f"  {_value(function.returns)} {method}("
+    head = f"  {_result(function)} {method}("
     parameters = [f"{_parameter(a.type)} {name}" for a, name in zip(function.arguments, names)]
     keyword = "" if function.returns.kind == "void" else "return "
     body = f"{keyword}{method}_({', '.join(names)});"

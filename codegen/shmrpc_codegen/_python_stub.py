@@ -122,6 +122,12 @@ class _Emitter:
             return t.traits.python
         return pattern.format_map(self.pattern_fields(t))
 
+    def result(self, function: Function) -> str:
+        """The annotation of what a method returns: the value, or for a function that streams,
+        an iterator over its elements (a shmrpc stream: also ``close()`` and ``with``)."""
+        value = self.value(function.returns)
+        return f"typing.Iterator[{value}]" if function.streams else value
+
     def parameter(self, t: Type) -> str:
         """The annotation of a value the stub takes: arrays also as sequences, except spans the
         function writes into (they must be numpy arrays, which see the writes)."""
@@ -221,10 +227,10 @@ class _Emitter:
         """The annotation of the bound remote function: the method's signature."""
         head = f"    _{function.name}: typing.Callable[["
         parameters = [self.parameter(a.type) for a in function.arguments]
-        lines = wrap_list(head, parameters, f"], {self.value(function.returns)}]")
+        lines = wrap_list(head, parameters, f"], {self.result(function)}]")
         if len(lines) == 1 and len(lines[0]) > COLUMNS:  # one parameter: break before the result
             lines = wrap_list(head[:-1], ["[" + ", ".join(parameters) + "]",
-                                          self.value(function.returns)], "]")
+                                          self.result(function)], "]")
         return lines
 
     def docstring(self, function: Function, indent: str) -> list[str]:
@@ -242,7 +248,7 @@ class _Emitter:
         parameters = ["self"] + [f"{name}: {self.parameter(a.type)}"
                                  for name, a in zip(names, function.arguments)]
         head = f"    def {python_name(function.name)}("
-        tail = f") -> {self.value(function.returns)}:"
+        tail = f") -> {self.result(function)}:"
         lines = wrap_list(head, parameters, tail)
         lines += self.docstring(function, "        ")  # a stub's body too
         if not stub:

@@ -151,6 +151,8 @@ class Function:
     layout: str
     arguments: tuple[Argument, ...]
     returns: Type
+    streams: bool = False
+    """The function streams elements of type `returns` (docs/SPEC.md, section 7.8)."""
 
 
 @dataclass(frozen=True)
@@ -306,7 +308,11 @@ class _Reader:
             layout=self.get(value, "layout", str, where),
             arguments=tuple(arguments),
             returns=self.type(self.get(value, "returns", dict, where), f"{where}.returns"),
+            streams="streams" in value and self.get(value, "streams", bool, where),
         )
+        if function.streams and function.returns.kind == "void":
+            raise self.fail(f"{where}.streams", "a function that streams has elements of a "
+                                                "type, not void")
         if fnv1a(function.layout) != function.signature_hash:
             raise self.fail(f"{where}.signature_hash",
                             f"{function.signature_hash:#018x} is not the hash of the layout key "

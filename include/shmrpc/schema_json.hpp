@@ -3,7 +3,10 @@
 ///
 ///   {"format": "shmrpc-schema", "format_version": 1, "server": NAME, "layout_hash": "0x...",
 ///    "functions": [{"name", "doc", "signature", "signature_hash", "layout", "arguments":
-///    [{"name", "type"}], "returns"}], "types": {NAME: definition, ...}}
+///    [{"name", "type"}], "returns"[, "streams": true]}], "types": {NAME: definition, ...}}
+///
+/// "streams" is there, true, for a function that streams elements of type "returns"
+/// (docs/SPEC.md, section 7.8), and absent otherwise.
 ///
 /// A type is an object: {"kind": "int64", "size": 8, "align": 8} for scalars (complex64 and
 /// complex128 too); arrays add "element" and "count", spans "element" and "mutable", vectors and

@@ -121,6 +121,9 @@ py::list stats_list(const std::string& name) {
     entry["total_ns"] = s.total_ns;
     entry["max_ns"] = s.max_ns;
     entry["buckets"] = py::cast(std::vector<std::uint64_t>(s.buckets.begin(), s.buckets.end()));
+    entry["streams"] = schema.functions()[i].streams;
+    entry["elements"] = s.elements;
+    entry["element_bytes"] = s.element_bytes;
     result.append(entry);
   }
   return result;
@@ -144,7 +147,8 @@ void bind_inspect(py::module_& module) {
       },
       py::arg("name"), "The server's schema as a JSON document.");
   module.def("segment_stats", &stats_list, py::arg("name"),
-             "Call statistics per function, summed over channels.");
+             "Call statistics per function, summed over channels; for a function that streams, "
+             "also the elements it wrote and their bytes.");
   module.def(
       "remove_dead_segment",
       [](const std::string& name, std::int64_t starting_grace_ms) {

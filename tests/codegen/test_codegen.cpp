@@ -61,6 +61,15 @@ TEST(CodegenTest, StubCallsEveryFunctionOfServerExample) {
   EXPECT_FLOAT_EQ(heaviest->mass, 3.0F);
   EXPECT_FALSE(demo.heaviest(std::span<const demo::Particle>{}).has_value());
 
+  // A stream: the range of its elements, one frame of particles per step.
+  std::int32_t frames = 0;
+  for (const std::vector<demo::Particle>& frame : demo.simulate(3, 4, 0.1)) {
+    ASSERT_EQ(frame.size(), 3U);
+    EXPECT_DOUBLE_EQ(frame[2].pos[0], 0.2 + 0.1 * (frames + 1));  // 1 m/s along x
+    ++frames;
+  }
+  EXPECT_EQ(frames, 4);
+
   demo.sleep_ms(1);
   try {
     demo.fail("from the stub");

@@ -83,9 +83,10 @@ TEST(ExampleTest, ClientExampleCallsEveryFunctionAndServerStopsOnSigterm) {
     for (const FunctionSchema& function : client.schema().functions()) {
       names.push_back(function.name);
     }
-    EXPECT_EQ(names, (std::vector<std::string>{"add", "dot", "scale", "stats", "greet", "range",
-                                               "step", "energy", "heaviest", "sleep_ms", "fail",
-                                               "blur", "total", "segment", "word_counts"}));
+    EXPECT_EQ(names,
+              (std::vector<std::string>{"add", "dot", "scale", "stats", "greet", "range", "step",
+                                        "energy", "heaviest", "sleep_ms", "fail", "blur", "total",
+                                        "segment", "word_counts", "simulate"}));
   }
   EXPECT_EQ(wait_exit_code(spawn(SHMRPC_CLIENT_EXAMPLE, server.name)), 0);
 

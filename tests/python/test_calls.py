@@ -128,7 +128,7 @@ def test_functions_describes_everything(client: shmrpc.Client) -> None:
     infos = {info.name: info for info in client.functions()}
     assert list(infos) == ["add", "dot", "scale", "stats", "greet", "range", "step", "energy",
                            "heaviest", "sleep_ms", "fail", "blur", "total", "segment",
-                           "word_counts"]
+                           "word_counts", "simulate"]
     add = infos["add"]
     assert add.signature == "add(a: int64, b: int64) -> int64"
     assert add.doc == "Sum of two integers."
@@ -145,6 +145,9 @@ def test_functions_describes_everything(client: shmrpc.Client) -> None:
     assert infos["dot"].arguments[0].type == "span<const float64>"
     assert infos["dot"].arguments[0].mutable is False
     assert infos["greet"].python_signature == inspect.signature(client.greet)
+    simulate = infos["simulate"]
+    assert simulate.streams and not add.streams
+    assert simulate.signature.endswith("-> stream<vector<demo::Particle>>")
 
 
 def test_dir_lists_the_functions(client: shmrpc.Client) -> None:
@@ -174,7 +177,7 @@ def test_a_function_outlives_attribute_lookup(client: shmrpc.Client) -> None:
 
 
 def test_repr_names_the_server(client: shmrpc.Client, demo) -> None:  # type: ignore[no-untyped-def]
-    assert repr(client) == f"<shmrpc.Client of server {demo.name!r}, 15 functions>"
+    assert repr(client) == f"<shmrpc.Client of server {demo.name!r}, 16 functions>"
     assert client.name == demo.name
     assert client.server_pid == demo.pid
 

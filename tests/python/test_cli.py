@@ -8,8 +8,9 @@ import signal
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
-from typing import Iterator
+from typing import IO, Callable, Iterator
 
 import pytest
 
@@ -22,7 +23,7 @@ COMMANDS = ["ls", "info", "call", "stats", "schema", "clean"]
 
 # server_example's functions, in the order it registers them.
 FUNCTIONS = ["add", "dot", "scale", "stats", "greet", "range", "step", "energy", "heaviest",
-             "sleep_ms", "fail", "blur", "total", "segment", "word_counts"]
+             "sleep_ms", "fail", "blur", "total", "segment", "word_counts", "simulate"]
 
 # One demo::Particle as JSON, 1 m up, moving at 1 m/s along x.
 PARTICLE = '{"pos": [0, 0, 1], "vel": [1, 0, 0], "mass": 2}'
@@ -53,6 +54,22 @@ def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, 
     code = cli.main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def interrupted(ready: Callable[[IO[str]], None], *args: str) -> tuple[int, str]:
+    """The command line as a process, sent SIGINT once `ready` has read what it waits for from
+    its stdout: its exit code and stderr."""
+    process = subprocess.Popen([sys.executable, "-m", "shmrpc", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        ready(process.stdout)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    return process.returncode, stderr
 
 
 def line_of(output: str, name: str) -> str:
@@ -592,6 +609,61 @@ def test_call_timeout_exits_1(demo: ServerProcess) -> None:
     assert "sleep_ms" in result.stderr and "time" in result.stderr.lower()
 
 
+def test_call_of_a_stream_prints_one_element_per_line(demo: ServerProcess) -> None:
+    result = run("call", demo.name, "simulate", "2", "3", "0.1")
+    assert result.returncode == 0, result.stderr
+    frames = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(frames) == 3
+    # Particle i starts at x = 0.1 i moving at 1 m/s along x: after step k it is at 0.1 (i + k).
+    assert [p["pos"][0] for frame in frames for p in frame] == pytest.approx(
+        [0.1, 0.2, 0.2, 0.3, 0.3, 0.4])
+    assert all(set(particle) == {"pos", "vel", "mass"} for particle in frames[0])
+
+
+def test_call_of_a_stream_with_json_prints_json_lines(demo: ServerProcess) -> None:
+    result = run("call", demo.name, "simulate", "1", "4", "0.1", "--json")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == 4
+    heights = [json.loads(line)[0]["pos"][2] for line in lines]
+    assert 1.0 > heights[0] > heights[1] > heights[2] > heights[3] > 0  # falling, step by step
+
+
+def test_call_of_a_stream_that_fails_prints_its_elements_then_exits_1(
+        demo: ServerProcess) -> None:
+    result = run("call", demo.name, "simulate", "-2", "3", "0.1")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert "simulate failed on the server" in result.stderr
+    assert "count and steps must be >= 0, not -2 and 3" in result.stderr
+
+
+def test_ctrl_c_stops_a_stream_on_the_server_with_exit_130(fresh_demo: ServerProcess) -> None:
+    def three_elements(stdout: IO[str]) -> None:
+        for _ in range(3):  # elements come as the simulation runs
+            assert json.loads(stdout.readline())[0]["mass"] == 1.0
+
+    code, stderr = interrupted(three_elements, "call", fresh_demo.name, "simulate", "1",
+                               "2000000000", "0.001")
+    assert code == 130, stderr
+    assert "Traceback" not in stderr
+
+    # The server function saw the stop and ended: its call is counted, and its channel is free.
+    def simulate_stats() -> dict[str, object]:
+        data = run_json("stats", fresh_demo.name, "--json")
+        (entry,) = [e for e in data["functions"] if e["name"] == "simulate"]  # type: ignore[index]
+        return entry  # type: ignore[no-any-return]
+
+    deadline = time.monotonic() + 10
+    while simulate_stats()["calls"] != 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    entry = simulate_stats()
+    assert entry["calls"] == 1 and entry["streams"] is True
+    assert isinstance(entry["elements"], int) and entry["elements"] >= 3
+    with shmrpc.connect(fresh_demo.name) as client:
+        assert client.add(1, 2) == 3  # the server serves on
+
+
 # --- stats -----------------------------------------------------------------------------------
 
 
@@ -620,10 +692,29 @@ def test_stats_counts_exactly_the_calls_made(fresh_demo: ServerProcess) -> None:
 
     table = run("stats", fresh_demo.name)
     assert table.returncode == 0, table.stderr
+    # The server has a function that streams: its elements and their bytes have columns too.
     assert table.stdout.splitlines()[0].split() == [
-        "FUNCTION", "CALLS", "ERRORS", "MEAN", "P50", "P99", "MAX"]
+        "FUNCTION", "CALLS", "ERRORS", "MEAN", "P50", "P99", "MAX", "ELEMENTS", "BYTES"]
     assert line_of(table.stdout, "add").split()[1:3] == ["7", "0"]
     assert line_of(table.stdout, "fail").split()[1:3] == ["2", "2"]
+    assert line_of(table.stdout, "add").split()[-2:] == ["-", "-"]
+
+
+def test_stats_count_the_elements_and_bytes_of_a_stream(fresh_demo: ServerProcess) -> None:
+    with shmrpc.connect(fresh_demo.name) as client:
+        frames = list(client.simulate(3, 5, 0.1))
+    assert len(frames) == 5
+    data = run_json("stats", fresh_demo.name, "--json")
+    by_name = {entry["name"]: entry for entry in data["functions"]}  # type: ignore[index]
+    simulate = by_name["simulate"]
+    assert (simulate["calls"], simulate["streams"], simulate["elements"]) == (1, True, 5)
+    # Each element: its slot (a vector's 24 bytes, rounded up to the entry's 16-byte alignment)
+    # and its 3 records of 56 bytes, in a buffer.
+    assert simulate["element_bytes"] == 5 * (32 + 3 * 56)
+    assert (by_name["add"]["streams"], by_name["add"]["elements"]) == (False, 0)
+    table = run("stats", fresh_demo.name)
+    assert table.returncode == 0, table.stderr
+    assert line_of(table.stdout, "simulate").split()[-3:] == ["5", "1000", "B"]
 
 
 def test_stats_counts_calls_from_the_command_line(fresh_demo: ServerProcess) -> None:
@@ -654,20 +745,11 @@ def test_stats_watch_redraws_and_shows_calls_per_second(demo: ServerProcess) -> 
 
 
 def test_stats_watch_stops_on_ctrl_c_with_exit_0(demo: ServerProcess) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "shmrpc", "stats", demo.name, "--watch", "--interval", "0.05"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        assert process.stdout is not None
-        assert "FUNCTION" in process.stdout.readline() + process.stdout.readline() + \
-            process.stdout.readline() + process.stdout.readline()
-        process.send_signal(signal.SIGINT)
-        _, stderr = process.communicate(timeout=30)
-    finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == 0, stderr
+    def table_shown(stdout: IO[str]) -> None:
+        assert "FUNCTION" in "".join(stdout.readline() for _ in range(4))
+
+    code, stderr = interrupted(table_shown, "stats", demo.name, "--watch", "--interval", "0.05")
+    assert code == 0, stderr
     assert "Traceback" not in stderr
 
 

@@ -163,6 +163,9 @@ def test_python_stub_calls_every_function(stub: types.ModuleType, demo: ServerPr
                                     stub.Particle(pos=[0, 0, 1], vel=[0, 0, 0], mass=3.0)])
         assert type(heaviest) is stub.Particle and heaviest.mass == 3.0
         assert client.heaviest(np.zeros(0, stub.Particle.dtype)) is None
+        frames = list(client.simulate(3, 4, 0.1))  # a stream: one array of particles per step
+        assert len(frames) == 4 and all(frame.dtype == stub.Particle.dtype for frame in frames)
+        assert frames[-1]["pos"][:, 0].tolist() == pytest.approx([0.4, 0.5, 0.6])
         client.sleep_ms(1)
         with pytest.raises(shmrpc.RemoteError, match="from the stub"):
             client.fail("from the stub")
@@ -184,6 +187,8 @@ with demo_client.connect() as client:
     if heaviest is not None:
         mass: float = heaviest.mass
     client.step(np.zeros(1, demo_client.Particle.dtype), 0.1, demo_client.Floor.kBounce)
+    for frame in client.simulate(2, 3, 0.1):  # an iterator of structured arrays
+        heights: float = float(frame["pos"][:, 2].max())
 """
 
 MYPY_BAD = """\
@@ -277,6 +282,8 @@ def test_missing_schema_file_is_a_clear_error(tmp_path: Path) -> None:
      "functions[0].arguments[0].type.kind: unknown type kind 'int65'"),
     (lambda text: text.replace('"name": "demo::Energy"', '"name": "demo::Missing"'),
      "struct 'demo::Missing' is not defined"),
+    (lambda text: text.replace('"streams": true', '"streams": 1'),
+     "functions[15].streams: expected true or false, got a number"),
 ])
 def test_invalid_schema_is_a_clear_error(server_example_binary: str, tmp_path: Path,
                                          edit: object, expected: str) -> None:

@@ -218,6 +218,25 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 # --- call -------------------------------------------------------------------------------------
 
+def _remote_failure(info: FunctionInfo, error: RemoteError) -> NoReturn:
+    _fail(EXIT_FAILED, f"shmrpc: {info.name} failed on the server: "
+                       f"{error.remote_type or 'exception'}: {error.remote_message}")
+
+
+def _print_stream(stream: Any, info: FunctionInfo, as_json: bool) -> None:
+    """Prints each element of a stream on its own line as it comes, until the stream ends. On
+    Ctrl-C (KeyboardInterrupt, exit 130 in main) or a failure the ``with`` closes the stream,
+    which cancels the function on the server."""
+    with stream:
+        try:
+            for element in stream:
+                print(json.dumps(jsonable(element)) if as_json else human(element), flush=True)
+        except RemoteError as error:
+            _remote_failure(info, error)
+        except Error as error:  # ServerGoneError, TimeoutError, ...
+            _fail(EXIT_FAILED, f"shmrpc: {info.name}: {error}")
+
+
 def _call_function(client: Any, info: FunctionInfo, words: list[str]) -> tuple[Any, list[Any]]:
     if len(words) != len(info.arguments):
         _fail(EXIT_USAGE,
@@ -236,8 +255,7 @@ def _call_function(client: Any, info: FunctionInfo, words: list[str]) -> tuple[A
     try:
         result = client.function(info.name)(*values)
     except RemoteError as error:
-        _fail(EXIT_FAILED, f"shmrpc: {info.name} failed on the server: "
-                           f"{error.remote_type or 'exception'}: {error.remote_message}")
+        _remote_failure(info, error)
     except (TypeError, ValueError, OverflowError) as error:
         message = str(error).removeprefix("shmrpc: ")
         _fail(EXIT_USAGE, f"shmrpc: {message} ({info.signature})")
@@ -266,10 +284,17 @@ def cmd_call(args: argparse.Namespace) -> int:
             result, values = _call_function(client, info, list(args.arguments))
         except Error as error:  # ServerGoneError, TimeoutError, ProtocolError, ...
             _fail(EXIT_FAILED, f"shmrpc: {info.name}: {error}")
+        if info.streams:
+            _print_stream(result, info, args.json)
         written = {
             argument.name: jsonable(value)
             for argument, value in zip(info.arguments, values) if argument.mutable
         }
+        if info.streams:
+            if written:  # after the elements, once the function has returned
+                print(json.dumps({"written": written}) if args.json else
+                      "\n".join(f"{name} = {json.dumps(value)}" for name, value in written.items()))
+            return EXIT_OK
         if args.json:
             data: Any = jsonable(result)
             if written:
@@ -316,6 +341,9 @@ def _summarise(entry: dict[str, Any]) -> dict[str, Any]:
         "p99_ns": _percentile(entry["buckets"], 0.99, entry["max_ns"]),
         "max_ns": entry["max_ns"] if timed else None,
         "buckets": entry["buckets"],
+        "streams": entry["streams"],
+        "elements": entry["elements"],
+        "element_bytes": entry["element_bytes"],
     }
 
 
@@ -332,6 +360,10 @@ def _stats_table(stats: list[dict[str, Any]], rates: dict[str, float] | None) ->
     headers = ["FUNCTION", "CALLS", "ERRORS", "MEAN", "P50", "P99", "MAX"]
     if rates is not None:
         headers.insert(2, "CALLS/S")
+    # A server with functions that stream: what they wrote, "-" for the others.
+    streams = any(entry["streams"] for entry in stats)
+    if streams:
+        headers += ["ELEMENTS", "BYTES"]
     rows = []
     for entry in stats:
         row = [entry["name"], str(entry["calls"]), str(entry["errors"]),
@@ -339,6 +371,9 @@ def _stats_table(stats: list[dict[str, Any]], rates: dict[str, float] | None) ->
                format_ns(entry["p99_ns"]), format_ns(entry["max_ns"])]
         if rates is not None:
             row.insert(2, f"{rates.get(entry['name'], 0.0):.1f}")
+        if streams:
+            row += ([str(entry["elements"]), format_bytes(entry["element_bytes"])]
+                    if entry["streams"] else ["-", "-"])
         rows.append(row)
     return table(headers, rows, right=set(range(1, len(headers))))
 

@@ -51,16 +51,19 @@ def build_parser() -> argparse.ArgumentParser:
         "Calls function FUNC of server NAME with one shell word per argument, parsed by the "
         "argument's type: integers (decimal or 0x hex), floats, true/false, strings as they are, "
         "arrays and spans as JSON lists (nested for arrays of arrays). Prints the result (for a "
-        "span the function writes into, also its new contents). Put '--' before arguments that "
+        "span the function writes into, also its new contents). A function that streams "
+        "(-> stream<T>) prints one element per line as it comes (with --json, one JSON document "
+        "per line) until it ends; Ctrl-C stops it on the server. Put '--' before arguments that "
         "start with '-' but are not plain negative integers.",
         "  shmrpc call demo add 2 3\n  shmrpc call demo dot '[1, 2]' '[3, 4]'\n"
-        "  shmrpc call demo greet World --json",
+        "  shmrpc call demo greet World --json\n  shmrpc call demo simulate 4 3 --json",
         cmd_call,
     )
     call.add_argument("name", metavar="NAME", help="server name")
     call.add_argument("function", metavar="FUNC", help="function name")
     call.add_argument("arguments", metavar="ARG", nargs="*", help="the function's arguments")
-    call.add_argument("--json", action="store_true", help="print the result as JSON")
+    call.add_argument("--json", action="store_true",
+                      help="print the result as JSON (a stream: JSON lines)")
     call.add_argument("--timeout", type=float, default=None, metavar="S",
                       help="fail (exit 1) when the call takes longer than S seconds")
     call.add_argument("--connect-timeout", type=float, default=1.0, metavar="S",
@@ -71,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Shows per function the calls, errors, mean, p50, p99 and max latency, from counters "
         "and a log2 latency histogram that the server keeps in shared memory. Latencies are "
         "measured in the server, from taking a call to finishing it; percentiles are estimates "
-        "within their power-of-two bucket, and fast functions are timed one call in 64.",
+        "within their power-of-two bucket, and fast functions are timed one call in 64. For "
+        "functions that stream, also the elements written and their bytes.",
         "  shmrpc stats demo\n  shmrpc stats demo --watch --interval 0.5",
         cmd_stats,
     )
