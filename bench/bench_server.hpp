@@ -7,6 +7,10 @@
 //                                                 which shmrpc copies into a buffer it makes
 //   filled_in_place(count: uint64) -> vector<float64>  the same, filled in place in a buffer
 //                                                 (ResultArray): nothing copied
+//   sequence(n: int64) -> stream<int64>         0, 1, ..., n - 1: small elements, next to n
+//                                                 null calls
+//   arrays_in_place(n: int64, count: uint64) -> stream<array<float64>>  n arrays of `count`
+//                                                 ones, each filled in place in a buffer
 // The same work as the baselines' servers do (bench/README.md). bench_server_main.cpp serves the
 // same functions as a program of its own, for the Python cases.
 
@@ -54,7 +58,24 @@ inline void define_functions(shmrpc::Server& server) {
              std::fill(second.begin(), second.end(), kFillValue);
              return std::tuple(std::move(first), std::move(second));
            },
-           {"count"});
+           {"count"})
+      .def("sequence",
+           [](shmrpc::Stream<std::int64_t>& out, std::int64_t n) {
+             for (std::int64_t i = 0; i < n; ++i) {
+               out.write(i);
+             }
+           },
+           {"n"})
+      .def("arrays_in_place",
+           [](shmrpc::Stream<shmrpc::ResultArray<double>>& out, std::int64_t n,
+              std::uint64_t count) {
+             for (std::int64_t i = 0; i < n; ++i) {
+               shmrpc::ResultArray<double> array(count);
+               std::fill(array.begin(), array.end(), kFillValue);
+               out.write(array);
+             }
+           },
+           {"n", "count"});
 }
 
 /// A forked shmrpc server named uniquely after this process and `tag`; stopped (SIGTERM, the

@@ -5,6 +5,8 @@
 //   null   Add(a, b) returns a + b
 //   array  Count(N bytes of float64 in a bytes field, copied from the caller's buffer into the
 //          request as a user would) returns the number of elements received
+//   stream Sequence(n) streams 0, 1, ..., n - 1 (server streaming, one int64 message each),
+//          n as in shmrpc's stream case (bench/stream_call.cpp)
 //
 //   bench_grpc [--iterations N] [--smoke] [--max-bytes N]     (default 20000)
 //
@@ -15,6 +17,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <climits>
 #include <cstdint>
@@ -41,6 +44,17 @@ class PingPongService final : public pb::PingPong::Service {
   grpc::Status Count(grpc::ServerContext* /*context*/, const pb::ArrayRequest* request,
                      pb::CountReply* reply) override {
     reply->set_count(static_cast<std::int64_t>(request->data().size() / sizeof(double)));
+    return grpc::Status::OK;
+  }
+  grpc::Status Sequence(grpc::ServerContext* /*context*/, const pb::SequenceRequest* request,
+                        grpc::ServerWriter<pb::Element>* writer) override {
+    pb::Element element;
+    for (std::int64_t i = 0; i < request->n(); ++i) {
+      element.set_value(i);
+      if (!writer->Write(element)) {
+        break;  // the client has gone
+      }
+    }
     return grpc::Status::OK;
   }
 };
@@ -103,6 +117,29 @@ int main(int argc, char** argv) {
       sum = reply.sum();
     });
     bench::report(c, options.iterations, figures);
+  }
+  {
+    const bench::Case c{"grpc server stream of int64", "grpc stream", sizeof(std::int64_t),
+                        "server streaming, sync, Unix socket (abstract), protobuf"};
+    const auto n = static_cast<std::int64_t>(bench::stream_elements(options));
+    // As many streams as stream_call times of shmrpc's (its default --iterations).
+    const int streams = std::max(bench::kRounds, std::min(options.iterations, 100));
+    const bench::Figures figures = bench::measure(streams, [&] {
+      grpc::ClientContext context;
+      pb::SequenceRequest request;
+      request.set_n(n);
+      const std::unique_ptr<grpc::ClientReader<pb::Element>> reader =
+          stub->Sequence(&context, request);
+      pb::Element element;
+      std::int64_t sum = 0;
+      while (reader->Read(&element)) {
+        sum += element.value();
+      }
+      if (const grpc::Status status = reader->Finish(); !status.ok() || sum != n * (n - 1) / 2) {
+        fail("Sequence", status);
+      }
+    });
+    bench::report_stream(c, streams, static_cast<std::uint64_t>(n), figures);
   }
   for (const std::uint64_t bytes : bench::payload_sizes(options)) {
     const bench::Case c{"grpc array", "grpc", bytes, note};

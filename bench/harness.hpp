@@ -11,10 +11,12 @@
 //   {"case": "pipe ping-pong", "transport": "pipe", "client": "C++", "payload_bytes": 16,
 //    "iterations": 20000, "median_ns": 11034.0, "p99_ns": 17012.0, "pinned": "client cpu0,
 //    server cpu1", "note": ""}
-// A throughput case adds "calls_per_s" and "clients". A case timed in interleaved rounds next
-// to a base case (measure_rounds) adds "round_ratio", the median over the rounds of its median
-// divided by the base's median of the same round, and "ratio_base", what that base is. A case
-// that cannot run prints "skipped": "why" instead of figures.
+// A throughput case adds "calls_per_s" and "clients"; a stream case "elements" (per stream),
+// "elements_per_s" and "bytes_per_s". A case timed in interleaved rounds next to a base case
+// (measure_rounds) adds "round_ratio", the median over the rounds of its median divided by the
+// base's median of the same round, "ratio_base", what that base is, and where given the lowest
+// and highest round's ratio, "ratio_low" and "ratio_high". A case that cannot run prints
+// "skipped": "why" instead of figures.
 
 #include <sched.h>
 #include <signal.h>
@@ -150,9 +152,10 @@ struct Rounds {
   std::vector<Figures> figures;
   std::vector<std::vector<double>> round_medians;  // [case][round]
 
-  /// The median over the rounds of `of(medians of the cases in that round)`: a ratio taken
-  /// within each round, so that a slow phase of a noisy machine hits both sides of it.
-  double median_over_rounds(const std::function<double(const std::vector<double>&)>& of) const {
+  /// `of(medians of the cases in that round)` for every round, sorted: a ratio taken within
+  /// each round, so that a slow phase of a noisy machine hits both sides of it.
+  std::vector<double> over_rounds(
+      const std::function<double(const std::vector<double>&)>& of) const {
     std::vector<double> values;
     for (std::size_t round = 0; round < round_medians.front().size(); ++round) {
       std::vector<double> medians;
@@ -162,6 +165,11 @@ struct Rounds {
       values.push_back(of(medians));
     }
     std::sort(values.begin(), values.end());
+    return values;
+  }
+  /// The median over the rounds of `of(medians of the cases in that round)`.
+  double median_over_rounds(const std::function<double(const std::vector<double>&)>& of) const {
+    const std::vector<double> values = over_rounds(of);
     return values[values.size() / 2];
   }
   /// The median over the rounds of case `number`'s median over case `base`'s.
@@ -263,18 +271,41 @@ struct Case {
 
 /// A case's ratio to a base case timed in the same rounds (Rounds::ratio), for its result line.
 struct RoundRatio {
+  RoundRatio(std::string ratio_base, double ratio_value,
+             std::optional<std::pair<double, double>> ratio_spread = std::nullopt)
+      : base(std::move(ratio_base)), value(ratio_value), spread(ratio_spread) {}
+
   std::string base;  ///< what the ratio is taken against, e.g. "null call"
   double value = 0;
+  std::optional<std::pair<double, double>> spread;  ///< the lowest and highest round's ratio
 };
+
+/// The median and the spread over the rounds of `of` (see Rounds::over_rounds), against `base`.
+inline RoundRatio ratio_in_rounds(const Rounds& rounds, std::string base,
+                                  const std::function<double(const std::vector<double>&)>& of) {
+  const std::vector<double> values = rounds.over_rounds(of);
+  return {std::move(base), values[values.size() / 2], std::pair(values.front(), values.back())};
+}
+
+/// The JSON fields of a ratio in rounds (empty without one): round_ratio, ratio_base and, with
+/// a spread, ratio_low and ratio_high.
+inline std::string ratio_fields(const std::optional<RoundRatio>& ratio) {
+  if (!ratio) {
+    return {};
+  }
+  std::string fields = ", \"round_ratio\": " + std::to_string(ratio->value) +
+                       ", \"ratio_base\": " + json_string(ratio->base);
+  if (ratio->spread) {
+    fields += ", \"ratio_low\": " + std::to_string(ratio->spread->first) +
+              ", \"ratio_high\": " + std::to_string(ratio->spread->second);
+  }
+  return fields;
+}
 
 /// Prints the result line of a latency case, with its ratio to a base case when given.
 inline void report(const Case& c, int iterations, Figures figures,
                    const std::optional<RoundRatio>& ratio = std::nullopt) {
-  std::string extra;
-  if (ratio) {
-    extra = ", \"round_ratio\": " + std::to_string(ratio->value) +
-            ", \"ratio_base\": " + json_string(ratio->base);
-  }
+  const std::string extra = ratio_fields(ratio);
   std::printf(
       "{\"case\": %s, \"transport\": %s, \"client\": \"C++\", \"payload_bytes\": %llu, "
       "\"iterations\": %d, \"median_ns\": %.1f, \"p99_ns\": %.1f, \"pinned\": %s, "
@@ -292,9 +323,7 @@ inline void report(const Case& c, int iterations, Figures figures,
 inline void report_throughput(const Case& c, int clients, std::uint64_t calls, double seconds,
                               const std::optional<RoundRatio>& ratio = std::nullopt) {
   const double per_s = static_cast<double>(calls) / seconds;
-  const std::string in_rounds = ratio ? ", \"round_ratio\": " + std::to_string(ratio->value) +
-                                            ", \"ratio_base\": " + json_string(ratio->base)
-                                      : "";
+  const std::string in_rounds = ratio_fields(ratio);
   std::printf(
       "{\"case\": %s, \"transport\": %s, \"client\": \"C++\", \"payload_bytes\": %llu, "
       "\"clients\": %d, \"iterations\": %llu, \"calls_per_s\": %.0f, \"pinned\": %s, "
@@ -305,6 +334,33 @@ inline void report_throughput(const Case& c, int clients, std::uint64_t calls, d
       json_string(c.note).c_str(), in_rounds.c_str());
   std::fflush(stdout);
   std::fprintf(stderr, "%-48s %10.0f calls/s\n", c.name.c_str(), per_s);
+}
+
+/// Prints the result line of a stream case: `elements` elements of `payload_bytes` each in one
+/// stream (or one batch of calls, its base), `figures` the time of one stream over `streams`
+/// streams, with its ratio to a base case when given. Adds "elements", "elements_per_s" and
+/// "bytes_per_s" (over the median), which put the line into run.py's stream table.
+inline void report_stream(const Case& c, int streams, std::uint64_t elements, Figures figures,
+                          const std::optional<RoundRatio>& ratio = std::nullopt) {
+  const double per_s = static_cast<double>(elements) * 1e9 / figures.median_ns;
+  std::printf(
+      "{\"case\": %s, \"transport\": %s, \"client\": \"C++\", \"payload_bytes\": %llu, "
+      "\"elements\": %llu, \"iterations\": %d, \"median_ns\": %.1f, \"p99_ns\": %.1f, "
+      "\"elements_per_s\": %.1f, \"bytes_per_s\": %.1f, \"pinned\": %s, \"note\": %s%s}\n",
+      json_string(c.name).c_str(), json_string(c.transport).c_str(),
+      static_cast<unsigned long long>(c.payload_bytes), static_cast<unsigned long long>(elements),
+      streams, figures.median_ns, figures.p99_ns, per_s,
+      per_s * static_cast<double>(c.payload_bytes), json_string(pinning()).c_str(),
+      json_string(c.note).c_str(), ratio_fields(ratio).c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr, "%-48s %14.0f elements/s %8.2f GB/s\n", c.name.c_str(), per_s,
+               per_s * static_cast<double>(c.payload_bytes) / 1e9);
+}
+
+/// Elements per stream of the small-element stream cases (C++ and gRPC alike): enough that the
+/// call's start and end are a small part of it; a few with --smoke.
+inline std::uint64_t stream_elements(const Options& options) {
+  return options.smoke ? 100 : 10000;
 }
 
 /// Prints the result line of a case that could not run, and why.

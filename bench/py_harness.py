@@ -15,6 +15,8 @@ from typing import Any, Callable
 BUDGET_BYTES = 1 << 30  # bytes per array case, as in bench/harness.hpp
 PAYLOAD_SIZES = (1 << 10, 1 << 20, 16 << 20, 256 << 20, 1 << 30)
 ROUNDS = 5  # interleaved rounds of measure_rounds, as in bench/harness.hpp
+STREAM_ELEMENTS = 10000  # elements per small-element stream, as in bench/harness.hpp
+SMOKE_STREAM_ELEMENTS = 100
 
 
 def parse_options(description: str, parser: argparse.ArgumentParser | None = None
@@ -90,10 +92,14 @@ class Rounds:
         self.figures = figures
         self.round_medians = round_medians
 
+    def over_rounds(self, of: Callable[[list[float]], float]) -> list[float]:
+        """`of(the medians of the cases in that round)` for every round, sorted."""
+        return sorted(of([per_case[r] for per_case in self.round_medians])
+                      for r in range(len(self.round_medians[0])))
+
     def median_over_rounds(self, of: Callable[[list[float]], float]) -> float:
         """The median over the rounds of `of(the medians of the cases in that round)`."""
-        values = sorted(of([per_case[r] for per_case in self.round_medians])
-                        for r in range(len(self.round_medians[0])))
+        values = self.over_rounds(of)
         return values[len(values) // 2]
 
     def ratio(self, number: int, base: int) -> float:
@@ -135,6 +141,25 @@ def report(name: str, transport: str, size: int, iterations: int, figures: tuple
         line["ratio_base"], line["round_ratio"] = ratio
     emit(line)
     print(f"{name:<48} {figures[0]:10.0f} ns median {figures[1]:10.0f} ns p99", file=sys.stderr)
+
+
+def report_stream(name: str, transport: str, size: int, streams: int, elements: int,
+                  figures: tuple[float, float],
+                  ratio: tuple[str, list[float]] | None = None) -> None:
+    """The result line of a stream case (bench/harness.hpp's report_stream): `elements` of
+    `size` bytes in one stream (or batch of calls), `figures` the time of one; `ratio` is (its
+    base, the sorted ratios of the rounds: Rounds.over_rounds), reported as median and spread."""
+    per_s = elements * 1e9 / figures[0]
+    line = {"case": name, "transport": transport, "client": "Python", "payload_bytes": size,
+            "elements": elements, "iterations": streams, "median_ns": figures[0],
+            "p99_ns": figures[1], "elements_per_s": per_s, "bytes_per_s": per_s * size,
+            "pinned": pinning(), "note": ""}
+    if ratio is not None:
+        base, values = ratio
+        line.update(ratio_base=base, round_ratio=values[len(values) // 2], ratio_low=values[0],
+                    ratio_high=values[-1])
+    emit(line)
+    print(f"{name:<48} {per_s:14.0f} elements/s", file=sys.stderr)
 
 
 def report_skipped(name: str, transport: str, size: int, why: str) -> None:

@@ -11,7 +11,8 @@ Starts bench_server (pinned to CPU 1; this process pins itself to CPU 0) with th
   - the first call with a new array (client.zeros, then passed once), next to making the same
     bytes in this process (O_TMPFILE file in /dev/shm, posix_fallocate, mmap, a byte per page),
   - filled(count) and filled_in_place(count): a result of the same size, a numpy array over the
-    buffer the server made (no copy), next to np.full of the same bytes in this process.
+    buffer the server made (no copy), next to np.full of the same bytes in this process,
+  - a stream of 10,000 int64 (for x in client.sequence(n)) next to as many client.add calls.
 Ratios are read per interleaved round (py_harness.measure_rounds). Prints one JSON line per case
 (bench/harness.hpp's format, "client": "Python").
 
@@ -31,8 +32,9 @@ import time
 import numpy as np
 
 import shmrpc
-from py_harness import (ROUNDS, iterations_for, measure, measure_rounds, parse_options,
-                        payload_sizes, pin_to, report, report_skipped, timed)
+from py_harness import (ROUNDS, SMOKE_STREAM_ELEMENTS, STREAM_ELEMENTS, iterations_for, measure,
+                        measure_rounds, parse_options, payload_sizes, pin_to, report,
+                        report_skipped, report_stream, timed)
 
 try:
     import bench_noop  # built next to bench_server (bench/CMakeLists.txt)
@@ -132,6 +134,29 @@ def main() -> int:
                    f"mean per call over batches of {batch} awaits in one event loop",
                    ("sync call", rounds.ratio(0, 1)))
             loop.close()
+            # A stream of n int64 (for x in client.sequence(n)) next to n sequential null calls.
+            n = SMOKE_STREAM_ELEMENTS if options.smoke else STREAM_ELEMENTS
+            streams = ROUNDS if options.smoke else 10 * ROUNDS
+            sequence = client.sequence
+
+            def read_stream() -> None:
+                if sum(sequence(n)) != n * (n - 1) // 2:
+                    raise RuntimeError("sequence: wrong elements")
+
+            def sequential_calls() -> None:
+                total = 0
+                for _ in range(n):
+                    total = add(total, 1)
+                if total != n:
+                    raise RuntimeError("add: wrong sum")
+
+            rounds = measure_rounds(ROUNDS, [(streams, timed(read_stream)),
+                                             (streams, timed(sequential_calls))])
+            report_stream("shmrpc stream of int64 (Python)", "shmrpc stream", 8, streams, n,
+                          rounds.figures[0], ("as many sequential null calls",
+                                              rounds.over_rounds(lambda m: m[1] / m[0])))
+            report_stream("shmrpc sequential null calls (Python, same rounds)", "shmrpc calls", 8,
+                          streams, n, rounds.figures[1])
             null_case = (iterations, timed(lambda: add(1, 2)))
             for size in sizes:
                 n = iterations_for(options, size)

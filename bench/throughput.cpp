@@ -17,6 +17,7 @@
 #include <functional>
 #include <new>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "bench_server.hpp"
@@ -198,7 +199,8 @@ int main(int argc, char** argv) {
   bench::report_throughput(
       {"shmrpc null calls, 8 threads sharing one client", "shmrpc shared client"}, kThreads, total,
       shared_seconds,
-      bench::RoundRatio{.base = "8 client processes", .value = ratios[ratios.size() / 2]});
+      bench::RoundRatio{"8 client processes", ratios[ratios.size() / 2],
+                        std::pair(ratios.front(), ratios.back())});
   std::fprintf(stderr, "shared client / 8 processes per round: %.2f .. %.2f\n", ratios.front(),
                ratios.back());
   bench::report_throughput(
@@ -219,7 +221,8 @@ int main(int argc, char** argv) {
   bench::report_throughput(
       {"shmrpc null calls, one thread, 8 in flight (call_async)", "shmrpc calls in flight"}, 1,
       static_cast<std::uint64_t>(thread_calls * bench::kRounds), pipelined_seconds,
-      bench::RoundRatio{.base = "one call at a time", .value = speedups[speedups.size() / 2]});
+      bench::RoundRatio{"one call at a time", speedups[speedups.size() / 2],
+                        std::pair(speedups.front(), speedups.back())});
   std::fprintf(stderr, "8 in flight / one at a time per round: %.2f .. %.2f\n", speedups.front(),
                speedups.back());
   return 0;
