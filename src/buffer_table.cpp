@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <optional>
@@ -108,27 +109,68 @@ Buffer BufferTable::publish_new(std::uint64_t owner, std::uint64_t size) {
     }
     throw;
   }
+  return enter(std::make_shared<Segment>(std::move(*segment)), owner,
+               [](Segment& buffer, std::uint64_t id) {
+                 if (!buffer.publish_buffer(id)) {
+                   return false;
+                 }
+                 // The descriptor was only needed to link the file; a server may hold more
+                 // buffers than it may have descriptors open.
+                 buffer.close_file();
+                 return true;
+               });
+}
+
+Buffer BufferTable::make_from(const std::shared_ptr<Segment>& spare, std::uint64_t owner,
+                              bool zeroed) {
+  const std::uint64_t size = spare->size();
+  try {
+    const std::lock_guard lock(mutex_);
+    charge(owner, size);
+  } catch (...) {
+    discard(*spare);
+    throw;
+  }
+  try {
+    if (zeroed) {
+      std::memset(spare->data(), 0, size);  // what make() gives: the bytes of no earlier result
+    }
+    return enter(spare, owner,
+                 [](Segment& buffer, std::uint64_t id) { return buffer.rename_buffer(id); });
+  } catch (...) {
+    {
+      const std::lock_guard lock(mutex_);
+      refund(owner, size);
+    }
+    discard(*spare);
+    throw;
+  }
+}
+
+void BufferTable::discard(const Segment& spare) noexcept {
+  Segment::unlink(spare.name());
+}
+
+template <class Publish>
+Buffer BufferTable::enter(const std::shared_ptr<Segment>& segment, std::uint64_t owner,
+                          Publish publish) {
   for (int attempt = 0; attempt < kIdAttempts; ++attempt) {
     std::uint64_t id = 0;
     {
       const std::lock_guard lock(mutex_);
       id = next_id_++;
     }
-    if (!segment->publish_buffer(id)) {
+    if (!publish(*segment, id)) {
       continue;
     }
-    // The descriptor was only needed to link the file; a server may hold more buffers than it
-    // may have descriptors open.
-    segment->close_file();
-    auto mapping = std::make_shared<const Segment>(std::move(*segment));
     try {
       const std::lock_guard lock(mutex_);
-      entries_.emplace(id, Entry{owner, mapping});
+      entries_.emplace(id, Entry{owner, segment});
     } catch (...) {
-      Segment::unlink(mapping->name());  // published but not in the table: nobody would free it
+      Segment::unlink(segment->name());  // published but not in the table: nobody would free it
       throw;
     }
-    return {id, size, std::move(mapping)};
+    return {id, segment->size(), segment};
   }
   throw std::system_error(
       EEXIST, std::generic_category(),
@@ -203,22 +245,33 @@ void BufferTable::give(std::uint64_t id, std::uint64_t owner, std::uint64_t new_
   entry.owner = new_owner;
 }
 
+std::shared_ptr<Segment> BufferTable::take_out(std::uint64_t id, std::uint64_t owner) {
+  const std::lock_guard lock(mutex_);
+  std::shared_ptr<Segment> mapping = std::move(owned_entry(id, owner, "release it").mapping);
+  entries_.erase(id);
+  releases_.fetch_add(1, std::memory_order_release);
+  refund(owner, mapping->size());
+  return mapping;
+}
+
 void BufferTable::release(std::uint64_t id, std::uint64_t owner) {
-  std::shared_ptr<const Segment> mapping;
-  {
-    const std::lock_guard lock(mutex_);
-    mapping = std::move(owned_entry(id, owner, "release it").mapping);
-    entries_.erase(id);
-    releases_.fetch_add(1, std::memory_order_release);
-    refund(owner, mapping->size());
-  }
   // Outside the lock: unlink and munmap take time, and other threads' calls need the table. The
   // mapping is unmapped here unless a BufferRange still holds it (a call still running).
+  Segment::unlink(take_out(id, owner)->name());
+}
+
+std::shared_ptr<Segment> BufferTable::release_for_reuse(std::uint64_t id, std::uint64_t owner) {
+  std::shared_ptr<Segment> mapping = take_out(id, owner);
+  // Out of the table, nobody can find it again: a count of one stays one.
+  if (mapping.use_count() == 1) {
+    return mapping;
+  }
   Segment::unlink(mapping->name());
+  return nullptr;
 }
 
 std::size_t BufferTable::release_owner(std::uint64_t owner) {
-  std::vector<std::shared_ptr<const Segment>> released;
+  std::vector<std::shared_ptr<Segment>> released;
   {
     const std::lock_guard lock(mutex_);
     // Reserve first: once entries leave the table nothing may throw, or their files would stay.

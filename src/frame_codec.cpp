@@ -48,16 +48,16 @@ std::byte* buffer_range(const CallFrame& call, const layout::VarSlot& slot,
 }
 
 // A result of `size` bytes too large for the window: a buffer of its own, the client's once the
-// call succeeds. Throws ResultTooLarge when the server takes no buffers, OutOfSharedMemoryError
-// when /dev/shm (or the client's quota) has no room.
-Buffer make_buffer_for_result(const CallFrame& call, std::uint64_t size) {
+// call succeeds; `zeroed` as for CallBuffers::make(). Throws ResultTooLarge when the server takes
+// no buffers, OutOfSharedMemoryError when /dev/shm (or the client's quota) has no room.
+Buffer make_buffer_for_result(const CallFrame& call, std::uint64_t size, bool zeroed) {
   if (call.buffers == nullptr || call.buffers->table == nullptr) {
     throw ResultTooLarge(fmt::format(
         "the result is {} bytes but only {} bytes of the channel heap were free for it (heap size "
         "{} bytes)",
         size, call.result_capacity, call.heap_size));
   }
-  Buffer buffer = call.buffers->table->make(call.buffers->client, size);
+  Buffer buffer = call.buffers->make(size, zeroed);
   call.buffers->made.push_back(buffer.id);
   call.buffers->given.push_back(buffer.id);
   return buffer;
@@ -153,7 +153,7 @@ layout::VarSlot write_result_bytes(const CallFrame& call, const void* bytes, std
     }
     return {.offset = call.result_offset, .length = size, .buffer = layout::kHeapBuffer};
   }
-  const Buffer buffer = make_buffer_for_result(call, size);
+  const Buffer buffer = make_buffer_for_result(call, size, false);  // every byte copied next
   std::memcpy(buffer.data(), bytes, size);
   return {.offset = 0, .length = size, .buffer = buffer.id};
 }
@@ -169,7 +169,7 @@ void place_result_pieces(const CallFrame& call, const PieceWriter& pieces) {
     pieces.place(layout::kHeapBuffer, call.result_offset, call.heap + call.result_offset);
     return;
   }
-  const Buffer buffer = make_buffer_for_result(call, pieces.size());
+  const Buffer buffer = make_buffer_for_result(call, pieces.size(), true);  // padding too
   pieces.place(buffer.id, 0, buffer.data());
 }
 

@@ -17,7 +17,7 @@ ResultBuffer make_result_buffer(std::uint64_t bytes) {
   }
   // Listed before anything else can throw, so that the buffer is released if the call fails.
   buffers->made.reserve(buffers->made.size() + 1);
-  Buffer buffer = buffers->table->make(buffers->client, bytes);
+  Buffer buffer = buffers->make(bytes);
   buffers->made.push_back(buffer.id);
   return {buffer.id, std::move(buffer.mapping)};
 }

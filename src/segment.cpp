@@ -12,6 +12,7 @@
 #include <cassert>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>  // renameat2
 #include <optional>
 #include <stdexcept>
 #include <system_error>
@@ -369,6 +370,26 @@ bool Segment::publish_buffer(std::uint64_t id) {
   }
   name_ = std::move(name);
   return true;
+}
+
+bool Segment::rename_buffer(std::uint64_t id) {
+  const std::size_t at = name_.rfind('@');
+  assert(at != std::string::npos);  // a published buffer: NAME@ID
+  std::string name = fmt::format("{}{}", std::string_view(name_).substr(0, at + 1), id);
+  for (;;) {
+    // RENAME_NOREPLACE: taking a free name is atomic, and nothing under it is replaced.
+    if (::renameat2(AT_FDCWD, segment_path(name_).c_str(), AT_FDCWD, segment_path(name).c_str(),
+                    RENAME_NOREPLACE) == 0) {
+      name_ = std::move(name);
+      return true;
+    }
+    if (errno == EEXIST) {
+      return false;
+    }
+    if (errno != EINTR) {
+      throw_errno(errno, "cannot rename {} to {}", describe(name_), name);
+    }
+  }
 }
 
 void Segment::close_file() noexcept {

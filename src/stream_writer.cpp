@@ -16,6 +16,9 @@ namespace {
 
 // The writer spins this long for the reader to free an entry before it sleeps.
 constexpr auto kWriterSpin = std::chrono::microseconds(20);
+// Buffers the reader handed back that the writer keeps for its next elements (CallBuffers::
+// spares): enough for the element being made and the next ones while the returns trickle in.
+constexpr std::size_t kSpares = 4;
 // A sleeping writer wakes this often to see whether its client died.
 constexpr auto kClientCheckInterval = std::chrono::milliseconds(50);
 constexpr std::uint32_t kMaxEntries = layout::kStreamMaxEntries;
@@ -167,7 +170,36 @@ void StreamWriter::take_returns() noexcept {
   // Release: the reader may reuse the return slots once it sees `taken`. Before the releases,
   // which take time (unlink, munmap): the reader can hand back more meanwhile.
   ring_->taken.store(taken_, std::memory_order_release);
-  release(ids);
+  keep_spares(ids);
+}
+
+void StreamWriter::keep_spares(std::vector<std::uint64_t>& ids) const noexcept {
+  CallBuffers* buffers = call_.buffers;
+  if (buffers == nullptr || buffers->table == nullptr) {
+    return;
+  }
+  try {
+    buffers->spares.reserve(kSpares);  // so that keeping one below cannot throw
+  } catch (...) {
+    release(ids);
+    return;
+  }
+  for (const std::uint64_t id : ids) {
+    try {
+      std::shared_ptr<Segment> spare = buffers->table->release_for_reuse(id, buffers->client);
+      if (spare == nullptr) {
+        continue;  // still in use by the server: released, not kept
+      }
+      if (buffers->spares.size() == kSpares) {
+        // The latest are kept: the elements to come are likelier of their size.
+        BufferTable::discard(*buffers->spares.front());
+        buffers->spares.erase(buffers->spares.begin());
+      }
+      buffers->spares.push_back(std::move(spare));
+    } catch (...) {  // not the client's (a bogus id): nothing to give back
+    }
+  }
+  ids.clear();
 }
 
 void StreamWriter::release(std::vector<std::uint64_t>& ids) const noexcept {

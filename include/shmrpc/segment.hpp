@@ -105,6 +105,11 @@ class Segment {
   /// taken one is only a reason to choose another). Throws std::system_error for other failures.
   bool publish_buffer(std::uint64_t id);
 
+  /// Renames a published buffer's file to buffer `id` of the same server if that name is free,
+  /// and names it so; returns false, changing nothing, if anything at all has the name. The
+  /// mapping stays as it is. Throws std::system_error for other failures.
+  bool rename_buffer(std::uint64_t id);
+
   /// Closes the file descriptor and keeps the mapping: data() stays valid until the Segment is
   /// destroyed. After it the segment holds no byte locks (held() and locked() are false,
   /// try_lock() throws std::system_error EBADF) and unlink_own() returns false; remove the name

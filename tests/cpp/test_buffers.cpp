@@ -10,6 +10,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstddef>
@@ -305,6 +306,52 @@ TEST(BufferTableTest, FindRejectsHostileHandlesSayingWhatIsAllowed) {
   const auto end = table.find(buffer.id, kKiB, 0, 1);
   EXPECT_EQ(end.data, buffer.data() + kKiB);
   EXPECT_EQ(end.length, 0U);
+}
+
+TEST(BufferTableTest, ASpareBecomesANewBufferUnderAFreshIdZeroed) {
+  const BufferFilesCleanup cleanup(unique_name("spare"));
+  BufferTable table(cleanup.name(), 0600, static_cast<gid_t>(-1), 64 * kKiB);
+  std::uint64_t id = 0;
+  const std::byte* data = nullptr;
+  {
+    const Buffer buffer = table.make(kClient, 64 * kKiB);
+    id = buffer.id;
+    data = buffer.data();
+    fill(buffer.data(), buffer.size, id);
+  }
+  std::shared_ptr<Segment> spare = table.release_for_reuse(id, kClient);
+  ASSERT_NE(spare, nullptr);
+  EXPECT_EQ(table.count(), 0U);
+  EXPECT_THAT(bad_request_message([&] { table.find(id, 0, 1, 1); }),
+              HasSubstr("buffer " + std::to_string(id) + " does not exist"));
+  // The quota was refunded: a buffer of the whole quota fits meanwhile.
+  EXPECT_NO_THROW(table.release(table.make(kClient, 64 * kKiB).id, kClient));
+
+  const Buffer reused = table.make_from(spare, kClient);
+  EXPECT_GT(reused.id, id);
+  EXPECT_EQ(reused.size, 64 * kKiB);
+  EXPECT_EQ(reused.data(), data) << "the same mapping: no file made, no page faulted";
+  EXPECT_FALSE(buffer_file_exists(cleanup.name(), id)) << "the old name is gone";
+  EXPECT_TRUE(buffer_file_exists(cleanup.name(), reused.id));
+  EXPECT_EQ(std::count(reused.data(), reused.data() + reused.size, std::byte{0}),
+            static_cast<std::ptrdiff_t>(reused.size))
+      << "no byte of the earlier buffer shows";
+  EXPECT_NO_THROW(table.find(reused.id, 0, reused.size, 1));
+  // Charged again: the owner's quota is full.
+  EXPECT_THROW((void)table.make(kClient, 1), OutOfSharedMemoryError);
+  table.release(reused.id, kClient);
+  EXPECT_FALSE(buffer_file_exists(cleanup.name(), reused.id));
+}
+
+TEST(BufferTableTest, ABufferACallStillUsesIsReleasedNotKeptForReuse) {
+  const BufferFilesCleanup cleanup(unique_name("nospare"));
+  BufferTable table(cleanup.name());
+  const Buffer buffer = table.make(kClient, 4 * kKiB);
+  const auto range = table.find(buffer.id, 0, 4 * kKiB, 1);  // a call still running
+  EXPECT_EQ(table.release_for_reuse(buffer.id, kClient), nullptr);
+  EXPECT_FALSE(buffer_file_exists(cleanup.name(), buffer.id));
+  EXPECT_THAT(bad_request_message([&] { (void)table.release_for_reuse(buffer.id, kClient); }),
+              HasSubstr("does not exist"));
 }
 
 TEST(BufferTableTest, FoundRangeStaysMappedAfterTheBufferIsReleased) {

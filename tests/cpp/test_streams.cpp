@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -64,6 +65,16 @@ void define_stream_functions(Server& server) {
                for (std::int64_t i = 0; i < n; ++i) {
                  ResultArray<std::uint8_t> array(bytes);
                  std::memset(array.data(), static_cast<int>(i), bytes);
+                 out.write(array);
+               }
+             },
+             {"n", "bytes"});
+  // Element i: a zeroed array with byte i written at i % bytes, alone.
+  server.def("marked",
+             [](Stream<ResultArray<std::uint8_t>>& out, std::int64_t n, std::uint64_t bytes) {
+               for (std::int64_t i = 0; i < n; ++i) {
+                 ResultArray<std::uint8_t> array(bytes);
+                 array[static_cast<std::uint64_t>(i) % bytes] = static_cast<std::uint8_t>(i | 1);
                  out.write(array);
                }
              },
@@ -228,6 +239,39 @@ TEST(StreamTest, BuffersHandedBackKeepUpWhenWriterAndReaderTakeTurns) {
   EXPECT_EQ(i, 3000);
   // The ring, the element held, the one being made and the returns array (32 ids).
   EXPECT_LE(most_buffers, 16U + 2U + 32U);
+}
+
+TEST(StreamTest, BuffersHandedBackAreReusedZeroedAndGoneWhenTheStreamEnds) {
+  ServerProcess server(unique_name("reuse"), define_stream_functions);
+  ClientOptions options;
+  options.stream_buffer = 2;
+  Client client(server.name(), options);
+  constexpr std::uint64_t kBytes = 256 * 1024;  // buffers, not the entry's window
+  std::int64_t i = 0;
+  std::vector<std::uint64_t> ids;
+  for (const SharedArray<std::uint8_t>& array :
+       client.stream<SharedArray<std::uint8_t>>("marked", 200, kBytes)) {
+    ASSERT_EQ(array.size(), kBytes);
+    const auto located = client.connection()->locate(array.data(), array.size());
+    ASSERT_TRUE(located.has_value());
+    ids.push_back(located->buffer);
+    // Every element is zero but its mark, though most lie in buffers earlier elements had.
+    const auto mark = static_cast<std::uint64_t>(i) % kBytes;
+    ASSERT_EQ(array[mark], static_cast<std::uint8_t>(i | 1));
+    ASSERT_EQ(std::count(array.begin(), array.end(), std::uint8_t{0}),
+              static_cast<std::ptrdiff_t>(kBytes - 1))
+        << "element " << i;
+    ++i;
+  }
+  EXPECT_EQ(i, 200);
+  // Each element has an id of its own, new or reused: a handle never reaches another's bytes.
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end());
+  // The buffers kept for reuse go with the stream's end; those the writer had not taken back
+  // yet, with the client's next call on the slot. Then nothing is left: the client holds none.
+  (void)client.call<std::int64_t>("written");
+  EXPECT_TRUE(eventually([&] { return buffer_files(server.name()).empty(); }))
+      << buffer_files(server.name()).size() << " buffer files left";
 }
 
 TEST(StreamTest, AFunctionThatThrowsEndsTheStreamAfterItsElements) {

@@ -110,6 +110,22 @@ class BufferTable {
   /// naming its owner.
   void release(std::uint64_t id, std::uint64_t owner);
 
+  /// As release(), but keeps the file and its mapping for make_from() when nothing but the table
+  /// held the mapping (no call still reads or writes the buffer) and returns them; else releases
+  /// the buffer as release() does and returns nullptr. The file keeps its old name, which no
+  /// handle can reach any more: the id has left the table. For a stream's writer, whose next
+  /// elements need buffers of the same size. Throws as release() does.
+  std::shared_ptr<Segment> release_for_reuse(std::uint64_t id, std::uint64_t owner);
+
+  /// make() out of `spare`, from release_for_reuse() of a buffer of this server: its bytes
+  /// zeroed (unless `zeroed` is false: the caller overwrites them all), the file renamed to a
+  /// fresh id, owned by `owner`. No file is made and no page faulted. Throws as make() does; the
+  /// spare is discarded then.
+  Buffer make_from(const std::shared_ptr<Segment>& spare, std::uint64_t owner, bool zeroed = true);
+
+  /// Removes the file of a spare from release_for_reuse() that nothing will be made of.
+  static void discard(const Segment& spare) noexcept;
+
   /// Releases every buffer `owner` owns (a client that died or closed) and returns how many.
   /// Server side, any thread. A file already gone is no error; throws only std::bad_alloc, and
   /// then releases nothing.
@@ -131,11 +147,17 @@ class BufferTable {
  private:
   struct Entry {
     std::uint64_t owner = 0;
-    std::shared_ptr<const Segment> mapping;
+    std::shared_ptr<Segment> mapping;
   };
 
   // make() once the bytes are charged: creates, publishes and enters the buffer.
   Buffer publish_new(std::uint64_t owner, std::uint64_t size);
+  // Publishes `segment` under a fresh id (`publish` names it so, or returns false when the name
+  // is taken) and enters it in the table.
+  template <class Publish>
+  Buffer enter(const std::shared_ptr<Segment>& segment, std::uint64_t owner, Publish publish);
+  // release() and release_for_reuse(): takes buffer `id` out of the table, refunded.
+  std::shared_ptr<Segment> take_out(std::uint64_t id, std::uint64_t owner);
   // Counts `size` bytes against `owner`'s quota; throws OutOfSharedMemoryError past it. Caller
   // holds mutex_.
   void charge(std::uint64_t owner, std::uint64_t size);

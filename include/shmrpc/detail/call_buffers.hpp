@@ -29,6 +29,10 @@ struct CallBuffers {
   std::vector<std::uint64_t> given;
   /// Bytes of result pieces written (in the window or buffers), for a stream's statistics.
   std::uint64_t result_bytes = 0;
+  /// Buffers of a stream's elements that the client handed back (StreamWriter), kept to be
+  /// made into later elements' buffers of the same size: no new file, no page faulted.
+  /// Discarded when the call ends.
+  std::vector<std::shared_ptr<Segment>> spares;
   /// The buffer this channel's calls found last, and the table's releases() then. Kept across
   /// calls, so that a call passing the same buffer again takes no lock and no reference count.
   /// Dropped at the end of a call once any buffer has been released, and when the channel goes
@@ -54,6 +58,20 @@ struct CallBuffers {
     return range.data;
   }
 
+  /// A buffer of `bytes` made for the client during the call: of a spare of that size if there
+  /// is one, else anew. `zeroed`: false when the caller overwrites every byte. Server side, the
+  /// channel's thread. Throws what BufferTable::make() throws.
+  detail::Buffer make(std::uint64_t bytes, bool zeroed = true) {
+    const auto spare = std::find_if(spares.begin(), spares.end(), [bytes](const auto& buffer) {
+      return buffer->size() == bytes;
+    });
+    if (spare == spares.end()) {
+      return table->make(client, bytes);
+    }
+    const std::shared_ptr<Segment> reused = std::move(*spare);
+    spares.erase(spare);
+    return table->make_from(reused, client, zeroed);
+  }
   /// The mapping of the buffer find() returned last.
   const Segment& found_last() const noexcept { return *pinned; }
 
@@ -84,6 +102,10 @@ struct CallBuffers {
     }
     made.clear();
     given.clear();
+    for (const std::shared_ptr<Segment>& spare : spares) {
+      detail::BufferTable::discard(*spare);
+    }
+    spares.clear();
   }
 };
 

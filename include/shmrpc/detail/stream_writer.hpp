@@ -40,6 +40,9 @@ class StreamWriter {
   // Releases the buffers the reader handed back (the ring's returns array).
   void take_returns() noexcept;
   void release(std::vector<std::uint64_t>& ids) const noexcept;
+  // Handed back by the reader: kept as the call's spares (the latest kSpares), for the next
+  // elements' buffers; what cannot be kept is released.
+  void keep_spares(std::vector<std::uint64_t>& ids) const noexcept;
 
   CallFrame call_;   // of the whole call
   CallFrame entry_;  // of the entry begun
