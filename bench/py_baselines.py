@@ -11,6 +11,8 @@ client, CPU 0) and a forked server (CPU 1), doing the work every transport does:
   pyzmq                 REQ/REP over ipc (abstract Unix socket); large frames go zero-copy
   grpc (Python)         unary calls over a Unix socket (abstract) with raw bytes messages:
                         Debian has no grpc code generator for Python 3 that matches its grpcio
+  grpc.aio (Python)     the null call awaited through grpc.aio, in batches of 100 in one event
+                        loop, against the same server
 
   py_baselines.py [--iterations N] [--smoke] [--max-bytes N]     (default 20000)
 
@@ -21,6 +23,7 @@ Prints one JSON line per case on stdout, in the format of bench/harness.hpp with
 from __future__ import annotations
 
 import argparse
+import asyncio
 import ctypes
 import multiprocessing
 import multiprocessing.connection
@@ -28,12 +31,13 @@ import os
 import signal
 import struct
 import sys
+import time
 from typing import Any, Callable
 
 import numpy as np
 
-from py_harness import (iterations_for, measure, parse_options, payload_sizes, pin_to, report,
-                        report_skipped)
+from py_harness import (ROUNDS, iterations_for, measure, measure_rounds, parse_options,
+                        payload_sizes, pin_to, report, report_skipped)
 
 NULL_REQUEST = struct.Struct("<qq")
 REPLY = struct.Struct("<q")
@@ -269,6 +273,47 @@ def run_grpc(options: argparse.Namespace) -> None:
                 iterations = iterations_for(options, size)
                 figures = measure(iterations, count)
                 report(f"{transport} array", transport, size, iterations, figures, note)
+        run_grpc_aio(options, address)
+
+
+def run_grpc_aio(options: argparse.Namespace, address: str) -> None:
+    """Awaited unary calls through grpc.aio against the server of run_grpc, one after another in
+    one event loop, in batches: as py_shmrpc.py times `await client.aio.add(1, 2)`."""
+    import grpc
+
+    transport = "grpc.aio (Python)"
+    batch = 100
+    loop = asyncio.new_event_loop()
+    channel = loop.run_until_complete(_aio_channel(address))
+    add_call = channel.unary_unary(f"/{GRPC_SERVICE}/Add")
+    request = NULL_REQUEST.pack(1, 2)
+
+    async def awaits() -> None:
+        for _ in range(batch):
+            check(REPLY.unpack(await add_call(request))[0], 3)
+
+    def aio_batch() -> float:
+        start = time.perf_counter_ns()
+        loop.run_until_complete(awaits())
+        return (time.perf_counter_ns() - start) / batch
+
+    try:
+        aio_batch()  # connects
+        batches = max(ROUNDS, options.iterations // batch)
+        rounds = measure_rounds(ROUNDS, [(batches, aio_batch)])
+        report(f"{transport} asyncio call, awaited", transport, 16, batches * batch,
+               rounds.figures[0],
+               f"mean per call over batches of {batch} awaits in one event loop, Unix socket "
+               f"(abstract), grpcio {grpc.__version__}")
+    finally:
+        loop.run_until_complete(channel.close())
+        loop.close()
+
+
+async def _aio_channel(address: str) -> Any:
+    import grpc
+
+    return grpc.aio.insecure_channel(address, options=GRPC_OPTIONS)
 
 
 def main() -> int:

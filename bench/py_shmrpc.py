@@ -3,8 +3,9 @@
 Starts bench_server (pinned to CPU 1; this process pins itself to CPU 0) with the default heap
 (1 MiB per channel: values over 64 KiB cross in buffer segments) and measures
   - the null call client.add(a, b) (two int64 in, one out),
-  - one pybind11 call of the same shape (bench_noop.add): the DESIGN.md target is a Python null
-    call within 2x of the C++ null call plus this,
+  - one pybind11 call of the same shape (bench_noop.add) and one bare METH_FASTCALL call
+    (bench_noop.add_fastcall): the DESIGN.md target is a Python null call within 1.5x of the C++
+    null call plus the bare call (an earlier one: within 2x of it plus the pybind11 call),
   - length(values) with a float64 array of 1 KiB ... 1 GiB, in shared memory (client.zeros,
     nothing copied) and an ordinary numpy array (copied into the connection's scratch buffer on
     each call; the first call, which makes that buffer, is reported on its own),
@@ -106,6 +107,10 @@ def main() -> int:
                 report("one pybind11 call", "pybind11", 16, iterations,
                        measure(iterations, lambda: noop(1, 2)),
                        "in this process: the baseline of the Python target")
+                bare = bench_noop.add_fastcall
+                report("one bare METH_FASTCALL call", "METH_FASTCALL", 16, iterations,
+                       measure(iterations, lambda: bare(1, 2)),
+                       "in this process: the least a C extension call costs")
             # asyncio: awaits one after another in one event loop, next to the same number of
             # plain calls, in batches (an await is not a round trip a clock can bracket alone).
             loop = asyncio.new_event_loop()
